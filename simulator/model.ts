@@ -1,0 +1,201 @@
+/**
+ * The simulator's state model: Google Cloud resources as the Compute REST API shows them (camelCase,
+ * int64 as strings on the wire), plus the simulated instances' apps. One `World` holds every project.
+ *
+ * The HTTP layer (`server.ts`, `routes-*.ts`) only reads and mutates a `World` through these types;
+ * the engine (`health.ts`, `traffic.ts`, `apps.ts`) computes what GCP would compute from it.
+ */
+
+/** A firewall rule's allow/deny entry. The JSON key really is `IPProtocol`. */
+export interface FirewallPermission {
+  IPProtocol: string;
+  ports?: string[];
+}
+
+export interface Firewall {
+  id: string;
+  name: string;
+  network: string; // full URL: https://www.googleapis.com/compute/v1/projects/P/global/networks/N
+  direction: 'INGRESS' | 'EGRESS';
+  priority: number;
+  sourceRanges?: string[];
+  destinationRanges?: string[];
+  sourceTags?: string[];
+  sourceServiceAccounts?: string[];
+  targetTags?: string[];
+  targetServiceAccounts?: string[];
+  allowed?: FirewallPermission[];
+  denied?: FirewallPermission[];
+  disabled: boolean;
+  description?: string;
+  creationTimestamp: string;
+}
+
+export type HealthCheckType = 'TCP' | 'SSL' | 'HTTP' | 'HTTPS' | 'HTTP2' | 'GRPC';
+export type PortSpecification = 'USE_FIXED_PORT' | 'USE_NAMED_PORT' | 'USE_SERVING_PORT';
+
+/** The protocol-specific part (`httpHealthCheck`, `tcpHealthCheck`, …). */
+export interface HealthCheckDetails {
+  port?: number;
+  portName?: string;
+  portSpecification?: PortSpecification;
+  requestPath?: string;
+  host?: string;
+  response?: string;
+  proxyHeader?: 'NONE' | 'PROXY_V1';
+}
+
+export interface HealthCheck {
+  id: string;
+  name: string;
+  type: HealthCheckType;
+  checkIntervalSec: number;
+  timeoutSec: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  /** Stored under the key that matches `type` on the wire (`httpHealthCheck` for HTTP, …). */
+  details: HealthCheckDetails;
+  description?: string;
+  creationTimestamp: string;
+}
+
+export interface NamedPort {
+  name: string;
+  port: number;
+}
+
+/** What runs on a simulated VM: a real HTTP server on the instance's loopback address. */
+export interface AppSpec {
+  /** The port the app listens on. */
+  port: number;
+  /** Paths that answer `status` (others answer 404). */
+  paths: string[];
+  /** Status for the listed paths (200 unless the app is broken). */
+  status: number;
+  /** Response time in simulated milliseconds (scaled by the time scale when really served). */
+  latencyMs: number;
+  /** Extra latency for some paths, e.g. a slow report endpoint, in simulated ms. */
+  slowPaths?: Record<string, number>;
+  /** HTTP keep-alive idle timeout of the app's server, in seconds. GFE's is 600 s. */
+  keepaliveSec: number;
+  /** false: the process is down (nothing listens). */
+  running: boolean;
+}
+
+export interface Instance {
+  id: string;
+  name: string;
+  zone: string;
+  /** The primary internal IP of nic0: always a loopback address (127.x.y.z) in the simulator. */
+  networkIP: string;
+  network: string;
+  tags: string[];
+  serviceAccounts: string[];
+  status: 'RUNNING' | 'TERMINATED';
+  app: AppSpec;
+  creationTimestamp: string;
+}
+
+export interface InstanceGroup {
+  id: string;
+  name: string;
+  zone: string;
+  network: string;
+  namedPorts: NamedPort[];
+  /** Instance names (same zone). */
+  instances: string[];
+  /** Set when a managed instance group owns this group. */
+  managerName?: string;
+  fingerprint: string;
+  creationTimestamp: string;
+}
+
+export type NegType = 'GCE_VM_IP_PORT' | 'SERVERLESS' | 'INTERNET_FQDN_PORT' | 'INTERNET_IP_PORT';
+
+export interface NetworkEndpointGroup {
+  id: string;
+  name: string;
+  /** Zonal NEGs have a zone, serverless NEGs a region. */
+  zone?: string;
+  region?: string;
+  networkEndpointType: NegType;
+  network?: string;
+  defaultPort?: number;
+  /** Serverless target. `service` names a Cloud Run service; `exists` says whether it is really there. */
+  cloudRun?: { service: string; tag?: string; urlMask?: string };
+  /** For GCE_VM_IP_PORT: endpoints (instance + port). */
+  endpoints: { instance: string; port: number }[];
+  /** For SERVERLESS: does the target service exist in the simulated world? */
+  targetExists: boolean;
+  creationTimestamp: string;
+}
+
+export interface Backend {
+  /** Full URL of an instance group or NEG. */
+  group: string;
+  balancingMode: string;
+  capacityScaler: number;
+}
+
+export interface LoadBalancerFrontend {
+  forwardingRule: string;
+  targetProxy: string;
+  urlMap: string;
+}
+
+export interface BackendService {
+  id: string;
+  name: string;
+  protocol: string;
+  portName: string;
+  port: number;
+  timeoutSec: number;
+  loadBalancingScheme: string;
+  backends: Backend[];
+  /** Full URLs of health checks (at most one). */
+  healthChecks: string[];
+  logConfig: { enable: boolean; sampleRate: number };
+  fingerprint: string;
+  description?: string;
+  frontend: LoadBalancerFrontend;
+  creationTimestamp: string;
+}
+
+/** Synthetic client traffic sent through the LB to one backend service. */
+export interface TrafficSpec {
+  /** Requests per simulated second. */
+  requestsPerSecond: number;
+  /** Request paths and their weights. */
+  paths: { path: string; weight: number }[];
+}
+
+export type HealthState = 'HEALTHY' | 'UNHEALTHY';
+
+/** The health checker's record for one (backend service, instance) pair. */
+export interface ProbeRecord {
+  state: HealthState;
+  consecutiveSuccesses: number;
+  consecutiveFailures: number;
+  lastResult?: string;
+  lastProbeAt?: string;
+}
+
+export interface Project {
+  projectId: string;
+  projectNumber: string;
+  firewalls: Map<string, Firewall>;
+  healthChecks: Map<string, HealthCheck>;
+  backendServices: Map<string, BackendService>;
+  instanceGroups: Map<string, InstanceGroup>;
+  instances: Map<string, Instance>;
+  networkEndpointGroups: Map<string, NetworkEndpointGroup>;
+  traffic: Map<string, TrafficSpec>;
+  /** key: `${backendService}/${instance}` */
+  health: Map<string, ProbeRecord>;
+  notificationChannels: Map<string, Record<string, unknown>>;
+  alertPolicies: Map<string, Record<string, unknown>>;
+}
+
+export const PROBE_RANGES = ['35.191.0.0/16', '130.211.0.0/22'] as const;
+export const GFE_KEEPALIVE_SEC = 600;
+export const COMPUTE_BASE = 'https://www.googleapis.com/compute/v1';
