@@ -1,0 +1,179 @@
+/**
+ * Builds the real Google Cloud clients, for real GCP or for the simulator, in one place.
+ *
+ * Every client speaks REST (`fallback: true`) so behaviour is the same against GCP and the simulator.
+ * In REST mode the libraries neither retry nor honour per-call timeouts, so this factory:
+ *  - sets the request timeout on the auth client's transporter, and
+ *  - wraps each client so idempotent methods (reads, `getHealth`, `listInstances`, operation `wait`)
+ *    are retried with exponential backoff on retryable errors; mutations are never retried here
+ *    (an insert or patch retried blindly could apply twice — callers re-read state instead).
+ * All errors leave the wrappers as {@link GoogleApiError}.
+ */
+import compute from '@google-cloud/compute';
+import { Logging } from '@google-cloud/logging';
+import monitoring from '@google-cloud/monitoring';
+import { GoogleAuth, PassThroughClient } from 'google-auth-library';
+import { toGoogleApiError } from './google-errors';
+
+export interface GcpClientOptions {
+  /** Simulator base URL such as `http://127.0.0.1:8085`; unset means real GCP with ADC. */
+  endpoint?: string;
+  /** Default project for clients that need one (Logging). */
+  projectId: string;
+  /** Per-request timeout in ms. */
+  timeoutMs?: number;
+  /** Attempts for idempotent calls, including the first. */
+  maxAttempts?: number;
+  /** First backoff delay in ms; doubles each attempt, with jitter. */
+  initialBackoffMs?: number;
+}
+
+export const DEFAULT_CLIENT_OPTIONS = { timeoutMs: 20_000, maxAttempts: 5, initialBackoffMs: 250 } as const;
+
+/** Methods that read or are safe to repeat. Everything else is treated as a mutation. */
+const IDEMPOTENT_METHODS = new Set([
+  'get',
+  'list',
+  'getHealth',
+  'listInstances',
+  'aggregatedList',
+  'wait',
+  'getEntries',
+  'listTimeSeries',
+  'listAlertPolicies',
+  'getAlertPolicy',
+  'listNotificationChannels',
+  'getNotificationChannel',
+]);
+
+type RetryPolicy = Required<Pick<GcpClientOptions, 'maxAttempts' | 'initialBackoffMs'>>;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Runs `fn`, retrying retryable Google errors with exponential backoff and jitter. */
+export async function withRetries<T>(
+  operation: string,
+  fn: () => Promise<T>,
+  policy: RetryPolicy,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const mapped = toGoogleApiError(err, operation);
+      if (!mapped.retryable || attempt >= policy.maxAttempts) throw mapped;
+      const base = policy.initialBackoffMs * 2 ** (attempt - 1);
+      await sleep(base / 2 + Math.random() * base);
+    }
+  }
+}
+
+/**
+ * Wraps a client so every promise-returning method maps its errors, and idempotent ones retry.
+ * Async-iterator methods (`listAsync`) are passed through untouched: their pages are fetched lazily.
+ */
+function guard<T extends object>(client: T, name: string, policy: RetryPolicy): T {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (
+        typeof prop !== 'string' ||
+        typeof value !== 'function' ||
+        prop.endsWith('Async') ||
+        prop.endsWith('Stream')
+      ) {
+        return value;
+      }
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        const operation = `${name}.${prop}`;
+        const call = async () => await (method.apply(target, args) as Promise<unknown>);
+        if (IDEMPOTENT_METHODS.has(prop)) return withRetries(operation, call, policy);
+        return call().catch((err: unknown) => {
+          throw toGoogleApiError(err, operation);
+        });
+      };
+    },
+  });
+}
+
+export type GcpClients = ReturnType<typeof createGcpClients>;
+
+/**
+ * The options every generated client accepts (google-gax `ClientOptions`). google-gax pins its own
+ * google-auth-library, so the auth objects are the same at run time but distinct types: cast once here.
+ */
+type ClientOptions = NonNullable<ConstructorParameters<typeof compute.BackendServicesClient>[0]>;
+
+/** Creates every client lbmedic uses. Call `close()` when done so sockets do not keep the process alive. */
+export function createGcpClients(opts: GcpClientOptions) {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_OPTIONS.timeoutMs;
+  const policy: RetryPolicy = {
+    maxAttempts: opts.maxAttempts ?? DEFAULT_CLIENT_OPTIONS.maxAttempts,
+    initialBackoffMs: opts.initialBackoffMs ?? DEFAULT_CLIENT_OPTIONS.initialBackoffMs,
+  };
+  const transporterOptions = { timeout: timeoutMs };
+  let base: ClientOptions;
+  if (opts.endpoint) {
+    const url = new URL(opts.endpoint);
+    base = {
+      apiEndpoint: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      protocol: url.protocol.replace(':', ''),
+      fallback: true,
+      // No credential lookup: without an authClient the library probes the metadata server.
+      authClient: new PassThroughClient({ transporterOptions }) as unknown as ClientOptions['authClient'],
+      projectId: opts.projectId,
+    };
+  } else {
+    base = {
+      fallback: true,
+      auth: new GoogleAuth({
+        scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+        clientOptions: { transporterOptions },
+      }) as unknown as ClientOptions['auth'],
+      projectId: opts.projectId,
+    };
+  }
+  const clients = {
+    backendServices: guard(new compute.BackendServicesClient(base), 'backendServices', policy),
+    healthChecks: guard(new compute.HealthChecksClient(base), 'healthChecks', policy),
+    firewalls: guard(new compute.FirewallsClient(base), 'firewalls', policy),
+    instanceGroups: guard(new compute.InstanceGroupsClient(base), 'instanceGroups', policy),
+    instanceGroupManagers: guard(
+      new compute.InstanceGroupManagersClient(base),
+      'instanceGroupManagers',
+      policy,
+    ),
+    instances: guard(new compute.InstancesClient(base), 'instances', policy),
+    networkEndpointGroups: guard(
+      new compute.NetworkEndpointGroupsClient(base),
+      'networkEndpointGroups',
+      policy,
+    ),
+    regionNetworkEndpointGroups: guard(
+      new compute.RegionNetworkEndpointGroupsClient(base),
+      'regionNetworkEndpointGroups',
+      policy,
+    ),
+    globalOperations: guard(new compute.GlobalOperationsClient(base), 'globalOperations', policy),
+    zoneOperations: guard(new compute.ZoneOperationsClient(base), 'zoneOperations', policy),
+    regionOperations: guard(new compute.RegionOperationsClient(base), 'regionOperations', policy),
+    logging: guard(new Logging(base as ConstructorParameters<typeof Logging>[0]), 'logging', policy),
+    metrics: guard(new monitoring.MetricServiceClient(base), 'metrics', policy),
+    alertPolicies: guard(new monitoring.AlertPolicyServiceClient(base), 'alertPolicies', policy),
+    notificationChannels: guard(
+      new monitoring.NotificationChannelServiceClient(base),
+      'notificationChannels',
+      policy,
+    ),
+  };
+  return {
+    ...clients,
+    retryPolicy: policy,
+    async close(): Promise<void> {
+      const closable = Object.values(clients) as { close?: () => Promise<void> }[];
+      await Promise.allSettled(closable.map(async (c) => c.close?.()));
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Temporal servers for tests: the real dev server (the official CLI) and the time-skipping server,
+ * both from the pinned binaries in .tools/ (scripts/install-tools.sh). Falls back to the SDK's own
+ * download only when no binary is found, and says so.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
+import { findTemporalCli, findTemporalTestServer } from '../../worker/temporal-binaries';
+
+function executable(path: string | undefined, what: string) {
+  if (path) return { type: 'existing-path' as const, path };
+  console.warn(`no ${what} binary found (run npm run tools); falling back to the SDK's download`);
+  return { type: 'cached-download' as const };
+}
+
+/** A fresh real Temporal dev server with lbmedic's search attributes registered. */
+export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: executable(findTemporalCli(), 'temporal CLI'),
+      ip: '127.0.0.1',
+      searchAttributes: ALL_SEARCH_ATTRIBUTES,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+}
+
+/** The time-skipping test server, for long durable timers (approval timeouts). */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: executable(findTemporalTestServer(), 'temporal-test-server') },
+  });
+}

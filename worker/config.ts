@@ -1,0 +1,49 @@
+/**
+ * lbmedic's configuration: parsed once from the environment with zod, failing fast with messages
+ * that say what to set. Defaults work locally (embedded Temporal dev server + the GCP simulator).
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const Config = z.object({
+  /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
+  gcpEndpoint: z
+    .url({ message: 'LBMEDIC_GCP_ENDPOINT must be a URL such as http://127.0.0.1:8085' })
+    .optional(),
+  /** Default project when a command does not name one. */
+  project: z.string().min(1).optional(),
+  temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
+  temporalNamespace: z.string().min(1).default('default'),
+  taskQueue: z.string().min(1).default('lbmedic'),
+  /** Per-request timeout for Google API calls, ms. */
+  gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
+  temporalUiPort: port.default(8233),
+});
+export type Config = z.infer<typeof Config>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  gcpEndpoint: 'LBMEDIC_GCP_ENDPOINT',
+  project: 'LBMEDIC_PROJECT',
+  temporalAddress: 'TEMPORAL_ADDRESS',
+  temporalNamespace: 'TEMPORAL_NAMESPACE',
+  taskQueue: 'LBMEDIC_TASK_QUEUE',
+  gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
+  temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
+};
+
+/** Reads the config from `env`; throws one error listing every variable that is wrong. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(ENV_NAMES)
+      .map(([key, name]) => [key, env[name] === '' ? undefined : env[name]])
+      .filter(([, v]) => v !== undefined),
+  );
+  const parsed = Config.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => {
+    const key = String(i.path[0]) as keyof Config;
+    return `  ${ENV_NAMES[key] ?? key}: ${i.message}`;
+  });
+  throw new Error(`invalid lbmedic configuration:\n${lines.join('\n')}`);
+}

@@ -1,0 +1,1 @@
+export { inspectBackendWorkflow } from './inspect';
