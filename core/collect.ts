@@ -1,0 +1,144 @@
+/**
+ * The order in which evidence is gathered, shared by the workflow (readers are activity stubs) and
+ * the CLI (readers are the activity functions themselves). Deterministic: it only awaits readers.
+ *
+ * The backend service comes first (everything else is found through it); the independent sources
+ * then run in parallel; the in-VPC probe runs last because it needs instance addresses and ports.
+ * A reader that throws becomes a `{ ok: false }` source: the diagnosis goes on without it.
+ */
+import type {
+  BackendServiceFacts,
+  Evidence,
+  HealthCheckFacts,
+  InstanceGroupFacts,
+  InstanceHealthFacts,
+  LatencyFacts,
+  LogFacts,
+  NegFacts,
+  ProbeResult,
+  Source,
+} from './evidence';
+import type { FirewallRule } from './firewall';
+import { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './classify';
+
+export interface Target {
+  project: string;
+  backendService: string;
+}
+
+export interface ProbeRequest {
+  targets: { instance: string; ipAddress: string }[];
+  ports: number[];
+  paths: string[];
+}
+
+/** What a reader of each source is given and returns. */
+export interface EvidenceReaders {
+  readBackendService(t: Target): Promise<BackendServiceFacts>;
+  readHealth(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<InstanceHealthFacts[]>;
+  readHealthCheck(t: Target & { healthCheck: string }): Promise<HealthCheckFacts>;
+  readFirewallRules(t: Target): Promise<FirewallRule[]>;
+  readInstanceGroups(
+    t: Target & { backends: BackendServiceFacts['backends'] },
+  ): Promise<InstanceGroupFacts[]>;
+  readLbLogs(t: Target & { windowMinutes: number }): Promise<LogFacts>;
+  readBackendLatency(t: Target & { windowMinutes: number }): Promise<LatencyFacts>;
+  readNegs(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<NegFacts[]>;
+  probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
+}
+
+export interface CollectOptions {
+  /** Time the log and metric windows cover, minutes. */
+  windowMinutes: number;
+  /** Extra ports to probe (a policy's declared ports). */
+  probePorts?: number[];
+  /** At most this many instances are probed. */
+  probeSample?: number;
+  /** ISO timestamp of the collection (workflow time in workflows). */
+  now: string;
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    // Temporal wraps activity errors: the cause says what really happened.
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? cause.message : err.message;
+  }
+  return String(err);
+}
+
+async function source<T>(read: () => Promise<T>): Promise<Source<T>> {
+  try {
+    return { ok: true, value: await read() };
+  } catch (err) {
+    return { ok: false, error: describe(err) };
+  }
+}
+
+const notRead = (why: string) => ({ ok: false as const, error: why });
+
+export async function collectEvidence(
+  readers: EvidenceReaders,
+  t: Target,
+  opts: CollectOptions,
+): Promise<Evidence> {
+  const backend = await source(() => readers.readBackendService(t));
+  const base = { project: t.project, backendService: t.backendService, collectedAt: opts.now };
+  if (!backend.ok) {
+    const skipped = notRead('not read: the backend service could not be read');
+    return {
+      ...base,
+      backend,
+      health: skipped,
+      healthCheck: skipped,
+      firewallRules: skipped,
+      instanceGroups: skipped,
+      logs: skipped,
+      latency: skipped,
+      negs: skipped,
+      probe: skipped,
+    };
+  }
+  const bs = backend.value;
+  const backends = bs.backends;
+  const hasGroups = backends.some((b) => b.kind === 'instanceGroup');
+  const hcName = bs.healthCheck;
+  const [health, healthCheck, firewallRules, instanceGroups, logs, latency, negs] = await Promise.all([
+    source(() => readers.readHealth({ ...t, backends })),
+    hcName
+      ? source(() => readers.readHealthCheck({ ...t, healthCheck: hcName }))
+      : Promise.resolve({ ok: true as const, value: null }),
+    source(() => readers.readFirewallRules(t)),
+    source(() => readers.readInstanceGroups({ ...t, backends })),
+    source(() => readers.readLbLogs({ ...t, windowMinutes: opts.windowMinutes })),
+    source(() => readers.readBackendLatency({ ...t, windowMinutes: opts.windowMinutes })),
+    source(() => readers.readNegs({ ...t, backends })),
+  ]);
+
+  let probe: Source<ProbeResult[]>;
+  if (!hasGroups) probe = { ok: true, value: [] };
+  else if (!instanceGroups.ok) probe = notRead('not run: the instance groups could not be read');
+  else {
+    const groups = instanceGroups.value;
+    const hc = healthCheck.ok ? healthCheck.value : null;
+    const hcPort = hc ? healthCheckPort(hc, bs.portName, groups) : undefined;
+    const ports = uniqueSorted([
+      ...(hcPort !== undefined ? [hcPort] : []),
+      ...groups.flatMap((g) => g.namedPorts.map((p) => p.port)),
+      ...(opts.probePorts ?? []),
+      ...COMMON_APP_PORTS,
+    ]);
+    const paths = [...new Set([hc?.requestPath ?? '/', ...COMMON_HEALTH_PATHS])];
+    const targets = groups
+      .flatMap((g) => g.instances)
+      .filter((i) => i.status === 'RUNNING')
+      .slice(0, opts.probeSample ?? 3)
+      .map((i) => ({ instance: i.name, ipAddress: i.networkIP }));
+    probe = await source(() => readers.probeInstances({ targets, ports, paths }));
+  }
+  return { ...base, backend, health, healthCheck, firewallRules, instanceGroups, logs, latency, negs, probe };
+}
+
+function uniqueSorted(ns: number[]): number[] {
+  return [...new Set(ns)].sort((a, b) => a - b);
+}

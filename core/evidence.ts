@@ -1,0 +1,139 @@
+/**
+ * The evidence lbmedic collects about one backend service: plain JSON (it crosses Temporal's
+ * activity boundary and is recorded in history). Each source either succeeded or says why not, so a
+ * diagnosis can go on without it and say what it could not see.
+ */
+import type { FirewallRule } from './firewall';
+
+export type Source<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface BackendRef {
+  /** Full URL as the backend service lists it. */
+  group: string;
+  kind: 'instanceGroup' | 'neg';
+  name: string;
+  zone?: string;
+  region?: string;
+}
+
+export interface BackendServiceFacts {
+  name: string;
+  protocol: string;
+  portName: string;
+  timeoutSec: number;
+  loadBalancingScheme: string;
+  /** Health check name (last URL segment), if any. */
+  healthCheck?: string;
+  backends: BackendRef[];
+  fingerprint?: string;
+}
+
+export interface InstanceHealthFacts {
+  instance: string;
+  group: string;
+  ipAddress: string;
+  port?: number;
+  healthState: string;
+}
+
+export interface HealthCheckFacts {
+  name: string;
+  type: string;
+  port?: number;
+  portName?: string;
+  portSpecification?: string;
+  requestPath?: string;
+  checkIntervalSec: number;
+  timeoutSec: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+}
+
+export interface InstanceFacts {
+  name: string;
+  group: string;
+  zone: string;
+  networkIP: string;
+  network: string;
+  tags: string[];
+  serviceAccounts: string[];
+  status: string;
+}
+
+export interface InstanceGroupFacts {
+  name: string;
+  zone: string;
+  network: string;
+  namedPorts: { name: string; port: number }[];
+  fingerprint?: string;
+  instances: InstanceFacts[];
+}
+
+export interface LogFacts {
+  windowMinutes: number;
+  /** Entries read (bounded by `limit`). */
+  total: number;
+  limit: number;
+  byStatusDetails: Record<string, number>;
+  byStatus: Record<string, number>;
+}
+
+export interface LatencyFacts {
+  windowMinutes: number;
+  /** Backend latency percentiles in ms, from the backend_latencies distribution. */
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  requests: number;
+}
+
+export interface NegFacts {
+  name: string;
+  type: string;
+  size: number;
+  zone?: string;
+  region?: string;
+  cloudRunService?: string;
+  defaultPort?: number;
+}
+
+/** One in-VPC HTTP request to an instance. */
+export interface ProbeResult {
+  instance: string;
+  ipAddress: string;
+  port: number;
+  path: string;
+  /** HTTP status, when the request got an answer. */
+  status?: number;
+  /** `ECONNREFUSED`, `timeout`, … when it did not. */
+  error?: string;
+  latencyMs: number;
+}
+
+export interface Evidence {
+  project: string;
+  backendService: string;
+  collectedAt: string;
+  backend: Source<BackendServiceFacts>;
+  health: Source<InstanceHealthFacts[]>;
+  /** `null` when the backend service has no health check (serverless NEGs). */
+  healthCheck: Source<HealthCheckFacts | null>;
+  firewallRules: Source<FirewallRule[]>;
+  instanceGroups: Source<InstanceGroupFacts[]>;
+  logs: Source<LogFacts>;
+  latency: Source<LatencyFacts>;
+  negs: Source<NegFacts[]>;
+  probe: Source<ProbeResult[]>;
+}
+
+export const EVIDENCE_SOURCES = [
+  'backend',
+  'health',
+  'healthCheck',
+  'firewallRules',
+  'instanceGroups',
+  'logs',
+  'latency',
+  'negs',
+  'probe',
+] as const satisfies readonly (keyof Evidence)[];

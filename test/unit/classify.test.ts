@@ -1,0 +1,364 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classify, type RootCause } from '../../core/classify';
+import type { Evidence, ProbeResult } from '../../core/evidence';
+import type { FirewallRule } from '../../core/firewall';
+
+const NET = 'https://www.googleapis.com/compute/v1/projects/p/global/networks/default';
+const IG = 'https://www.googleapis.com/compute/v1/projects/p/zones/z1/instanceGroups/web-ig';
+
+interface World {
+  appPort: number;
+  appDown?: boolean;
+  appPaths: string[];
+  hcPort: number;
+  hcPath: string;
+  portSpecification?: string;
+  namedPort: number | undefined;
+  firewallPort: number | undefined;
+  healthy: boolean;
+  logs: Record<string, number>;
+  latencyMaxMs?: number;
+  timeoutSec: number;
+}
+
+const good: World = {
+  appPort: 8080,
+  appPaths: ['/', '/healthz'],
+  hcPort: 8080,
+  hcPath: '/healthz',
+  namedPort: 8080,
+  firewallPort: 8080,
+  healthy: true,
+  logs: { response_sent_by_backend: 500 },
+  timeoutSec: 30,
+};
+
+const instances = ['web-1', 'web-2'];
+
+/** Evidence as the activities would collect it from a world like `w`. */
+function evidence(w: World, overrides: Partial<Evidence> = {}): Evidence {
+  const probe: ProbeResult[] = instances.flatMap((instance, i) =>
+    [w.appPort, w.hcPort, w.namedPort ?? 80, 9999].flatMap((port) =>
+      ['/', '/healthz', w.hcPath].map((path) => ({
+        instance,
+        ipAddress: `127.9.0.${i + 2}`,
+        port,
+        path,
+        latencyMs: 1,
+        ...(port === w.appPort && !w.appDown
+          ? { status: w.appPaths.includes(path) ? 200 : 404 }
+          : { error: 'ECONNREFUSED' }),
+      })),
+    ),
+  );
+  const rules: FirewallRule[] =
+    w.firewallPort === undefined
+      ? []
+      : [
+          {
+            name: 'allow-hc',
+            network: NET,
+            direction: 'INGRESS',
+            priority: 1000,
+            sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
+            targetTags: ['web'],
+            allowed: [{ IPProtocol: 'tcp', ports: [String(w.firewallPort)] }],
+          },
+        ];
+  const byStatus: Record<string, number> = {};
+  for (const [detail, n] of Object.entries(w.logs)) {
+    const s = detail === 'response_sent_by_backend' ? '200' : '502';
+    byStatus[s] = (byStatus[s] ?? 0) + n;
+  }
+  return {
+    project: 'p',
+    backendService: 'web-bs',
+    collectedAt: '2026-11-24T00:00:00Z',
+    backend: {
+      ok: true,
+      value: {
+        name: 'web-bs',
+        protocol: 'HTTP',
+        portName: 'http',
+        timeoutSec: w.timeoutSec,
+        loadBalancingScheme: 'EXTERNAL_MANAGED',
+        healthCheck: 'web-hc',
+        backends: [{ group: IG, kind: 'instanceGroup', name: 'web-ig', zone: 'z1' }],
+      },
+    },
+    health: {
+      ok: true,
+      value: instances.map((instance, i) => ({
+        instance,
+        group: 'web-ig',
+        ipAddress: `127.9.0.${i + 2}`,
+        healthState: w.healthy ? 'HEALTHY' : 'UNHEALTHY',
+      })),
+    },
+    healthCheck: {
+      ok: true,
+      value: {
+        name: 'web-hc',
+        type: 'HTTP',
+        port: w.hcPort,
+        requestPath: w.hcPath,
+        ...(w.portSpecification ? { portSpecification: w.portSpecification } : {}),
+        checkIntervalSec: 5,
+        timeoutSec: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+    },
+    firewallRules: { ok: true, value: rules },
+    instanceGroups: {
+      ok: true,
+      value: [
+        {
+          name: 'web-ig',
+          zone: 'z1',
+          network: NET,
+          namedPorts: w.namedPort === undefined ? [] : [{ name: 'http', port: w.namedPort }],
+          instances: instances.map((name, i) => ({
+            name,
+            group: 'web-ig',
+            zone: 'z1',
+            networkIP: `127.9.0.${i + 2}`,
+            network: NET,
+            tags: ['web'],
+            serviceAccounts: [],
+            status: 'RUNNING',
+          })),
+        },
+      ],
+    },
+    logs: {
+      ok: true,
+      value: { windowMinutes: 10, total: 500, limit: 5000, byStatusDetails: w.logs, byStatus },
+    },
+    latency: {
+      ok: true,
+      value: {
+        windowMinutes: 10,
+        requests: 500,
+        p50Ms: 20,
+        p99Ms: w.latencyMaxMs ?? 40,
+        maxMs: w.latencyMaxMs ?? 40,
+      },
+    },
+    negs: { ok: true, value: [] },
+    probe: { ok: true, value: probe },
+    ...overrides,
+  };
+}
+
+const broken = (w: Partial<World>): World => ({
+  ...good,
+  healthy: false,
+  logs: { failed_to_pick_backend: 400 },
+  ...w,
+});
+
+test('classification, table-style: each root cause, combinations and no fault', () => {
+  const rows: { name: string; world: World; verdict: string; causes: RootCause[] }[] = [
+    { name: 'healthy', world: good, verdict: 'NO_FAULT', causes: [] },
+    {
+      name: 'hc wrong port',
+      world: broken({ hcPort: 8081 }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['HEALTH_CHECK_MISMATCH'],
+    },
+    {
+      name: 'hc wrong path',
+      world: broken({ hcPath: '/health' }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['HEALTH_CHECK_MISMATCH'],
+    },
+    {
+      name: 'firewall missing',
+      world: broken({ firewallPort: undefined }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['FIREWALL_BLOCKS_PROBES'],
+    },
+    {
+      name: 'named port mismatch, hc follows serving port',
+      world: broken({ namedPort: 8081, hcPort: 8081, portSpecification: 'USE_SERVING_PORT' }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['NAMED_PORT_MISMATCH'],
+    },
+    {
+      name: 'port moved: all three',
+      world: broken({ appPort: 9090 }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['HEALTH_CHECK_MISMATCH', 'NAMED_PORT_MISMATCH', 'FIREWALL_BLOCKS_PROBES'],
+    },
+    {
+      name: 'firewall missing and wrong hc port',
+      world: broken({ hcPort: 8081, firewallPort: undefined }),
+      verdict: 'FAULTS_FOUND',
+      causes: ['HEALTH_CHECK_MISMATCH', 'FIREWALL_BLOCKS_PROBES'],
+    },
+    {
+      name: 'backend timeout',
+      world: { ...good, logs: { response_sent_by_backend: 450, backend_timeout: 50 }, latencyMaxMs: 45_000 },
+      verdict: 'FAULTS_FOUND',
+      causes: ['BACKEND_TIMEOUT'],
+    },
+    {
+      name: 'keepalive',
+      world: {
+        ...good,
+        logs: { response_sent_by_backend: 490, backend_connection_closed_before_data_sent_to_client: 10 },
+      },
+      verdict: 'FAULTS_FOUND',
+      causes: ['KEEPALIVE_TOO_SHORT'],
+    },
+    {
+      name: 'unhealthy, config agrees with the app: unknown, not a guess',
+      world: broken({}),
+      verdict: 'UNKNOWN',
+      causes: [],
+    },
+    {
+      name: 'app down everywhere: no serving port, no guess about ports',
+      world: broken({ appDown: true }),
+      verdict: 'UNKNOWN',
+      causes: [],
+    },
+  ];
+  for (const r of rows) {
+    const d = classify(evidence(r.world));
+    assert.equal(d.verdict, r.verdict, `${r.name}: ${JSON.stringify(d.notes)}`);
+    assert.deepEqual(d.findings.map((f) => f.cause).sort(), [...r.causes].sort(), r.name);
+    for (const f of d.findings) assert.ok(f.evidence.length > 0, `${r.name}: ${f.cause} cites evidence`);
+  }
+});
+
+test('port-moved: the fix facts move everything to the port the app serves', () => {
+  const d = classify(evidence(broken({ appPort: 9090 })));
+  const fixes = Object.fromEntries(d.findings.map((f) => [f.cause, f.fix]));
+  assert.deepEqual(fixes.HEALTH_CHECK_MISMATCH, {
+    cause: 'HEALTH_CHECK_MISMATCH',
+    healthCheck: 'web-hc',
+    port: 9090,
+  });
+  assert.deepEqual(fixes.NAMED_PORT_MISMATCH, {
+    cause: 'NAMED_PORT_MISMATCH',
+    portName: 'http',
+    port: 9090,
+    groups: [{ name: 'web-ig', zone: 'z1' }],
+  });
+  assert.deepEqual(fixes.FIREWALL_BLOCKS_PROBES, {
+    cause: 'FIREWALL_BLOCKS_PROBES',
+    network: NET,
+    port: 9090,
+    targetTags: ['web'],
+    blockedRanges: ['130.211.0.0/22', '35.191.0.0/16'],
+    blockingRules: [],
+  });
+  assert.deepEqual(d.serving, { port: 9090, path: '/healthz' });
+});
+
+test('hc wrong path: the fix is the path, not the port', () => {
+  const d = classify(evidence(broken({ hcPath: '/health' })));
+  assert.deepEqual(d.findings[0]?.fix, {
+    cause: 'HEALTH_CHECK_MISMATCH',
+    healthCheck: 'web-hc',
+    requestPath: '/healthz',
+  });
+});
+
+test('backend timeout carries the observed latency only when it proves it', () => {
+  const proven = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 45_000 }));
+  assert.deepEqual(proven.findings[0]?.fix, {
+    cause: 'BACKEND_TIMEOUT',
+    backendService: 'web-bs',
+    timeoutSec: 30,
+    observedLatencyMs: 45_000,
+  });
+  const noMetrics = classify(
+    evidence({ ...good, logs: { backend_timeout: 5 } }, { latency: { ok: false, error: '503' } }),
+  );
+  assert.deepEqual(noMetrics.findings[0]?.fix, {
+    cause: 'BACKEND_TIMEOUT',
+    backendService: 'web-bs',
+    timeoutSec: 30,
+  });
+  assert.deepEqual(noMetrics.unavailable, [{ source: 'latency', error: '503' }]);
+});
+
+test('partial evidence: what could not be seen is said, and no confident wrong answer', () => {
+  const w = broken({ appPort: 9090 });
+  const noProbe = classify(evidence(w, { probe: { ok: false, error: 'timeout' } }));
+  // Without the probe nobody knows the app's port, and the config agrees with itself: no guess.
+  assert.equal(noProbe.verdict, 'UNKNOWN');
+  assert.deepEqual(noProbe.findings, []);
+  assert.ok(noProbe.notes.some((n) => n.includes('in-VPC probe could not run')));
+  assert.deepEqual(
+    noProbe.unavailable.map((u) => u.source),
+    ['probe'],
+  );
+  // A missing firewall rule is provable from the rules alone.
+  const noProbeNoRule = classify(
+    evidence(broken({ firewallPort: undefined }), { probe: { ok: false, error: 'timeout' } }),
+  );
+  assert.deepEqual(
+    noProbeNoRule.findings.map((f) => f.cause),
+    ['FIREWALL_BLOCKS_PROBES'],
+  );
+
+  const noFirewall = classify(evidence(w, { firewallRules: { ok: false, error: '403 forbidden' } }));
+  assert.deepEqual(noFirewall.findings.map((f) => f.cause).sort(), [
+    'HEALTH_CHECK_MISMATCH',
+    'NAMED_PORT_MISMATCH',
+  ]);
+  assert.ok(noFirewall.notes.some((n) => n.includes('firewall rules could not be read')));
+
+  const noBackend = classify(evidence(good, { backend: { ok: false, error: '503' } }));
+  assert.equal(noBackend.verdict, 'UNKNOWN');
+
+  const blind = classify(
+    evidence(good, { health: { ok: false, error: '503' }, logs: { ok: false, error: '503' } }),
+  );
+  assert.equal(blind.verdict, 'UNKNOWN', 'no health and no logs: cannot say there is no fault');
+});
+
+test('a serverless NEG of size 0 is misconfigured', () => {
+  const ev = evidence(good, {
+    backend: {
+      ok: true,
+      value: {
+        name: 'api-bs',
+        protocol: 'HTTPS',
+        portName: 'http',
+        timeoutSec: 30,
+        loadBalancingScheme: 'EXTERNAL_MANAGED',
+        backends: [
+          { group: 'x/regions/r1/networkEndpointGroups/run-neg', kind: 'neg', name: 'run-neg', region: 'r1' },
+        ],
+      },
+    },
+    health: { ok: true, value: [] },
+    healthCheck: { ok: true, value: null },
+    logs: {
+      ok: true,
+      value: {
+        windowMinutes: 10,
+        total: 9,
+        limit: 5000,
+        byStatusDetails: { failed_to_pick_backend: 9 },
+        byStatus: { '502': 9 },
+      },
+    },
+    negs: {
+      ok: true,
+      value: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, region: 'r1', cloudRunService: 'api' }],
+    },
+  });
+  const d = classify(ev);
+  assert.equal(d.verdict, 'FAULTS_FOUND');
+  assert.deepEqual(
+    d.findings.map((f) => f.fix),
+    [{ cause: 'NEG_MISCONFIGURED', negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }] }],
+  );
+});
