@@ -1,0 +1,138 @@
+/**
+ * The simulator's own control API under `/_sim/` (JSON in, JSON out; never faulted, never logged):
+ *
+ * - `GET /_sim/healthz` → `{ok: true}`
+ * - `GET /_sim/state` → the World's snapshot; `GET /_sim/summary` → `{summary}` (plain text)
+ * - `GET /_sim/scenarios` → `{scenarios: [names]}`
+ * - `POST /_sim/scenario` `{name}` or `{yaml}` (+ `replace`, default true) → loads a scenario's
+ *   project, replacing a loaded project of the same id → `{project, summary}`
+ * - `DELETE /_sim/projects/:project` → unloads a project
+ * - `PATCH /_sim/projects/:project/instances/:name/app` `{port?, paths?, status?, latencyMs?,
+ *   slowPaths?, keepaliveSec?, running?, body?}` → changes the app and restarts it → `{instance, app}`
+ * - `POST /_sim/faults` (see faults.ts) → the fault; `GET /_sim/faults` → `{faults}`;
+ *   `DELETE /_sim/faults` → `{cleared}`
+ * - `GET /_sim/requests[?since=N]` → `{requests: [{seq, time, service, method, path, query, status}]}`;
+ *   `DELETE /_sim/requests` clears the log
+ * - `GET /_sim/operations/:project` → `{operations}` (the Compute operations of a project)
+ */
+import { z } from 'zod';
+import { ApiError, invalid, notFound } from './errors';
+import type { RequestLog } from './request-log';
+import type { Route, RouteContext } from './router';
+import { bodyObject, param } from './router';
+import type { Scenario } from './scenario';
+import { ScenarioError, loadScenarioFile, parseScenario, scenarioNames, scenarioPath } from './scenario';
+
+const AppPatch = z.strictObject({
+  port: z.number().int().min(1).max(65535).optional(),
+  paths: z.array(z.string().startsWith('/')).optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  latencyMs: z.number().min(0).optional(),
+  slowPaths: z.record(z.string().startsWith('/'), z.number().min(0)).optional(),
+  keepaliveSec: z.number().int().min(1).optional(),
+  running: z.boolean().optional(),
+  body: z.string().optional(),
+});
+
+function zodMessage(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}
+
+function scenarioFromBody(body: Record<string, unknown>): Scenario {
+  const { name, yaml } = body;
+  try {
+    if (typeof yaml === 'string') return parseScenario(yaml, 'request body');
+    if (typeof name === 'string') {
+      const names = scenarioNames();
+      if (!names.includes(name)) {
+        throw new ApiError(
+          404,
+          `No scenario named "${name}"; shipped scenarios: ${names.join(', ')}.`,
+          'notFound',
+        );
+      }
+      return loadScenarioFile(scenarioPath(name));
+    }
+  } catch (err) {
+    if (err instanceof ScenarioError) throw invalid(err.message);
+    throw err;
+  }
+  throw invalid('Give the scenario as {"name": "<shipped scenario>"} or {"yaml": "<scenario text>"}.');
+}
+
+async function loadScenarioRoute(ctx: RouteContext): Promise<unknown> {
+  const body = bodyObject(ctx);
+  const scenario = scenarioFromBody(body);
+  const replace = body['replace'] ?? true;
+  if (ctx.world.projects.has(scenario.project)) {
+    if (replace !== true) {
+      throw new ApiError(
+        409,
+        `Project ${scenario.project} is already loaded (send "replace": true).`,
+        'alreadyExists',
+      );
+    }
+    await ctx.world.unload(scenario.project);
+  }
+  const project = await ctx.world.load(scenario);
+  return { project: project.projectId, summary: ctx.world.summary() };
+}
+
+async function patchApp(ctx: RouteContext): Promise<unknown> {
+  const projectId = param(ctx, 'project');
+  const name = param(ctx, 'name');
+  const instance = ctx.world.projects.get(projectId)?.instances.get(name);
+  if (!instance) throw notFound(`projects/${projectId}/instances/${name}`);
+  const parsed = AppPatch.safeParse(bodyObject(ctx));
+  if (!parsed.success) throw invalid(`Invalid app change: ${zodMessage(parsed.error)}`);
+  const change = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  instance.app = { ...instance.app, ...change };
+  await ctx.world.instanceChanged(projectId, name);
+  return { instance: name, app: instance.app };
+}
+
+export function controlRoutes(requests: RequestLog): Route[] {
+  return [
+    { method: 'GET', template: '/_sim/healthz', handler: () => ({ ok: true }) },
+    { method: 'GET', template: '/_sim/state', handler: (ctx) => ctx.world.snapshot() },
+    { method: 'GET', template: '/_sim/summary', handler: (ctx) => ({ summary: ctx.world.summary() }) },
+    { method: 'GET', template: '/_sim/scenarios', handler: () => ({ scenarios: scenarioNames() }) },
+    { method: 'POST', template: '/_sim/scenario', handler: loadScenarioRoute },
+    {
+      method: 'DELETE',
+      template: '/_sim/projects/:project',
+      handler: async (ctx) => {
+        const projectId = param(ctx, 'project');
+        if (!ctx.world.projects.has(projectId)) throw notFound(`projects/${projectId}`);
+        await ctx.world.unload(projectId);
+        return { unloaded: projectId };
+      },
+    },
+    { method: 'PATCH', template: '/_sim/projects/:project/instances/:name/app', handler: patchApp },
+    { method: 'POST', template: '/_sim/faults', handler: (ctx) => ctx.faults.add(ctx.body) },
+    { method: 'GET', template: '/_sim/faults', handler: (ctx) => ({ faults: ctx.faults.list() }) },
+    { method: 'DELETE', template: '/_sim/faults', handler: (ctx) => ({ cleared: ctx.faults.clear() }) },
+    {
+      method: 'GET',
+      template: '/_sim/requests',
+      handler: (ctx) => {
+        const since = Number(ctx.query.get('since') ?? 0);
+        if (!Number.isInteger(since) || since < 0) throw invalid('since must be a non-negative integer.');
+        return { requests: requests.list(since) };
+      },
+    },
+    {
+      method: 'DELETE',
+      template: '/_sim/requests',
+      handler: () => {
+        requests.clear();
+        return { cleared: true };
+      },
+    },
+    {
+      method: 'GET',
+      template: '/_sim/operations/:project',
+      handler: (ctx) => ({ operations: ctx.ops.list(param(ctx, 'project')) }),
+    },
+  ];
+}
