@@ -380,3 +380,18 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
   };
   return readers;
 }
+
+/** Bounds every reader in time, so one slow source cannot hold a diagnosis (outside Temporal). */
+export function withDeadline(readers: EvidenceReaders, ms: number): EvidenceReaders {
+  const bounded: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(readers) as [string, (arg: unknown) => Promise<unknown>][]) {
+    bounded[name] = (arg: unknown) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${name} gave no answer within ${ms} ms`)), ms);
+        fn(arg)
+          .then(resolve, reject)
+          .finally(() => clearTimeout(timer));
+      });
+  }
+  return bounded as unknown as EvidenceReaders;
+}

@@ -70,21 +70,35 @@ export async function withRetries<T>(
 
 /**
  * Wraps a client so every promise-returning method maps its errors, and idempotent ones retry.
- * Async-iterator methods (`listAsync`) are passed through untouched: their pages are fetched lazily.
+ * Async-iterator methods (`listAsync`) only map errors: their pages are fetched lazily.
  */
+async function* mapIteratorErrors<T>(iterable: AsyncIterable<T>, operation: string): AsyncGenerator<T> {
+  try {
+    yield* iterable;
+  } catch (err) {
+    throw toGoogleApiError(err, operation);
+  }
+}
+
 function guard<T extends object>(client: T, name: string, policy: RetryPolicy): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
+      // Only the public API methods are wrapped: internals (`_log`, a callable logger, …) pass through.
       if (
         typeof prop !== 'string' ||
         typeof value !== 'function' ||
-        prop.endsWith('Async') ||
+        prop.startsWith('_') ||
         prop.endsWith('Stream')
       ) {
         return value;
       }
       const method = value as (...args: unknown[]) => unknown;
+      if (prop.endsWith('Async')) {
+        // Paged iterators fetch lazily; their errors are mapped, a failed page is not retried.
+        return (...args: unknown[]) =>
+          mapIteratorErrors(method.apply(target, args) as AsyncIterable<unknown>, `${name}.${prop}`);
+      }
       return (...args: unknown[]) => {
         const operation = `${name}.${prop}`;
         const call = async () => await (method.apply(target, args) as Promise<unknown>);

@@ -68,7 +68,8 @@ export function toGoogleApiError(err: unknown, operation: string): GoogleApiErro
   const message = body?.error?.message ?? rawMessage;
   // No status at all means the request never got an answer (timeout, refused, reset): worth another try.
   const retryable = status === 0 || RETRYABLE_STATUS.has(status);
-  return new GoogleApiError(`${operation}: ${message}`, status, reason, retryable, operation);
+  const what = status === 0 ? reason : `${status} ${reason}`;
+  return new GoogleApiError(`${operation}: ${what}: ${message}`, status, reason, retryable, operation);
 }
 
 /** Maps a numeric gRPC code (clients in gRPC mode) or an HTTP status to an HTTP status. */

@@ -35,7 +35,18 @@ export type FixFacts =
       blockingRules: { name: string; priority: number }[];
     }
   | { cause: 'NAMED_PORT_MISMATCH'; portName: string; port: number; groups: { name: string; zone: string }[] }
-  | { cause: 'BACKEND_TIMEOUT'; backendService: string; timeoutSec: number; observedLatencyMs?: number }
+  | {
+      cause: 'BACKEND_TIMEOUT';
+      backendService: string;
+      timeoutSec: number;
+      /** Slowest backend latency the LB measured, ms (bucket upper bound). */
+      observedLatencyMs?: number;
+      /**
+       * The LB stops waiting at timeoutSec, so latencies at or above it are cut off: the real latency
+       * of the slow requests is at least `observedLatencyMs`, not known to be that.
+       */
+      latencyCensored?: boolean;
+    }
   | { cause: 'KEEPALIVE_TOO_SHORT'; requiredKeepaliveSec: number }
   | { cause: 'NEG_MISCONFIGURED'; negs: { name: string; type: string; size: number; target?: string }[] };
 
@@ -296,7 +307,6 @@ export function classify(ev: Evidence): Diagnosis {
   if (count(TIMEOUT) > 0) {
     const latency = ev.latency.ok ? ev.latency.value : undefined;
     const observed = latency?.maxMs ?? latency?.p99Ms;
-    const proven = observed !== undefined && observed > bs.timeoutSec * 1000;
     findings.push({
       cause: 'BACKEND_TIMEOUT',
       summary: `${count(TIMEOUT)} requests hit the ${bs.timeoutSec}s backend timeout${
@@ -313,7 +323,9 @@ export function classify(ev: Evidence): Diagnosis {
         cause: 'BACKEND_TIMEOUT',
         backendService: bs.name,
         timeoutSec: bs.timeoutSec,
-        ...(proven ? { observedLatencyMs: observed } : {}),
+        ...(observed !== undefined
+          ? { observedLatencyMs: observed, latencyCensored: observed >= bs.timeoutSec * 1000 }
+          : {}),
       },
     });
   }

@@ -268,13 +268,22 @@ test('hc wrong path: the fix is the path, not the port', () => {
   });
 });
 
-test('backend timeout carries the observed latency only when it proves it', () => {
-  const proven = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 45_000 }));
-  assert.deepEqual(proven.findings[0]?.fix, {
+test('backend timeout carries the observed latency, flagged when the LB cut it off', () => {
+  const cut = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 33_882 }));
+  assert.deepEqual(cut.findings[0]?.fix, {
     cause: 'BACKEND_TIMEOUT',
     backendService: 'web-bs',
     timeoutSec: 30,
-    observedLatencyMs: 45_000,
+    observedLatencyMs: 33_882,
+    latencyCensored: true,
+  });
+  const below = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 12_000 }));
+  assert.deepEqual(below.findings[0]?.fix, {
+    cause: 'BACKEND_TIMEOUT',
+    backendService: 'web-bs',
+    timeoutSec: 30,
+    observedLatencyMs: 12_000,
+    latencyCensored: false,
   });
   const noMetrics = classify(
     evidence({ ...good, logs: { backend_timeout: 5 } }, { latency: { ok: false, error: '503' } }),

@@ -93,7 +93,7 @@ test('the message says what failed, in Google words', () => {
     { status: 404, message: body(404, 'notFound', "The resource 'x' was not found") },
     'backendServices.get',
   );
-  assert.equal(e.message, "backendServices.get: The resource 'x' was not found");
+  assert.equal(e.message, "backendServices.get: 404 notFound: The resource 'x' was not found");
   assert.equal(toGoogleApiError(e, 'other'), e);
 });
 

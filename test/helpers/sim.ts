@@ -1,0 +1,74 @@
+/**
+ * The simulator for tests: a World loaded with a scenario, its HTTP server on an ephemeral loopback
+ * port, and real Google clients pointed at it. `stop()` tears everything down so the process exits.
+ */
+import { createGcpClients, type GcpClients, type GcpClientOptions } from '../../activities/gcp-clients';
+import { startSimulation, type Simulation } from '../../worker/simulation';
+
+export interface SimHarness extends Simulation {
+  clients: GcpClients;
+  project: string;
+}
+
+export async function startSim(
+  scenario: string,
+  opts: { timeScale?: number; clients?: Partial<GcpClientOptions> } = {},
+): Promise<SimHarness> {
+  const sim = await startSimulation({ scenario, timeScale: opts.timeScale ?? 0.01 });
+  const project = [...sim.world.projects.keys()][0] ?? 'demo-project';
+  const clients = createGcpClients({
+    endpoint: sim.url,
+    projectId: project,
+    timeoutMs: 5_000,
+    ...opts.clients,
+  });
+  return {
+    ...sim,
+    clients,
+    project,
+    async stop() {
+      await clients.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Calls the simulator's control API (`/_sim/...`) and returns its JSON. */
+export async function control<T = unknown>(
+  sim: { url: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${sim.url}/_sim/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.json()) as T;
+  if (!res.ok) throw new Error(`control ${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** API requests the simulator received since `since` (its request log). */
+export async function apiRequests(sim: { url: string }, since = 0) {
+  const { requests } = await control<{
+    requests: { seq: number; method: string; path: string; status: number }[];
+  }>(sim, 'GET', `requests?since=${since}`);
+  return requests;
+}

@@ -1,0 +1,134 @@
+/**
+ * Diagnosis end to end: for every shipped scenario, the evidence activities read the simulator
+ * through the real clients, and the classifier names the right cause(s) with evidence. Also: a
+ * failing evidence source yields a partial diagnosis that says so.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createEvidenceActivities } from '../../activities/evidence';
+import { classify, type Diagnosis, type RootCause } from '../../core/classify';
+import { collectEvidence } from '../../core/collect';
+import type { Evidence } from '../../core/evidence';
+import { renderDiagnosis } from '../../core/report';
+import { control, startSim, type SimHarness } from '../helpers/sim';
+
+async function diagnose(
+  sim: SimHarness,
+  backendService: string,
+): Promise<{ evidence: Evidence; diagnosis: Diagnosis }> {
+  const readers = createEvidenceActivities(sim.clients, {
+    probeAllowedRanges: ['127.0.0.0/8'],
+    probeTimeoutMs: 1_000,
+  });
+  const evidence = await collectEvidence(
+    readers,
+    { project: sim.project, backendService },
+    { windowMinutes: 10, now: new Date().toISOString() },
+  );
+  return { evidence, diagnosis: classify(evidence) };
+}
+
+const table: { scenario: string; backendService?: string; verdict: string; causes: RootCause[] }[] = [
+  { scenario: 'healthy', verdict: 'NO_FAULT', causes: [] },
+  { scenario: 'hc-wrong-port', verdict: 'FAULTS_FOUND', causes: ['HEALTH_CHECK_MISMATCH'] },
+  { scenario: 'hc-wrong-path', verdict: 'FAULTS_FOUND', causes: ['HEALTH_CHECK_MISMATCH'] },
+  { scenario: 'firewall-missing', verdict: 'FAULTS_FOUND', causes: ['FIREWALL_BLOCKS_PROBES'] },
+  { scenario: 'named-port-mismatch', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  { scenario: 'backend-timeout', verdict: 'FAULTS_FOUND', causes: ['BACKEND_TIMEOUT'] },
+  { scenario: 'keepalive-mismatch', verdict: 'FAULTS_FOUND', causes: ['KEEPALIVE_TOO_SHORT'] },
+  { scenario: 'neg-empty', backendService: 'api-bs', verdict: 'FAULTS_FOUND', causes: ['NEG_MISCONFIGURED'] },
+  { scenario: 'neg-empty', backendService: 'web-bs', verdict: 'NO_FAULT', causes: [] },
+  {
+    scenario: 'port-moved',
+    verdict: 'FAULTS_FOUND',
+    causes: ['FIREWALL_BLOCKS_PROBES', 'HEALTH_CHECK_MISMATCH', 'NAMED_PORT_MISMATCH'],
+  },
+];
+
+for (const row of table) {
+  const bs = row.backendService ?? 'web-bs';
+  test(`diagnose ${row.scenario} ${bs}: ${row.causes.join(' + ') || row.verdict}`, async () => {
+    const sim = await startSim(row.scenario);
+    try {
+      const { evidence, diagnosis } = await diagnose(sim, bs);
+      assert.deepEqual(diagnosis.unavailable, [], 'every source was read');
+      assert.equal(diagnosis.verdict, row.verdict, JSON.stringify(diagnosis.notes));
+      assert.deepEqual(diagnosis.findings.map((f) => f.cause).sort(), [...row.causes].sort());
+      for (const f of diagnosis.findings) assert.ok(f.evidence.length >= 2, `${f.cause} cites its evidence`);
+      const report = renderDiagnosis(evidence, diagnosis);
+      assert.match(report, new RegExp(`Conclusion: ${row.verdict}`));
+      for (const c of row.causes) assert.match(report, new RegExp(c));
+    } finally {
+      await sim.stop();
+    }
+  });
+}
+
+test('port-moved: the fix facts point at 9090 and the evidence shows why', async () => {
+  const sim = await startSim('port-moved');
+  try {
+    const { evidence, diagnosis } = await diagnose(sim, 'web-bs');
+    assert.ok(evidence.logs.ok && (evidence.logs.value.byStatusDetails.failed_to_pick_backend ?? 0) > 0);
+    assert.ok(evidence.health.ok && evidence.health.value.every((h) => h.healthState === 'UNHEALTHY'));
+    assert.deepEqual(diagnosis.serving, { port: 9090, path: '/healthz' });
+    const fixes = Object.fromEntries(diagnosis.findings.map((f) => [f.cause, f.fix]));
+    assert.equal((fixes.HEALTH_CHECK_MISMATCH as { port?: number }).port, 9090);
+    assert.equal((fixes.NAMED_PORT_MISMATCH as { port?: number }).port, 9090);
+    assert.equal((fixes.FIREWALL_BLOCKS_PROBES as { port?: number }).port, 9090);
+    assert.deepEqual((fixes.FIREWALL_BLOCKS_PROBES as { targetTags?: string[] }).targetTags, ['web']);
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('backend-timeout: the LB saw requests cut off at the timeout, so the latency is a lower bound', async () => {
+  const sim = await startSim('backend-timeout');
+  try {
+    const { diagnosis } = await diagnose(sim, 'web-bs');
+    const fix = diagnosis.findings[0]?.fix;
+    assert.ok(fix?.cause === 'BACKEND_TIMEOUT', JSON.stringify(fix));
+    assert.ok((fix.observedLatencyMs ?? 0) >= 30_000, JSON.stringify(fix));
+    assert.equal(fix.latencyCensored, true);
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('a 503 storm on Logging and a 403 on firewalls: partial diagnosis that says so, no wrong answer', async () => {
+  const sim = await startSim('port-moved', { clients: { initialBackoffMs: 5, maxAttempts: 3 } });
+  try {
+    await control(sim, 'POST', 'faults', { status: 503, count: 0, match: { service: 'logging' } });
+    await control(sim, 'POST', 'faults', { status: 403, count: 0, match: { path: '/global/firewalls$' } });
+    const { diagnosis } = await diagnose(sim, 'web-bs');
+    assert.deepEqual(diagnosis.unavailable.map((u) => u.source).sort(), ['firewallRules', 'logs']);
+    assert.match(
+      diagnosis.unavailable.find((u) => u.source === 'firewallRules')?.error ?? '',
+      /403|denied|forbidden/i,
+    );
+    // What can still be proven is; the firewall is neither blamed nor cleared.
+    assert.deepEqual(diagnosis.findings.map((f) => f.cause).sort(), [
+      'HEALTH_CHECK_MISMATCH',
+      'NAMED_PORT_MISMATCH',
+    ]);
+    assert.ok(diagnosis.notes.some((n) => /firewall rules could not be read/.test(n)));
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('the backend service itself unreadable: UNKNOWN, every other source marked not read', async () => {
+  const sim = await startSim('healthy', { clients: { initialBackoffMs: 5, maxAttempts: 2 } });
+  try {
+    await control(sim, 'POST', 'faults', {
+      status: 503,
+      count: 0,
+      match: { path: 'backendServices/web-bs$' },
+    });
+    const { diagnosis } = await diagnose(sim, 'web-bs');
+    assert.equal(diagnosis.verdict, 'UNKNOWN');
+    assert.equal(diagnosis.findings.length, 0);
+    assert.equal(diagnosis.unavailable.length, 9);
+  } finally {
+    await sim.stop();
+  }
+});

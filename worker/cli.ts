@@ -1,0 +1,332 @@
+/**
+ * The `lbmedic` command. Each subcommand is a composition root: it parses its flags, reads the
+ * config, builds the real clients and runs. `main` returns the process exit code.
+ */
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createBackendHealthActivities, type BackendHealth } from '../activities/backend-health';
+import { createEvidenceActivities, withDeadline } from '../activities/evidence';
+import { createGcpClients } from '../activities/gcp-clients';
+import { classify } from '../core/classify';
+import { collectEvidence } from '../core/collect';
+import { renderDiagnosis } from '../core/report';
+import { loadConfig, type Config } from './config';
+import { startDevServer, type DevServer } from './dev-server';
+import { startSimulation, type Simulation } from './simulation';
+import { createWorker } from './worker';
+
+const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
+
+Usage:
+  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N] [--once]
+      Embedded Temporal dev server (UI on 8233) + worker; with --simulate (the default when no
+      GCP project is configured) also the GCP simulator. Inspects every backend service once,
+      then runs until Ctrl-C (--once: stop after the inspection).
+  lbmedic worker
+      Runs the worker against TEMPORAL_ADDRESS (for containers and production).
+  lbmedic sim [--scenario NAME | --scenario-file FILE] [--port N] [--time-scale X]
+      Runs the GCP simulator in the foreground.
+  lbmedic diagnose --project P --backend-service BS [--window MIN] [--probe-ports 8080,9090] [--json]
+      Collects the evidence (logs, getHealth, health check, firewall, named ports, latency, NEGs,
+      an in-VPC probe) and names the root cause(s), like the field guide's diagnostic workflow.
+  lbmedic inspect --project P --backend-service BS [--json]
+      Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP).
+
+Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT.`;
+
+class UsageError extends Error {}
+
+function intFlag(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${name} must be a port number, got "${value}"`);
+  return n;
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C or SIGTERM). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (sig: string) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(sig);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function formatHealth(h: BackendHealth): string {
+  const lines = [`${h.project}/${h.backendService}: ${h.healthy}/${h.total} HEALTHY`];
+  for (const g of h.groups) {
+    lines.push(`  ${g.group.replace(/^.*\/projects\/[^/]+\//, '')}`);
+    for (const i of g.instances) {
+      lines.push(
+        `    ${i.healthState.padEnd(9)} ${i.instance.split('/').pop() ?? ''} ${i.ipAddress}:${i.port ?? '-'}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+async function cmdSim(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: 'string' },
+      'scenario-file': { type: 'string' },
+      port: { type: 'string' },
+      'time-scale': { type: 'string' },
+    },
+  });
+  if (values.scenario && values['scenario-file'])
+    throw new UsageError('give --scenario or --scenario-file, not both');
+  const timeScale = values['time-scale'] === undefined ? undefined : Number(values['time-scale']);
+  if (timeScale !== undefined && !(timeScale > 0 && timeScale <= 1)) {
+    throw new UsageError('--time-scale must be a number in (0, 1]');
+  }
+  const sim = await startSimulation({
+    ...(values.scenario ? { scenario: values.scenario } : {}),
+    ...(values['scenario-file'] ? { scenarioFile: values['scenario-file'] } : {}),
+    port: intFlag(values.port, 'port') ?? 8085,
+    ...(timeScale !== undefined ? { timeScale } : {}),
+  });
+  console.log(`GCP simulator listening on ${sim.url}`);
+  console.log(`  point lbmedic at it: LBMEDIC_GCP_ENDPOINT=${sim.url}`);
+  console.log(`  control API: ${sim.url}/_sim/state`);
+  console.log(sim.world.summary());
+  await untilSignal();
+  await sim.stop();
+  return 0;
+}
+
+async function cmdInspect(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      project: { type: 'string' },
+      'backend-service': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const project = values.project ?? config.project;
+  const backendService = values['backend-service'];
+  if (!project || !backendService) throw new UsageError('inspect needs --project and --backend-service');
+  const clients = createGcpClients({
+    ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
+    projectId: project,
+    timeoutMs: config.gcpTimeoutMs,
+  });
+  try {
+    const health = await createBackendHealthActivities(clients).getBackendHealth({ project, backendService });
+    console.log(values.json ? JSON.stringify(health, null, 2) : formatHealth(health));
+    return 0;
+  } finally {
+    await clients.close();
+  }
+}
+
+async function cmdWorker(config: Config): Promise<number> {
+  const project = config.project;
+  if (!project)
+    throw new UsageError('the worker needs LBMEDIC_PROJECT (the default project for Google clients)');
+  const clients = createGcpClients({
+    ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
+    projectId: project,
+    timeoutMs: config.gcpTimeoutMs,
+  });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      clients,
+    });
+    console.log(
+      `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
+    );
+    // The SDK's worker shuts down gracefully on SIGINT/SIGTERM.
+    await worker.run();
+    return 0;
+  } finally {
+    await connection.close();
+    await clients.close();
+  }
+}
+
+async function cmdDiagnose(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      project: { type: 'string' },
+      'backend-service': { type: 'string' },
+      window: { type: 'string', default: '10' },
+      'probe-ports': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const project = values.project ?? config.project;
+  const backendService = values['backend-service'];
+  if (!project || !backendService) throw new UsageError('diagnose needs --project and --backend-service');
+  const windowMinutes = Number(values.window);
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > 1440) {
+    throw new UsageError('--window must be whole minutes between 1 and 1440');
+  }
+  const probePorts = (values['probe-ports'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((p) => intFlag(p.trim(), 'probe-ports') ?? 0);
+  const clients = createGcpClients({
+    ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
+    projectId: project,
+    timeoutMs: config.gcpTimeoutMs,
+  });
+  try {
+    const readers = createEvidenceActivities(clients, {
+      // Against the simulator, instances live on loopback: never let a probe leave it.
+      ...(config.gcpEndpoint ? { probeAllowedRanges: ['127.0.0.0/8'] } : {}),
+    });
+    const evidence = await collectEvidence(
+      withDeadline(readers, config.gcpTimeoutMs * 3),
+      { project, backendService },
+      { windowMinutes, probePorts, now: new Date().toISOString() },
+    );
+    const diagnosis = classify(evidence);
+    console.log(values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis));
+    return diagnosis.verdict === 'NO_FAULT' ? 0 : diagnosis.verdict === 'FAULTS_FOUND' ? 3 : 4;
+  } finally {
+    await clients.close();
+  }
+}
+
+async function cmdUp(args: string[], config: Config): Promise<number> {
+  // `--simulate [SCENARIO]`: an optional value, which parseArgs cannot express; rewrite it as --scenario.
+  const at = args.indexOf('--simulate');
+  const next = at >= 0 ? args[at + 1] : undefined;
+  if (next !== undefined && !next.startsWith('-'))
+    args = [...args.slice(0, at + 1), '--scenario', ...args.slice(at + 1)];
+  const { values } = parseArgs({
+    args,
+    options: {
+      simulate: { type: 'boolean' },
+      scenario: { type: 'string' },
+      'sim-port': { type: 'string' },
+      'temporal-port': { type: 'string' },
+      'ui-port': { type: 'string' },
+      once: { type: 'boolean' },
+    },
+  });
+  const simulate = values.simulate === true || !config.project;
+  const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error('stop failed:', e));
+  };
+  try {
+    let sim: Simulation | undefined;
+    if (simulate) {
+      sim = await startSimulation({
+        scenario: values.scenario ?? 'port-moved',
+        port: intFlag(values['sim-port'], 'sim-port') ?? 0,
+      });
+      stops.push(() => sim!.stop());
+    }
+    let address = config.temporalAddress;
+    let dev: DevServer | undefined;
+    if (embeddedTemporal) {
+      dev = await startDevServer({
+        port: intFlag(values['temporal-port'], 'temporal-port') ?? 7233,
+        uiPort: intFlag(values['ui-port'], 'ui-port') ?? config.temporalUiPort,
+      });
+      stops.push(() => dev!.stop());
+      address = dev.address;
+    }
+    const project = sim ? [...sim.world.projects.keys()][0] : config.project;
+    if (!project) throw new UsageError('no project: set LBMEDIC_PROJECT or use --simulate');
+    const clients = createGcpClients({
+      ...(sim ? { endpoint: sim.url } : config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
+      projectId: project,
+      timeoutMs: config.gcpTimeoutMs,
+    });
+    stops.push(() => clients.close());
+    const nativeConnection = await NativeConnection.connect({ address });
+    stops.push(() => nativeConnection.close());
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      clients,
+    });
+    const running = worker.run();
+    stops.push(async () => {
+      // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    console.log('lbmedic is up:');
+    console.log(
+      `  Temporal     ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
+    );
+    if (dev) console.log(`  Temporal UI  ${dev.uiUrl}`);
+    if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
+    else
+      console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
+
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const services = sim ? [...(sim.world.projects.get(project)?.backendServices.keys() ?? [])] : [];
+    for (const backendService of services) {
+      const health = await client.workflow.execute('inspectBackendWorkflow', {
+        taskQueue: config.taskQueue,
+        workflowId: `inspect-${project}-${backendService}-${Date.now()}`,
+        args: [{ project, backendService }],
+      });
+      console.log(formatHealth(health as BackendHealth));
+    }
+    if (!values.once) {
+      console.log('Press Ctrl-C to stop.');
+      await untilSignal();
+    }
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'sim':
+        return await cmdSim(rest);
+      case 'up':
+        return await cmdUp(rest, loadConfig());
+      case 'worker':
+        return await cmdWorker(loadConfig());
+      case 'diagnose':
+        return await cmdDiagnose(rest, loadConfig());
+      case 'inspect':
+        return await cmdInspect(rest, loadConfig());
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+      console.error(`lbmedic: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`lbmedic: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+}

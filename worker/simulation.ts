@@ -1,0 +1,36 @@
+/**
+ * Starts the GCP simulator (a World plus its HTTP server) for `lbmedic sim` and `lbmedic up --simulate`.
+ */
+import { loadScenario } from '../simulator/scenario';
+import { startSimulatorServer } from '../simulator/server';
+import { World } from '../simulator/world';
+
+export interface SimulationOptions {
+  /** A shipped scenario name, or a path to a scenario file. */
+  scenario?: string;
+  scenarioFile?: string;
+  port?: number;
+  timeScale?: number;
+}
+
+export interface Simulation {
+  url: string;
+  world: World;
+  stop(): Promise<void>;
+}
+
+export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
+  const scenario = loadScenario(opts.scenarioFile ?? opts.scenario ?? 'healthy');
+  const world = new World(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale });
+  await world.load(scenario);
+  await world.start();
+  const server = await startSimulatorServer({ world, port: opts.port ?? 0 });
+  return {
+    url: server.url,
+    world,
+    async stop() {
+      await server.close();
+      await world.stop();
+    },
+  };
+}
