@@ -80,6 +80,8 @@ export interface AppSpec {
   keepaliveSec: number;
   /** false: the process is down (nothing listens). */
   running: boolean;
+  /** Body of the listed paths' responses (default `ok`); what a health check's `response` looks for. */
+  body?: string;
 }
 
 export interface Instance {
@@ -137,10 +139,13 @@ export interface Backend {
   capacityScaler: number;
 }
 
+/** Names (not URLs) of the global external ALB's frontend resources in front of a backend service. */
 export interface LoadBalancerFrontend {
   forwardingRule: string;
   targetProxy: string;
   urlMap: string;
+  /** The forwarding rule's address: a TEST-NET-2 address (198.51.100.0/24), never connected to. */
+  ipAddress?: string;
 }
 
 export interface BackendService {
@@ -178,11 +183,23 @@ export interface ProbeRecord {
   consecutiveFailures: number;
   lastResult?: string;
   lastProbeAt?: string;
+  /** Full URL of the instance group or NEG the instance was checked through (getHealth's `group`). */
+  group?: string;
+  /** The instance's nic0 IP (getHealth's `ipAddress`). */
+  ipAddress?: string;
+  /** The serving port: the group's named port for the backend service's `portName` (getHealth's `port`). */
+  port?: number;
+  /** The port the last probe went to (follows the health check's portSpecification). */
+  probePort?: number;
+  /** The detailed form of `state`, as health-check logs show it: TIMEOUT when probes got no answer (e.g. dropped by the firewall). */
+  detailedState?: 'HEALTHY' | 'UNHEALTHY' | 'TIMEOUT';
 }
 
 export interface Project {
   projectId: string;
   projectNumber: string;
+  /** The scenario this project was loaded from. */
+  scenarioName?: string;
   firewalls: Map<string, Firewall>;
   healthChecks: Map<string, HealthCheck>;
   backendServices: Map<string, BackendService>;

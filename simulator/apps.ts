@@ -1,0 +1,169 @@
+/**
+ * The apps on the simulated VMs: a real `node:http` server per instance on its own loopback address
+ * (127.A.B.C), so health checks are real HTTP requests. Only loopback is ever bound or connected to:
+ * never private ranges or public addresses.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { Server as NetServer } from 'node:net';
+import type { AppSpec, Instance } from './model';
+import { formatIPv4, isLoopback } from './ip';
+
+/** The app's own account of how long a response took, in simulated ms (see health.ts). */
+export const SIMULATED_LATENCY_HEADER = 'x-simulated-latency-ms';
+
+/**
+ * A block is claimed by listening on its .0 address (which no instance gets) on this port; only
+ * simulators bind such addresses, so a claim that fails means another simulator owns the block.
+ */
+const BLOCK_CLAIM_PORT = 65535;
+const CLAIM_ATTEMPTS = 50;
+
+interface RunningApp {
+  server: Server;
+  pending: Set<NodeJS.Timeout>;
+}
+
+/** Simulated latency of one request path: the base latency plus the path's extra, in ms. */
+export function pathLatencyMs(app: AppSpec, path: string): number {
+  return app.latencyMs + (app.slowPaths?.[path] ?? 0);
+}
+
+export class AppHost {
+  private readonly running = new Map<string, RunningApp>();
+  private readonly claims: NetServer[] = [];
+  private block: number | undefined;
+  private next = 0;
+
+  constructor(private readonly timeScale: number) {}
+
+  /**
+   * A fresh loopback address from a /24 block in 127.100.0.0–127.250.255.0 that this host owns.
+   * Several simulators run at once (parallel test processes); each claims its own block, so a probe
+   * never reaches another simulator's app.
+   */
+  async allocateAddress(): Promise<string> {
+    if (this.block === undefined || this.next >= 254) this.block = await this.claimBlock();
+    this.next += 1;
+    return formatIPv4(this.block + this.next);
+  }
+
+  /** Picks random blocks (not from the World's seed: parallel seeded Worlds must differ) until one is free. */
+  private async claimBlock(): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      const a = 100 + Math.floor(Math.random() * 151);
+      const b = Math.floor(Math.random() * 256);
+      const base = 127 * 2 ** 24 + a * 2 ** 16 + b * 2 ** 8;
+      const claim = createNetServer();
+      try {
+        await listen(claim, formatIPv4(base), BLOCK_CLAIM_PORT);
+        claim.unref();
+        this.claims.push(claim);
+        this.next = 0;
+        return base;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && attempt < CLAIM_ATTEMPTS) continue;
+        throw new Error(
+          `cannot claim a loopback address block (${code ?? String(error)})` +
+            (code === 'EADDRNOTAVAIL'
+              ? ': the simulator needs all of 127.0.0.0/8 on loopback, as Linux has it'
+              : ''),
+        );
+      }
+    }
+  }
+
+  /** Starts the instance's app when it should run (app running and VM RUNNING). */
+  async start(projectId: string, instance: Instance): Promise<void> {
+    if (this.running.has(key(projectId, instance.name))) return;
+    if (!instance.app.running || instance.status !== 'RUNNING') return;
+    if (!isLoopback(instance.networkIP)) {
+      throw new Error(
+        `refusing to serve ${instance.name} on ${instance.networkIP}: only loopback addresses are used`,
+      );
+    }
+    const spec = structuredClone(instance.app);
+    const pending = new Set<NodeJS.Timeout>();
+    const server = createServer((req, res) => this.handle(spec, req, res, pending));
+    server.keepAliveTimeout = Math.min(Math.max(spec.keepaliveSec * 1000 * this.timeScale, 50), 60_000);
+    try {
+      await listen(server, instance.networkIP, spec.port);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(
+        `cannot start the app of ${instance.name} on ${instance.networkIP}:${spec.port} (${code ?? String(error)})` +
+          (code === 'EADDRINUSE' ? `; is another process listening on 0.0.0.0:${spec.port}?` : ''),
+      );
+    }
+    this.running.set(key(projectId, instance.name), { server, pending });
+  }
+
+  /** Applies a changed app spec (port, paths, running, latency, keepalive): stop, then start. */
+  async restart(projectId: string, instance: Instance): Promise<void> {
+    await this.stop(projectId, instance.name);
+    await this.start(projectId, instance);
+  }
+
+  async stop(projectId: string, instanceName: string): Promise<void> {
+    const app = this.running.get(key(projectId, instanceName));
+    if (app === undefined) return;
+    this.running.delete(key(projectId, instanceName));
+    await closeApp(app);
+  }
+
+  /** Stops every app and gives up the claimed blocks. */
+  async closeAll(): Promise<void> {
+    const apps = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(apps.map(closeApp));
+    const claims = this.claims.splice(0);
+    await Promise.all(claims.map((claim) => new Promise<void>((resolve) => claim.close(() => resolve()))));
+  }
+
+  private handle(
+    spec: AppSpec,
+    req: IncomingMessage,
+    res: ServerResponse,
+    pending: Set<NodeJS.Timeout>,
+  ): void {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const served = spec.paths.includes(path);
+    const latency = pathLatencyMs(spec, path);
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      const body = served ? (spec.body ?? 'ok') : 'not found';
+      res.writeHead(served ? spec.status : 404, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        [SIMULATED_LATENCY_HEADER]: String(latency),
+      });
+      res.end(body);
+    }, latency * this.timeScale);
+    pending.add(timer);
+  }
+}
+
+function listen(server: NetServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function key(projectId: string, instanceName: string): string {
+  return `${projectId}/${instanceName}`;
+}
+
+function closeApp(app: RunningApp): Promise<void> {
+  for (const timer of app.pending) clearTimeout(timer);
+  app.pending.clear();
+  return new Promise((resolve) => {
+    app.server.close(() => resolve());
+    app.server.closeAllConnections();
+  });
+}
