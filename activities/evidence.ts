@@ -24,6 +24,9 @@ import type { GcpClients } from './gcp-clients';
 
 type Distribution = protos.google.api.IDistribution;
 
+/** Async iterators page by themselves; saying so silences gax's AutopaginateTrueWarning. */
+const NO_AUTOPAGINATE = { autoPaginate: false };
+
 const last = (url: string | null | undefined) => (url ?? '').split('/').filter(Boolean).pop() ?? '';
 
 /** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts. */
@@ -215,7 +218,7 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
 
     async readFirewallRules({ project }) {
       const rules: FirewallRule[] = [];
-      for await (const f of clients.firewalls.listAsync({ project })) {
+      for await (const f of clients.firewalls.listAsync({ project }, NO_AUTOPAGINATE)) {
         rules.push({
           name: f.name ?? '',
           network: f.network ?? '',
@@ -239,12 +242,15 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
         const zone = b.zone ?? '';
         const [ig] = await clients.instanceGroups.get({ project, zone, instanceGroup: b.name });
         const instances: InstanceFacts[] = [];
-        for await (const item of clients.instanceGroups.listInstancesAsync({
-          project,
-          zone,
-          instanceGroup: b.name,
-          instanceGroupsListInstancesRequestResource: { instanceState: 'ALL' },
-        })) {
+        for await (const item of clients.instanceGroups.listInstancesAsync(
+          {
+            project,
+            zone,
+            instanceGroup: b.name,
+            instanceGroupsListInstancesRequestResource: { instanceState: 'ALL' },
+          },
+          NO_AUTOPAGINATE,
+        )) {
           const [vm] = await clients.instances.get({ project, zone, instance: last(item.instance) });
           const nic = vm.networkInterfaces?.[0];
           instances.push({
@@ -330,7 +336,10 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
       const wanted = new Set(backends.filter((b) => b.kind === 'neg').map((b) => b.name));
       if (wanted.size === 0) return [];
       const out: NegFacts[] = [];
-      for await (const [scope, list] of clients.networkEndpointGroups.aggregatedListAsync({ project })) {
+      for await (const [scope, list] of clients.networkEndpointGroups.aggregatedListAsync(
+        { project },
+        NO_AUTOPAGINATE,
+      )) {
         for (const n of list.networkEndpointGroups ?? []) {
           if (!n.name || !wanted.has(n.name)) continue;
           const where = scope.split('/');

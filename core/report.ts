@@ -4,7 +4,7 @@
 import type { Diagnosis } from './classify';
 import { healthCheckPort } from './classify';
 import type { Evidence, Source } from './evidence';
-import { probeVerdicts } from './firewall';
+import { PROBE_RANGES, probeVerdicts } from './firewall';
 
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -111,27 +111,33 @@ export function renderDiagnosis(ev: Evidence, d: Diagnosis): string {
     }),
   );
   out.push(
-    ...section('Firewall (probe ranges → health-check port)', ev.firewallRules, (rules) => {
-      const hc = ev.healthCheck.ok ? ev.healthCheck.value : null;
-      const port = hc && bs ? healthCheckPort(hc, bs.portName, groups) : undefined;
-      const instances = groups.flatMap((g) => g.instances);
-      if (port === undefined || instances.length === 0)
-        return [`  ${rules.length} rules; no health-check port to check`];
-      return table([
-        [
-          'INSTANCE',
-          'TAGS',
-          ...probeVerdicts(rules, instances[0]!, port).map((v) => `${v.range} tcp:${port}`),
-        ],
-        ...instances.map((i) => [
-          i.name,
-          i.tags.join(',') || '-',
-          ...probeVerdicts(rules, i, port).map(
-            (v) => `${v.verdict.allowed ? 'ALLOW' : 'DENY'} (${v.verdict.rule})`,
-          ),
-        ]),
-      ]);
-    }),
+    ...section(
+      'Firewall (probe ranges → health-check port, and the port the app serves)',
+      ev.firewallRules,
+      (rules) => {
+        const hc = ev.healthCheck.ok ? ev.healthCheck.value : null;
+        const hcPort = hc && bs ? healthCheckPort(hc, bs.portName, groups) : undefined;
+        const ports = [...new Set([hcPort, d.serving?.port].filter((p): p is number => p !== undefined))];
+        const instances = groups.flatMap((g) => g.instances);
+        if (ports.length === 0 || instances.length === 0)
+          return [`  ${rules.length} rules; no port to check`];
+        const columns = ports.flatMap((port) =>
+          ['35.191.0.0/16', '130.211.0.0/22'].map((range) => `${range} tcp:${port}`),
+        );
+        return table([
+          ['INSTANCE', 'TAGS', ...columns],
+          ...instances.map((i) => [
+            i.name,
+            i.tags.join(',') || '-',
+            ...ports.flatMap((port) =>
+              probeVerdicts(rules, i, port).map(
+                (v) => `${v.verdict.allowed ? 'ALLOW' : 'DENY'} (${v.verdict.rule})`,
+              ),
+            ),
+          ]),
+        ]);
+      },
+    ),
   );
   out.push(
     ...section('LB request logs (statusDetails)', ev.logs, (l) => [

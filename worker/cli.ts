@@ -14,7 +14,7 @@ import { renderDiagnosis } from '../core/report';
 import { loadConfig, type Config } from './config';
 import { startDevServer, type DevServer } from './dev-server';
 import { startSimulation, type Simulation } from './simulation';
-import { createWorker } from './worker';
+import { createWorker, installRuntime } from './worker';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
 
@@ -196,7 +196,9 @@ async function cmdDiagnose(args: string[], config: Config): Promise<number> {
       { windowMinutes, probePorts, now: new Date().toISOString() },
     );
     const diagnosis = classify(evidence);
-    console.log(values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis));
+    console.log(
+      values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis),
+    );
     return diagnosis.verdict === 'NO_FAULT' ? 0 : diagnosis.verdict === 'FAULTS_FOUND' ? 3 : 4;
   } finally {
     await clients.close();
@@ -305,8 +307,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'sim':
         return await cmdSim(rest);
       case 'up':
+        installRuntime();
         return await cmdUp(rest, loadConfig());
       case 'worker':
+        installRuntime();
         return await cmdWorker(loadConfig());
       case 'diagnose':
         return await cmdDiagnose(rest, loadConfig());

@@ -1,12 +1,22 @@
 /**
  * Composition root of the Temporal worker: real Google clients in, activities and workflows registered.
  */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities';
 import type { GcpClients } from '../activities/gcp-clients';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * Installs the Temporal runtime once with a quieter logger (the SDK logs every worker state change
+ * and the webpack bundle at INFO). Must run before the first connection or worker is created.
+ */
+export function installRuntime(
+  level: LogLevel = (process.env.LBMEDIC_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
+) {
+  Runtime.install({ logger: new DefaultLogger(level) });
+}
 
 export interface WorkerOptions {
   connection: NativeConnection;

@@ -6,6 +6,14 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
 import { findTemporalCli, findTemporalTestServer } from '../../worker/temporal-binaries';
+import { installRuntime } from '../../worker/worker';
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  installRuntime();
+  runtimeInstalled = true;
+}
 
 function executable(path: string | undefined, what: string) {
   if (path) return { type: 'existing-path' as const, path };
@@ -15,6 +23,7 @@ function executable(path: string | undefined, what: string) {
 
 /** A fresh real Temporal dev server with lbmedic's search attributes registered. */
 export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: executable(findTemporalCli(), 'temporal CLI'),
@@ -27,6 +36,7 @@ export async function startDevServer(): Promise<TestWorkflowEnvironment> {
 
 /** The time-skipping test server, for long durable timers (approval timeouts). */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
   return TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: executable(findTemporalTestServer(), 'temporal-test-server') },
   });
