@@ -271,32 +271,14 @@ export class World {
   snapshot(): WorldSnapshot {
     const projects: Record<string, ProjectSnapshot> = {};
     for (const p of this.projects.values()) {
-      const {
-        firewalls,
-        healthChecks,
-        backendServices,
-        instanceGroups,
-        instances,
-        networkEndpointGroups,
-        traffic,
-        health,
-      } = p;
-      projects[p.projectId] = structuredClone({
-        projectId: p.projectId,
-        projectNumber: p.projectNumber,
-        ...(p.scenarioName === undefined ? {} : { scenarioName: p.scenarioName }),
-        firewalls: Object.fromEntries(firewalls),
-        healthChecks: Object.fromEntries(healthChecks),
-        backendServices: Object.fromEntries(backendServices),
-        instanceGroups: Object.fromEntries(instanceGroups),
-        instances: Object.fromEntries(instances),
-        networkEndpointGroups: Object.fromEntries(networkEndpointGroups),
-        traffic: Object.fromEntries(traffic),
-        health: Object.fromEntries(health),
-        notificationChannels: Object.fromEntries(p.notificationChannels),
-        alertPolicies: Object.fromEntries(p.alertPolicies),
-        logEntryCount: this.telemetry.get(p.projectId)?.logs.size ?? 0,
-      });
+      const plain = Object.fromEntries(
+        Object.entries(p).map(([key, value]) => [
+          key,
+          value instanceof Map ? Object.fromEntries(value) : value,
+        ]),
+      );
+      const logEntryCount = this.telemetry.get(p.projectId)?.logs.size ?? 0;
+      projects[p.projectId] = structuredClone({ ...plain, logEntryCount }) as ProjectSnapshot;
     }
     return { timeScale: this.timeScale, running: this.timer !== undefined, projects };
   }
@@ -461,22 +443,10 @@ export class World {
   }
 }
 
-export interface ProjectSnapshot {
-  projectId: string;
-  projectNumber: string;
-  scenarioName?: string;
-  firewalls: Record<string, unknown>;
-  healthChecks: Record<string, unknown>;
-  backendServices: Record<string, unknown>;
-  instanceGroups: Record<string, unknown>;
-  instances: Record<string, unknown>;
-  networkEndpointGroups: Record<string, unknown>;
-  traffic: Record<string, unknown>;
-  health: Record<string, unknown>;
-  notificationChannels: Record<string, unknown>;
-  alertPolicies: Record<string, unknown>;
-  logEntryCount: number;
-}
+/** A Project as plain JSON: every Map becomes an object keyed by name. */
+export type ProjectSnapshot = {
+  [K in keyof Project]: Project[K] extends Map<string, infer V> ? Record<string, V> : Project[K];
+} & { logEntryCount: number };
 
 export interface WorldSnapshot {
   timeScale: number;
