@@ -5,7 +5,9 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.temporal/**', '.artifacts/**', 'eslint.config.mjs'] },
+  {
+    ignores: ['node_modules/**', '.tools/**', '.temporal/**', '.artifacts/**', 'eslint.config.mjs', 'bin/**'],
+  },
   ...tseslint.configs.recommended,
   {
     languageOptions: {
@@ -33,10 +35,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Node built-ins are not allowed in sandboxed/pure code.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Node built-ins are not allowed in sandboxed/pure code.',
+          })),
           patterns: [
             { group: ['@google-cloud/*', 'google-auth-library'], message: 'I/O belongs in activities/.' },
-            { group: ['**/activities/*', '**/activities/**'], allowTypeImports: true, message: 'Import activities as types only.' },
+            {
+              group: ['**/activities/*', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Import activities as types only.',
+            },
           ],
         },
       ],

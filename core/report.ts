@@ -121,9 +121,7 @@ export function renderDiagnosis(ev: Evidence, d: Diagnosis): string {
         const instances = groups.flatMap((g) => g.instances);
         if (ports.length === 0 || instances.length === 0)
           return [`  ${rules.length} rules; no port to check`];
-        const columns = ports.flatMap((port) =>
-          ['35.191.0.0/16', '130.211.0.0/22'].map((range) => `${range} tcp:${port}`),
-        );
+        const columns = ports.flatMap((port) => PROBE_RANGES.map((range) => `${range} tcp:${port}`));
         return table([
           ['INSTANCE', 'TAGS', ...columns],
           ...instances.map((i) => [

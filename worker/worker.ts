@@ -1,7 +1,7 @@
 /**
  * Composition root of the Temporal worker: real Google clients in, activities and workflows registered.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities';
 import type { GcpClients } from '../activities/gcp-clients';
