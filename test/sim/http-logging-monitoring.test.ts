@@ -131,19 +131,23 @@ test('monitoring listTimeSeries: filter by metric and labels, points inside the 
 test('monitoring aggregation: ALIGN_SUM + REDUCE_SUM by backend keeps the total', async () => {
   const metrics = new monitoring.MetricServiceClient(sim.clientOptions);
   const name = `projects/${sim.project}`;
-  const window = interval(10);
+  // A window that ends two minutes ago: live traffic keeps adding to the current minute, and both
+  // queries must see the same points.
+  const end = Math.floor(Date.now() / 60_000) * 60 - 120;
+  const window = { startTime: { seconds: end - 8 * 60 }, endTime: { seconds: end } };
   const filter = `metric.type="${REQUEST_COUNT}" AND resource.label.backend_target_name="web-bs"`;
   const [raw] = await metrics.listTimeSeries({ name, filter, interval: window });
   const rawTotal = raw
     .flatMap((s) => s.points ?? [])
     .reduce((n, p) => n + Number(p.value?.int64Value ?? 0), 0);
+  assert.ok(rawTotal > 0, 'the backfilled minutes hold requests');
 
   const [summed] = await metrics.listTimeSeries({
     name,
     filter,
     interval: window,
     aggregation: {
-      alignmentPeriod: { seconds: 600 },
+      alignmentPeriod: { seconds: 480 },
       perSeriesAligner: 'ALIGN_SUM',
       crossSeriesReducer: 'REDUCE_SUM',
       groupByFields: ['resource.labels.backend_target_name'],
