@@ -19,7 +19,8 @@ import { createWorker, installRuntime } from './worker';
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
 
 Usage:
-  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N] [--once]
+  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
+             [--temporal-db FILE] [--once]
       Embedded Temporal dev server (UI on 8233) + worker; with --simulate (the default when no
       GCP project is configured) also the GCP simulator. Inspects every backend service once,
       then runs until Ctrl-C (--once: stop after the inspection).
@@ -219,6 +220,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       'sim-port': { type: 'string' },
       'temporal-port': { type: 'string' },
       'ui-port': { type: 'string' },
+      'temporal-db': { type: 'string' },
       once: { type: 'boolean' },
     },
   });
@@ -243,6 +245,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       dev = await startDevServer({
         port: intFlag(values['temporal-port'], 'temporal-port') ?? 7233,
         uiPort: intFlag(values['ui-port'], 'ui-port') ?? config.temporalUiPort,
+        ...(values['temporal-db'] ? { dbFile: values['temporal-db'] } : {}),
       });
       stops.push(() => dev!.stop());
       address = dev.address;

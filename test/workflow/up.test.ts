@@ -1,0 +1,54 @@
+/** README command 1: `lbmedic up` brings up Temporal, the simulator and the worker, and stops cleanly. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PROJECT_ROOT } from '../../worker/temporal-binaries';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+test('lbmedic up --once: embedded dev server + simulator + worker, inspection printed, clean exit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-'));
+  try {
+    const [temporalPort, uiPort] = [await freePort(), await freePort()];
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/lbmedic.mjs',
+        'up',
+        '--once',
+        '--temporal-port',
+        String(temporalPort),
+        '--ui-port',
+        String(uiPort),
+        '--temporal-db',
+        join(dir, 'temporal.db'),
+      ],
+      { cwd: PROJECT_ROOT, env: { ...process.env, LBMEDIC_PROJECT: '', TEMPORAL_ADDRESS: '' } },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, out);
+    assert.match(out, new RegExp(`Temporal UI  http://127\\.0\\.0\\.1:${uiPort}`));
+    assert.match(out, /GCP {10}simulator at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(out, /demo-project\/web-bs: 0\/3 HEALTHY/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
