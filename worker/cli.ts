@@ -10,10 +10,13 @@ import { createEvidenceActivities, withDeadline } from '../activities/evidence';
 import { createGcpClients } from '../activities/gcp-clients';
 import { classify } from '../core/classify';
 import { collectEvidence } from '../core/collect';
+import { buildPlan } from '../core/plan';
+import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
 import { loadConfig, type Config } from './config';
 import { startDevServer, type DevServer } from './dev-server';
 import { startSimulation, type Simulation } from './simulation';
+import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
 import { createWorker, installRuntime } from './worker';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
@@ -31,10 +34,14 @@ Usage:
   lbmedic diagnose --project P --backend-service BS [--window MIN] [--probe-ports 8080,9090] [--json]
       Collects the evidence (logs, getHealth, health check, firewall, named ports, latency, NEGs,
       an in-VPC probe) and names the root cause(s), like the field guide's diagnostic workflow.
+  lbmedic plan --project P --backend-service BS [--policies DIR] [--json]
+      Diagnoses, selects the policies and prints the plan (before → after, rollback). Changes nothing.
+  lbmedic policies validate [DIR]
+      Validates a policy folder (default: the shipped policies/, or LBMEDIC_POLICY_DIR).
   lbmedic inspect --project P --backend-service BS [--json]
       Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP).
 
-Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, LBMEDIC_POLICY_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT.`;
 
 class UsageError extends Error {}
@@ -134,6 +141,8 @@ async function cmdWorker(config: Config): Promise<number> {
   const project = config.project;
   if (!project)
     throw new UsageError('the worker needs LBMEDIC_PROJECT (the default project for Google clients)');
+  // Refuse to start on invalid policies, before touching Temporal.
+  const policies = loadPolicies(config.policyDir);
   const clients = createGcpClients({
     ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
     projectId: project,
@@ -146,6 +155,7 @@ async function cmdWorker(config: Config): Promise<number> {
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       clients,
+      policies,
     });
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
@@ -159,20 +169,28 @@ async function cmdWorker(config: Config): Promise<number> {
   }
 }
 
-async function cmdDiagnose(args: string[], config: Config): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      project: { type: 'string' },
-      'backend-service': { type: 'string' },
-      window: { type: 'string', default: '10' },
-      'probe-ports': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+const DIAGNOSE_OPTIONS = {
+  project: { type: 'string' },
+  'backend-service': { type: 'string' },
+  window: { type: 'string', default: '10' },
+  'probe-ports': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Collects evidence and classifies it, outside Temporal (diagnose and plan). */
+async function diagnoseFromFlags(
+  values: {
+    project?: string;
+    'backend-service'?: string;
+    window: string;
+    'probe-ports'?: string;
+  },
+  config: Config,
+  command: string,
+) {
   const project = values.project ?? config.project;
   const backendService = values['backend-service'];
-  if (!project || !backendService) throw new UsageError('diagnose needs --project and --backend-service');
+  if (!project || !backendService) throw new UsageError(`${command} needs --project and --backend-service`);
   const windowMinutes = Number(values.window);
   if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > 1440) {
     throw new UsageError('--window must be whole minutes between 1 and 1440');
@@ -196,14 +214,55 @@ async function cmdDiagnose(args: string[], config: Config): Promise<number> {
       { project, backendService },
       { windowMinutes, probePorts, now: new Date().toISOString() },
     );
-    const diagnosis = classify(evidence);
-    console.log(
-      values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis),
-    );
-    return diagnosis.verdict === 'NO_FAULT' ? 0 : diagnosis.verdict === 'FAULTS_FOUND' ? 3 : 4;
+    return { evidence, diagnosis: classify(evidence) };
   } finally {
     await clients.close();
   }
+}
+
+const verdictExitCode = (verdict: string) =>
+  verdict === 'NO_FAULT' ? 0 : verdict === 'FAULTS_FOUND' ? 3 : 4;
+
+async function cmdDiagnose(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({ args, options: DIAGNOSE_OPTIONS });
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'diagnose');
+  console.log(
+    values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis),
+  );
+  return verdictExitCode(diagnosis.verdict);
+}
+
+async function cmdPlan(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...DIAGNOSE_OPTIONS, policies: { type: 'string' } } });
+  // Policies first: a broken policy folder should not cost a diagnosis.
+  const policies = loadPolicies(values.policies ?? config.policyDir);
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan');
+  const plan = buildPlan(evidence, diagnosis, policies);
+  if (values.json) console.log(JSON.stringify({ diagnosis, plan }, null, 2));
+  else {
+    console.log(
+      `Diagnosis: ${diagnosis.verdict}${diagnosis.findings.map((f) => `\n  ✗ ${f.cause}: ${f.summary}`).join('')}`,
+    );
+    for (const u of diagnosis.unavailable) console.log(`  could not see ${u.source}: ${u.error}`);
+    console.log(`\n${renderPlan(plan)}\n\nNothing was changed (lbmedic plan only reads).`);
+  }
+  return verdictExitCode(diagnosis.verdict);
+}
+
+async function cmdPolicies(args: string[], config: Config): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'validate') throw new UsageError('usage: lbmedic policies validate [DIR]');
+  const dir = rest[0] ?? config.policyDir ?? DEFAULT_POLICY_DIR;
+  const set = loadPolicies(dir);
+  console.log(
+    `${dir}: ${set.policies.length} valid polic${set.policies.length === 1 ? 'y' : 'ies'}${set.settings.killSwitch ? ' (kill switch ON: everything is dry-run)' : ''}`,
+  );
+  for (const p of set.policies) {
+    console.log(
+      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${p.dryRun ? ' dry-run' : ''}`,
+    );
+  }
+  return 0;
 }
 
 async function cmdUp(args: string[], config: Config): Promise<number> {
@@ -225,6 +284,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
     },
   });
   const simulate = values.simulate === true || !config.project;
+  const policies = loadPolicies(config.policyDir);
   const embeddedTemporal = !process.env.TEMPORAL_ADDRESS;
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -265,6 +325,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       clients,
+      policies,
     });
     const running = worker.run();
     stops.push(async () => {
@@ -317,6 +378,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdWorker(loadConfig());
       case 'diagnose':
         return await cmdDiagnose(rest, loadConfig());
+      case 'plan':
+        return await cmdPlan(rest, loadConfig());
+      case 'policies':
+        return await cmdPolicies(rest, loadConfig());
       case 'inspect':
         return await cmdInspect(rest, loadConfig());
       case undefined:

@@ -19,6 +19,8 @@ export const Config = z.object({
   /** Per-request timeout for Google API calls, ms. */
   gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
   temporalUiPort: port.default(8233),
+  /** Folder of remediation policies; the shipped defaults when unset. */
+  policyDir: z.string().min(1).optional(),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -30,6 +32,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   taskQueue: 'LBMEDIC_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
+  policyDir: 'LBMEDIC_POLICY_DIR',
 };
 
 /** Reads the config from `env`; throws one error listing every variable that is wrong. */

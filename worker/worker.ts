@@ -5,6 +5,7 @@ import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } 
 import { fileURLToPath } from 'node:url';
 import { createActivities } from '../activities';
 import type { GcpClients } from '../activities/gcp-clients';
+import type { PolicySet } from '../policies/schema';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,6 +24,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   clients: GcpClients;
+  /** Validated at start-up; the workflows read them through an activity, so each run records its own. */
+  policies: PolicySet;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -31,6 +34,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(opts.clients),
+    activities: createActivities(opts.clients, opts.policies),
   });
 }

@@ -2,7 +2,11 @@
  * The simulator for tests: a World loaded with a scenario, its HTTP server on an ephemeral loopback
  * port, and real Google clients pointed at it. `stop()` tears everything down so the process exits.
  */
+import { createEvidenceActivities } from '../../activities/evidence';
 import { createGcpClients, type GcpClients, type GcpClientOptions } from '../../activities/gcp-clients';
+import { classify, type Diagnosis } from '../../core/classify';
+import { collectEvidence } from '../../core/collect';
+import type { Evidence } from '../../core/evidence';
 import { startSimulation, type Simulation } from '../../worker/simulation';
 
 export interface SimHarness extends Simulation {
@@ -71,4 +75,21 @@ export async function apiRequests(sim: { url: string }, since = 0) {
     requests: { seq: number; method: string; path: string; status: number }[];
   }>(sim, 'GET', `requests?since=${since}`);
   return requests;
+}
+
+/** Evidence through the real clients (probing loopback only) and its diagnosis. */
+export async function diagnose(
+  sim: SimHarness,
+  backendService: string,
+): Promise<{ evidence: Evidence; diagnosis: Diagnosis }> {
+  const readers = createEvidenceActivities(sim.clients, {
+    probeAllowedRanges: ['127.0.0.0/8'],
+    probeTimeoutMs: 1_000,
+  });
+  const evidence = await collectEvidence(
+    readers,
+    { project: sim.project, backendService },
+    { windowMinutes: 10, now: new Date().toISOString() },
+  );
+  return { evidence, diagnosis: classify(evidence) };
 }

@@ -5,28 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createEvidenceActivities } from '../../activities/evidence';
-import { classify, type Diagnosis, type RootCause } from '../../core/classify';
-import { collectEvidence } from '../../core/collect';
-import type { Evidence } from '../../core/evidence';
+import type { RootCause } from '../../core/classify';
 import { renderDiagnosis } from '../../core/report';
-import { control, startSim, type SimHarness } from '../helpers/sim';
-
-async function diagnose(
-  sim: SimHarness,
-  backendService: string,
-): Promise<{ evidence: Evidence; diagnosis: Diagnosis }> {
-  const readers = createEvidenceActivities(sim.clients, {
-    probeAllowedRanges: ['127.0.0.0/8'],
-    probeTimeoutMs: 1_000,
-  });
-  const evidence = await collectEvidence(
-    readers,
-    { project: sim.project, backendService },
-    { windowMinutes: 10, now: new Date().toISOString() },
-  );
-  return { evidence, diagnosis: classify(evidence) };
-}
+import { control, diagnose, startSim } from '../helpers/sim';
 
 const table: { scenario: string; backendService?: string; verdict: string; causes: RootCause[] }[] = [
   { scenario: 'healthy', verdict: 'NO_FAULT', causes: [] },

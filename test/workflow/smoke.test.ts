@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
+import { loadPolicies } from '../../worker/policy-loader';
 import { createWorker } from '../../worker/worker';
 import type { BackendHealth } from '../../activities/backend-health';
 import { startDevServer } from '../helpers/temporal';
@@ -24,6 +25,7 @@ test('smoke: a workflow on the real dev server reads health through the real com
     namespace: 'default',
     taskQueue,
     clients: sim.clients,
+    policies: loadPolicies(),
   });
   const workflowId = `inspect-${Date.now()}`;
   const health = (await worker.runUntil(

@@ -1,0 +1,51 @@
+/**
+ * A plan as a human reads it: each resource, its fields before → after, and what happens next.
+ */
+import type { Plan } from './plan';
+
+const duration = (sec: number) =>
+  sec % 86_400 === 0
+    ? `${sec / 86_400}d`
+    : sec % 3600 === 0
+      ? `${sec / 3600}h`
+      : sec % 60 === 0
+        ? `${sec / 60}m`
+        : `${sec}s`;
+
+export function renderPlan(plan: Plan): string {
+  const out: string[] = [`Plan for ${plan.project}/${plan.backendService} (diagnosis: ${plan.verdict})`];
+  if (plan.steps.length === 0 && plan.escalations.length === 0) {
+    out.push('  nothing to change');
+  }
+  for (const s of plan.steps) {
+    const sign = s.apply.kind === 'insertFirewall' ? '+' : '~';
+    const where = s.resource.zone ? `${s.resource.zone}/${s.resource.name}` : s.resource.name;
+    out.push(`  ${sign} ${s.resource.kind} ${where}   (${s.cause}, policy ${s.policy})`);
+    for (const c of s.changes) out.push(`      ${c.field}: ${c.before} → ${c.after}`);
+  }
+  for (const e of plan.escalations) {
+    out.push(`  ! escalate ${e.cause}${e.policy ? ` (policy ${e.policy})` : ''}: ${e.summary}`);
+    out.push(`      fix by hand: ${e.humanFix}`);
+  }
+  for (const n of plan.notes) out.push(`  note: ${n}`);
+  if (plan.steps.length > 0) {
+    const a = plan.approval;
+    out.push(
+      '',
+      `  approval:     ${
+        a.mode === 'auto'
+          ? 'automatic'
+          : `manual, ${a.required} of ${a.approvers.length ? a.approvers.join(', ') : 'anyone'}${
+              a.allowSelfApproval ? '' : ' (not the trigger)'
+            }, within ${duration(a.timeoutSec)}, then ${a.onTimeout}`
+      }`,
+      `  verification: ${Math.round(plan.verification.healthyFraction * 100)}% HEALTHY within ${duration(
+        plan.verification.deadlineSec,
+      )}`,
+      `  rollback:     ${plan.rollback === 'auto' ? 'automatic, from the snapshot, if the backends do not recover' : 'never'}`,
+      `  limits:       cooldown ${duration(plan.limits.cooldownSec)}, at most ${plan.limits.maxPerDay}/day, circuit breaker after ${plan.limits.circuitBreakerFailures} failures`,
+    );
+  }
+  out.push(`  dry-run:      ${plan.dryRun ? `yes — ${plan.dryRunReasons.join('; ')}` : 'no'}`);
+  return out.join('\n');
+}

@@ -1,0 +1,173 @@
+/**
+ * The policy format: what lbmedic may do on its own, per root cause. Parsed with zod at the edge
+ * (worker/policy-loader.ts reads the files); the schema and its inferred type share one name.
+ */
+import { z } from 'zod';
+
+export const ROOT_CAUSES = [
+  'HEALTH_CHECK_MISMATCH',
+  'FIREWALL_BLOCKS_PROBES',
+  'NAMED_PORT_MISMATCH',
+  'BACKEND_TIMEOUT',
+  'KEEPALIVE_TOO_SHORT',
+  'NEG_MISCONFIGURED',
+] as const;
+
+export const ACTION_TYPES = [
+  'patchHealthCheck',
+  'allowProbesInFirewall',
+  'setNamedPort',
+  'raiseBackendTimeout',
+  'escalate',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** Durations as people write them: `90s`, `30m`, `2h`, `1d`. Parsed to seconds. */
+export const Duration = z
+  .string()
+  .regex(/^\d+(s|m|h|d)$/, 'expected a duration such as 90s, 30m, 2h or 1d')
+  .transform((s) => {
+    const n = Number(s.slice(0, -1));
+    const unit = s.slice(-1);
+    return n * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
+  });
+
+const FromDiagnosis = z.literal('fromDiagnosis');
+const Port = z.number().int().min(1).max(65535);
+
+/** Actions and their parameters. `fromDiagnosis` takes the value the diagnosis proved (the port the app serves). */
+export const Action = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('patchHealthCheck'),
+    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
+    requestPath: z.union([FromDiagnosis, z.string().startsWith('/')]).default('fromDiagnosis'),
+  }),
+  z.strictObject({
+    type: z.literal('allowProbesInFirewall'),
+    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
+    /** Priority of an inserted rule; it is lowered below any deny rule that would win over it. */
+    priority: z.number().int().min(0).max(65534).default(1000),
+    /** Name prefix of an inserted rule; the network and port complete it (deterministic, idempotent). */
+    namePrefix: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]{0,40})$/, 'expected a lowercase name prefix (letters, digits, dashes)')
+      .default('lbmedic-allow-health-checks'),
+  }),
+  z.strictObject({
+    type: z.literal('setNamedPort'),
+    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
+  }),
+  z.strictObject({
+    type: z.literal('raiseBackendTimeout'),
+    /** New timeout = observed latency × margin (× censoredMargin when the LB cut requests off), capped. */
+    margin: z.number().min(1).max(10).default(1.5),
+    censoredMargin: z.number().min(1).max(10).default(2),
+    maxTimeoutSec: z.number().int().min(1).max(86_400).default(300),
+  }),
+  z.strictObject({
+    type: z.literal('escalate'),
+    /** Extra words for the humans who receive the escalation. */
+    message: z.string().optional(),
+  }),
+]);
+export type Action = z.infer<typeof Action>;
+
+export const Approval = z
+  .strictObject({
+    mode: z.enum(['auto', 'manual']).default('manual'),
+    /** Who may approve (emails or names). Empty: anyone who can signal the workflow. */
+    approvers: z.array(z.string().min(1)).default([]),
+    required: z.number().int().min(1).max(10).default(1),
+    /** May the person whose alert or command triggered the remediation approve it? */
+    allowSelfApproval: z.boolean().default(false),
+    timeout: Duration.prefault('30m'),
+    /** What happens when nobody decides in time. */
+    onTimeout: z.enum(['escalate', 'reject']).default('escalate'),
+    /** Does a closed incident end the wait for approval (nothing applied)? */
+    cancelOnIncidentClosed: z.boolean().default(false),
+  })
+  .refine((a) => a.approvers.length === 0 || a.required <= a.approvers.length, {
+    message: 'required approvals exceed the number of approvers',
+    path: ['required'],
+  });
+export type Approval = z.infer<typeof Approval>;
+
+export const Verification = z.strictObject({
+  /** How long the backends get to turn HEALTHY after the change. */
+  deadline: Duration.prefault('10m'),
+  /** Fraction of backends that must be HEALTHY (0 < f ≤ 1). */
+  healthyFraction: z.number().gt(0).max(1).default(1),
+});
+export type Verification = z.infer<typeof Verification>;
+
+export const Limits = z.strictObject({
+  /** Minimum time between two remediations of one backend service. */
+  cooldown: Duration.prefault('30m'),
+  maxPerDay: z.number().int().min(1).max(100).default(3),
+  /** Consecutive failed remediations of one backend service after which lbmedic stops and escalates. */
+  circuitBreakerFailures: z.number().int().min(1).max(20).default(2),
+});
+export type Limits = z.infer<typeof Limits>;
+
+const Glob = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z0-9*?._-]+$/, 'expected a name or a glob of letters, digits, . _ - * ?');
+
+/** Which actions can remedy which root cause; anything can escalate. */
+export const ACTIONS_FOR_CAUSE: Record<(typeof ROOT_CAUSES)[number], readonly ActionType[]> = {
+  HEALTH_CHECK_MISMATCH: ['patchHealthCheck', 'escalate'],
+  FIREWALL_BLOCKS_PROBES: ['allowProbesInFirewall', 'escalate'],
+  NAMED_PORT_MISMATCH: ['setNamedPort', 'escalate'],
+  BACKEND_TIMEOUT: ['raiseBackendTimeout', 'escalate'],
+  // No change on GCP's side fixes these: the app's keepalive and a NEG's target are human decisions.
+  KEEPALIVE_TOO_SHORT: ['escalate'],
+  NEG_MISCONFIGURED: ['escalate'],
+};
+
+export const Policy = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][-a-z0-9]*$/, 'expected a lowercase name (letters, digits, dashes)'),
+    description: z.string().optional(),
+    /** Higher wins when several policies match one root cause (see policies/select.ts). */
+    priority: z.number().int().min(0).max(1000).default(0),
+    match: z.strictObject({
+      causes: z.array(z.enum(ROOT_CAUSES)).min(1),
+      projects: z.array(Glob).default(['*']),
+      backendServices: z.array(Glob).default(['*']),
+      /** All must equal the alert's policy user labels. */
+      labels: z.record(z.string(), z.string()).default({}),
+    }),
+    action: Action,
+    approval: Approval.prefault({}),
+    /** true: plan and report, change nothing. */
+    dryRun: z.boolean().default(false),
+    verification: Verification.prefault({}),
+    rollback: z.enum(['auto', 'never']).default('auto'),
+    limits: Limits.prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    for (const [i, cause] of p.match.causes.entries()) {
+      const allowed = ACTIONS_FOR_CAUSE[cause];
+      if (!allowed.includes(p.action.type)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['action', 'type'],
+          message: `action ${p.action.type} cannot remedy ${cause} (match.causes[${i}]); allowed: ${allowed.join(', ')}`,
+        });
+      }
+    }
+  });
+export type Policy = z.infer<typeof Policy>;
+
+/** `settings.yaml` beside the policies: switches that apply to all of them. */
+export const PolicySettings = z.strictObject({
+  /** true: every policy behaves as dry-run (an emergency stop for all changes). */
+  killSwitch: z.boolean().default(false),
+});
+export type PolicySettings = z.infer<typeof PolicySettings>;
+
+export interface PolicySet {
+  settings: PolicySettings;
+  policies: Policy[];
+}

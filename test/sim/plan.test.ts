@@ -1,0 +1,100 @@
+/**
+ * `lbmedic plan` for every shipped scenario, through the real clients and the shipped policies: the
+ * plan a careful SRE would make, and nothing in the simulator changes.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildPlan } from '../../core/plan';
+import { loadPolicies } from '../../worker/policy-loader';
+import { apiRequests, diagnose, startSim } from '../helpers/sim';
+
+const policies = loadPolicies();
+
+const table: {
+  scenario: string;
+  backendService?: string;
+  steps: string[];
+  escalations: string[];
+  approval: string;
+}[] = [
+  { scenario: 'healthy', steps: [], escalations: [], approval: 'auto' },
+  {
+    scenario: 'hc-wrong-port',
+    steps: ['healthCheck/web-hc httpHealthCheck.port: 8081 → 8080'],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'hc-wrong-path',
+    steps: ['healthCheck/web-hc httpHealthCheck.requestPath: /health → /healthz'],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'firewall-missing',
+    steps: [
+      'firewall/lbmedic-allow-health-checks-default-8080 (new rule): - → INGRESS ALLOW tcp:8080 priority 1000; sourceRanges: - → 35.191.0.0/16, 130.211.0.0/22; targetTags: - → web; network: - → default',
+    ],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'named-port-mismatch',
+    steps: ['instanceGroup/us-central1-a/web-ig namedPorts: http:8081 → http:8080'],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'backend-timeout',
+    steps: ['backendService/web-bs timeoutSec: 30 → 68'],
+    escalations: [],
+    approval: 'manual',
+  },
+  { scenario: 'keepalive-mismatch', steps: [], escalations: ['KEEPALIVE_TOO_SHORT'], approval: 'auto' },
+  {
+    scenario: 'neg-empty',
+    backendService: 'api-bs',
+    steps: [],
+    escalations: ['NEG_MISCONFIGURED'],
+    approval: 'auto',
+  },
+  {
+    scenario: 'port-moved',
+    steps: [
+      'healthCheck/web-hc httpHealthCheck.port: 8080 → 9090',
+      'instanceGroup/us-central1-a/web-ig namedPorts: http:8080 → http:9090',
+      'firewall/allow-lb-health-checks allowed: tcp:8080 → tcp:9090',
+    ],
+    escalations: [],
+    approval: 'auto',
+  },
+];
+
+for (const row of table) {
+  const bs = row.backendService ?? 'web-bs';
+  test(`plan ${row.scenario} ${bs}`, async () => {
+    const sim = await startSim(row.scenario);
+    try {
+      const { evidence, diagnosis } = await diagnose(sim, bs);
+      const plan = buildPlan(evidence, diagnosis, policies);
+      assert.deepEqual(
+        plan.steps.map(
+          (s) => `${s.id} ${s.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`).join('; ')}`,
+        ),
+        row.steps,
+      );
+      assert.deepEqual(
+        plan.escalations.map((e) => e.cause),
+        row.escalations,
+      );
+      assert.equal(plan.approval.mode, row.approval);
+      assert.equal(plan.dryRun, false);
+      const mutations = (await apiRequests(sim)).filter(
+        (r) => r.method !== 'GET' && !/getHealth|listInstances|wait|entries:list/.test(r.path),
+      );
+      assert.deepEqual(mutations, [], 'planning changes nothing');
+    } finally {
+      await sim.stop();
+    }
+  });
+}

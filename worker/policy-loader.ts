@@ -1,0 +1,132 @@
+/**
+ * Loads a policy folder from disk: `settings.yaml` (optional) and one policy per other `*.yaml` file.
+ * Every problem names the file, the line, the path in the document and what is expected; the worker
+ * refuses to start while any remain.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { Policy, PolicySettings, type PolicySet } from '../policies/schema';
+
+/** The shipped defaults. */
+export const DEFAULT_POLICY_DIR = resolve(fileURLToPath(new URL('../policies', import.meta.url)));
+
+export interface PolicyIssue {
+  file: string;
+  line?: number;
+  column?: number;
+  path: string;
+  message: string;
+}
+
+export class PolicyError extends Error {
+  constructor(readonly issues: PolicyIssue[]) {
+    super(
+      `invalid policies (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n` +
+        issues
+          .map(
+            (i) =>
+              `  ${i.file}${i.line ? `:${i.line}:${i.column ?? 1}` : ''} ${i.path || '(document)'}: ${i.message}`,
+          )
+          .join('\n'),
+    );
+    this.name = 'PolicyError';
+  }
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+function parseFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+): { value?: z.infer<S>; issues: PolicyIssue[] } {
+  const text = readFileSync(file, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const name = basename(file);
+  if (doc.errors.length > 0) {
+    return {
+      issues: doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return {
+          file: name,
+          line: pos.line,
+          column: pos.col,
+          path: '',
+          message: `YAML: ${e.message.split('\n')[0]}`,
+        };
+      }),
+    };
+  }
+  const parsed = schema.safeParse(doc.toJS() ?? {});
+  if (parsed.success) return { value: parsed.data, issues: [] };
+  return {
+    issues: parsed.error.issues.map((issue) => {
+      // Point at the deepest node of the path that exists in the document.
+      let node: unknown;
+      for (let n = issue.path.length; n >= 0 && !isNode(node); n--)
+        node = doc.getIn(issue.path.slice(0, n), true);
+      const offset = isNode(node) ? node.range?.[0] : undefined;
+      const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+      return {
+        file: name,
+        ...(pos ? { line: pos.line, column: pos.col } : {}),
+        path: formatPath(issue.path),
+        message: issue.message,
+      };
+    }),
+  };
+}
+
+/** Reads and validates every policy in `dir`; throws {@link PolicyError} listing all problems. */
+export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): PolicySet {
+  let entries: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    entries = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
+  } catch (err) {
+    throw new PolicyError([
+      { file: dir, path: '', message: `cannot read the policy folder: ${(err as Error).message}` },
+    ]);
+  }
+  const issues: PolicyIssue[] = [];
+  let settings: PolicySettings = { killSwitch: false };
+  const policies: Policy[] = [];
+  const seen = new Map<string, string>();
+  for (const f of entries) {
+    const file = join(dir, f);
+    if (/^settings\.ya?ml$/.test(f)) {
+      const r = parseFile(file, PolicySettings);
+      issues.push(...r.issues);
+      if (r.value) settings = r.value;
+      continue;
+    }
+    const r = parseFile(file, Policy);
+    issues.push(...r.issues);
+    if (!r.value) continue;
+    const other = seen.get(r.value.name);
+    if (other) {
+      issues.push({
+        file: f,
+        path: 'name',
+        message: `policy name "${r.value.name}" is already used by ${other}`,
+      });
+      continue;
+    }
+    seen.set(r.value.name, f);
+    policies.push(r.value);
+  }
+  if (entries.filter((f) => !/^settings\.ya?ml$/.test(f)).length === 0) {
+    issues.push({ file: dir, path: '', message: 'no policy files (*.yaml) in the folder' });
+  }
+  if (issues.length > 0) throw new PolicyError(issues);
+  return { settings, policies };
+}
