@@ -13,6 +13,8 @@ export const SA = {
   phase: defineSearchAttributeKey('LbmedicPhase', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('LbmedicOutcome', SearchAttributeType.KEYWORD),
   approver: defineSearchAttributeKey('LbmedicApprover', SearchAttributeType.KEYWORD_LIST),
+  /** Incident ids handled, so a re-delivered incident is recognised after its remediation ended. */
+  incident: defineSearchAttributeKey('LbmedicIncident', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

@@ -73,3 +73,35 @@ export function remediationWorkflowId(project: string, backendService: string): 
   const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
   return `lbmedic/${clean(project)}/${clean(backendService)}`;
 }
+
+/** Outcomes a remediation ends with (search attribute `LbmedicOutcome`). */
+export const OUTCOMES = [
+  'REMEDIATED',
+  'NO_FAULT',
+  'DRY_RUN',
+  'ESCALATED',
+  'REJECTED',
+  'APPROVAL_TIMEOUT',
+  'CANCELLED',
+  'BLOCKED_BY_LIMITS',
+  'ROLLED_BACK',
+  'ROLLBACK_FAILED',
+  'DUPLICATE',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** A phase change worth telling people about (notifications; also the workflow's own log). */
+export interface TransitionEvent {
+  workflowId: string;
+  project: string;
+  backendService: string;
+  phase: string;
+  /** Set on the final transition. */
+  outcome?: Outcome;
+  /** One line for humans, e.g. "plan ready: 3 changes, waiting for 1 approval". */
+  summary: string;
+  /** Longer text (diagnosis, plan, escalation's human fix). */
+  details?: string;
+  /** Workflow time (ISO). */
+  at: string;
+}
