@@ -152,6 +152,7 @@ export function createGcpClients(opts: GcpClientOptions) {
   const clients = {
     backendServices: guard(new compute.BackendServicesClient(base), 'backendServices', policy),
     healthChecks: guard(new compute.HealthChecksClient(base), 'healthChecks', policy),
+    urlMaps: guard(new compute.UrlMapsClient(base), 'urlMaps', policy),
     firewalls: guard(new compute.FirewallsClient(base), 'firewalls', policy),
     instanceGroups: guard(new compute.InstanceGroupsClient(base), 'instanceGroups', policy),
     instanceGroupManagers: guard(

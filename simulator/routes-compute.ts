@@ -26,7 +26,7 @@ import type { OperationJson, OperationScope } from './operations';
 import { pageSize, paginate } from './pagination';
 import type { Route, RouteContext } from './router';
 import { bodyObject, param } from './router';
-import { parseResourceUrl, sameResource, selfLink } from './urls';
+import { parseResourceUrl, resourceName, sameResource, selfLink } from './urls';
 import { newFingerprint } from './world';
 
 const P = '/compute/v1/projects/:project';
@@ -454,6 +454,42 @@ function getOperation(ctx: RouteContext): OperationJson {
   return ctx.ops.get(param(ctx, 'project'), operationScope(ctx), param(ctx, 'operation'));
 }
 
+// ------------------------------------------------------------------------------------------- URL maps
+
+/**
+ * `urlMaps.get`. The model keeps no URL maps: one is derived from the backend services whose frontend
+ * names it. The first service by name is the `defaultService`; any others are reached through one path
+ * matcher with a `/<service>/*` rule each, so a reader of `pathMatchers` finds every service behind it.
+ */
+function getUrlMap(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const name = param(ctx, 'name');
+  const services = byName(project.backendServices.values()).filter(
+    (bs) => resourceName(bs.frontend.urlMap) === name,
+  );
+  const [first, ...rest] = services;
+  if (!first) throw notFound(`projects/${project.projectId}/global/urlMaps/${name}`);
+  const link = (bs: BackendService) => selfLink(project.projectId, 'backendServices', bs.name);
+  const matcher = 'path-matcher-1';
+  return {
+    kind: 'compute#urlMap',
+    name,
+    selfLink: selfLink(project.projectId, 'urlMaps', name),
+    defaultService: link(first),
+    hostRules: rest.length > 0 ? [{ hosts: ['*'], pathMatcher: matcher }] : [],
+    pathMatchers:
+      rest.length > 0
+        ? [
+            {
+              name: matcher,
+              defaultService: link(first),
+              pathRules: rest.map((bs) => ({ paths: [`/${bs.name}/*`], service: link(bs) })),
+            },
+          ]
+        : [],
+  };
+}
+
 async function waitOperation(ctx: RouteContext): Promise<OperationJson> {
   projectOf(ctx);
   return ctx.ops.wait(param(ctx, 'project'), operationScope(ctx), param(ctx, 'operation'));
@@ -483,6 +519,7 @@ export const computeRoutes: Route[] = [
   },
   { method: 'PATCH', template: `${P}/global/backendServices/:name`, handler: patchBackendService },
   { method: 'POST', template: `${P}/global/backendServices/:name/getHealth`, handler: getHealth },
+  { method: 'GET', template: `${P}/global/urlMaps/:name`, handler: getUrlMap },
 
   {
     method: 'GET',
