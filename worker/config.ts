@@ -21,6 +21,31 @@ export const Config = z.object({
   temporalUiPort: port.default(8233),
   /** Folder of remediation policies; the shipped defaults when unset. */
   policyDir: z.string().min(1).optional(),
+  /** The alert receiver's interface; loopback unless exposed on purpose. */
+  receiverHost: z.string().min(1).default('127.0.0.1'),
+  receiverPort: port.default(8787),
+  /** The `?token=` the webhook URL carries (webhook_tokenauth channels, Pub/Sub push endpoints). */
+  receiverToken: z
+    .string()
+    .min(16, { message: 'must be at least 16 characters, e.g. the output of `openssl rand -hex 24`' })
+    .optional(),
+  /** `user:password` for webhook_basicauth channels. */
+  receiverBasicAuth: z
+    .string()
+    .regex(/^[^:]+:.{12,}$/, { message: 'must be user:password with a password of at least 12 characters' })
+    .transform((s) => {
+      const colon = s.indexOf(':');
+      return { username: s.slice(0, colon), password: s.slice(colon + 1) };
+    })
+    .optional(),
+  /** Largest request body the receiver reads, bytes. */
+  receiverMaxBodyBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  /** How long the receiver waits for Temporal before answering 503, ms. */
+  receiverTemporalTimeoutMs: z.coerce.number().int().positive().default(10_000),
 });
 export type Config = z.infer<typeof Config>;
 
@@ -33,6 +58,12 @@ const ENV_NAMES: Record<keyof Config, string> = {
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
   policyDir: 'LBMEDIC_POLICY_DIR',
+  receiverHost: 'LBMEDIC_RECEIVER_HOST',
+  receiverPort: 'LBMEDIC_RECEIVER_PORT',
+  receiverToken: 'LBMEDIC_RECEIVER_TOKEN',
+  receiverBasicAuth: 'LBMEDIC_RECEIVER_BASIC_AUTH',
+  receiverMaxBodyBytes: 'LBMEDIC_RECEIVER_MAX_BODY_BYTES',
+  receiverTemporalTimeoutMs: 'LBMEDIC_RECEIVER_TEMPORAL_TIMEOUT_MS',
 };
 
 /** Reads the config from `env`; throws one error listing every variable that is wrong. */

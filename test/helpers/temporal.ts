@@ -21,13 +21,17 @@ function executable(path: string | undefined, what: string) {
   return { type: 'cached-download' as const };
 }
 
-/** A fresh real Temporal dev server with lbmedic's search attributes registered. */
-export async function startDevServer(): Promise<TestWorkflowEnvironment> {
+/**
+ * A fresh real Temporal dev server with lbmedic's search attributes registered. `port` fixes the
+ * frontend port (default: a free one), e.g. to bring a server back where a client expects it.
+ */
+export async function startDevServer(opts: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: executable(findTemporalCli(), 'temporal CLI'),
       ip: '127.0.0.1',
+      ...(opts.port === undefined ? {} : { port: opts.port }),
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
       extraArgs: ['--log-level', 'error'],
     },

@@ -1,0 +1,327 @@
+/**
+ * The alert receiver over real HTTP against a real Temporal dev server (no worker: the remediation
+ * workflow waits for one, so these tests check what reached Temporal) and the GCP simulator (URL maps).
+ * Each test uses its own project, so its workflow ids are its own.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createUrlMapResolver } from '../../activities/url-maps';
+import { remediationWorkflowId, type Incident } from '../../workflows/definitions';
+import { startReceiver, type Receiver } from '../../worker/receiver';
+import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';
+import { eventually, startSim, type SimHarness } from '../helpers/sim';
+import { startDevServer } from '../helpers/temporal';
+
+const TOKEN = 'rx-token-0123456789abcdef';
+const BASIC = { username: 'cloud-monitoring', password: 'correct horse battery staple' };
+const MAX_BODY = 64 * 1024;
+const SHARED = fileURLToPath(new URL('../fixtures/alerts/shared-url-map.yaml', import.meta.url));
+
+let env: TestWorkflowEnvironment;
+let sim: SimHarness;
+let receiver: Receiver;
+const logs: Record<string, unknown>[] = [];
+
+before(async () => {
+  [env, sim] = await Promise.all([startDevServer(), startSim(SHARED)]);
+  receiver = await startReceiver({
+    client: env.client,
+    taskQueue: 'lbmedic-receiver-test',
+    temporalTimeoutMs: 5_000,
+    resolveUrlMap: createUrlMapResolver(sim.clients),
+    credentials: { token: TOKEN, basic: BASIC },
+    maxBodyBytes: MAX_BODY,
+    log: (entry) => logs.push(entry),
+  });
+});
+after(async () => {
+  await receiver?.close();
+  await Promise.all([env?.teardown(), sim?.stop()]);
+});
+
+type Auth = 'token' | 'basic' | 'none' | 'wrong-token' | 'wrong-basic';
+
+async function post(
+  path: string,
+  body: unknown,
+  opts: { auth?: Auth; contentType?: string } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const auth = opts.auth ?? 'token';
+  const query = auth === 'token' ? `?token=${TOKEN}` : auth === 'wrong-token' ? '?token=guess' : '';
+  const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+  const password = auth === 'basic' ? BASIC.password : 'wrong password';
+  if (auth === 'basic' || auth === 'wrong-basic') {
+    headers.authorization = `Basic ${Buffer.from(`${BASIC.username}:${password}`).toString('base64')}`;
+  }
+  const res = await fetch(`${receiver.url}${path}${query}`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** A fixture moved into its own project, so each test has its own workflow ids. */
+function alertIn(fixture: AlertFixture, project: string, incidentId?: string) {
+  const payload = alertFixture(fixture);
+  const incident = payload.incident as { resource: { labels: Record<string, string> }; incident_id: string };
+  incident.resource.labels.project_id = project;
+  if (incidentId) incident.incident_id = incidentId;
+  return payload;
+}
+
+/** The `alert` signals a workflow received, decoded. */
+async function signals(workflowId: string): Promise<Incident[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.workflowExecutionSignaledEventAttributes)
+    .filter((a) => a?.signalName === 'alert')
+    .map((a) => JSON.parse(Buffer.from(a?.input?.payloads?.[0]?.data ?? []).toString('utf8')) as Incident);
+}
+
+async function executionsOf(workflowId: string): Promise<number> {
+  let n = 0;
+  for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) n++;
+  return n;
+}
+
+async function exists(workflowId: string): Promise<boolean> {
+  try {
+    await env.client.workflow.getHandle(workflowId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+test('an open incident starts one remediation workflow, with the incident as input and signal', async () => {
+  const res = await post('/alerts', alertIn('lb-5xx-open', 'rx-open-1'));
+  const workflowId = remediationWorkflowId('rx-open-1', 'web-bs');
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal(res.json.outcome, 'accepted');
+  assert.deepEqual(res.json.targets, [{ workflowId, result: 'accepted' }]);
+  const description = await env.client.workflow.getHandle(workflowId).describe();
+  assert.equal(description.type, 'remediationWorkflow');
+  assert.equal(description.taskQueue, 'lbmedic-receiver-test');
+  assert.equal(description.status.name, 'RUNNING');
+  const [signal, ...more] = await signals(workflowId);
+  assert.equal(more.length, 0);
+  assert.equal(signal?.incidentId, '0.nq1j3y4w2k8p');
+  assert.equal(signal?.state, 'open');
+  assert.equal(signal?.source, 'webhook');
+  assert.equal(signal?.policyName, 'lbmedic: load balancer 5xx ratio');
+});
+
+test('the same incident 20 times more (concurrently, webhook and Pub/Sub): still one workflow', async () => {
+  const payload = alertIn('lb-5xx-open', 'rx-repeat-1');
+  const workflowId = remediationWorkflowId('rx-repeat-1', 'web-bs');
+  assert.equal((await post('/alerts', payload)).status, 200);
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      i % 2 === 0 ? post('/alerts', payload, { auth: 'basic' }) : post('/pubsub', pubsubEnvelope(payload)),
+    ),
+  );
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    Array.from({ length: 20 }, () => 200),
+  );
+  assert.equal(
+    await eventually('the execution to be listed', async () => (await executionsOf(workflowId)) || undefined),
+    1,
+  );
+  const received = await signals(workflowId);
+  assert.equal(received.length, 21, 'every delivery is passed on; the workflow dedups by incident id');
+  assert.deepEqual(new Set(received.map((s) => s.incidentId)), new Set(['0.nq1j3y4w2k8p']));
+});
+
+test('a closed incident is passed to the running remediation', async () => {
+  const workflowId = remediationWorkflowId('rx-closed-1', 'web-bs');
+  assert.equal((await post('/alerts', alertIn('lb-5xx-open', 'rx-closed-1'))).status, 200);
+  const res = await post('/alerts', alertIn('lb-5xx-closed', 'rx-closed-1'));
+  assert.equal(res.status, 200);
+  assert.equal(res.json.outcome, 'signalled');
+  assert.deepEqual(res.json.targets, [{ workflowId, result: 'signalled' }]);
+  const received = await signals(workflowId);
+  assert.deepEqual(
+    received.map((s) => s.state),
+    ['open', 'closed'],
+  );
+  assert.equal(received[1]?.endedAt, 1764031920);
+});
+
+test('a closed incident with no remediation running is recorded and starts nothing', async () => {
+  const workflowId = remediationWorkflowId('rx-closed-2', 'web-bs');
+  const res = await post('/alerts', alertIn('lb-5xx-closed', 'rx-closed-2'));
+  assert.equal(res.status, 200);
+  assert.equal(res.json.outcome, 'recorded');
+  assert.equal(res.json.message, 'recorded: no remediation running');
+  assert.deepEqual(res.json.targets, [{ workflowId, result: 'not-running' }]);
+  assert.equal(await exists(workflowId), false);
+});
+
+test('the console test notification is answered 2xx and starts nothing (webhook and Pub/Sub)', async () => {
+  for (const [path, body] of [
+    ['/alerts', alertFixture('test-notification')],
+    ['/pubsub', pubsubEnvelope(alertFixture('test-notification'))],
+  ] as const) {
+    const res = await post(path, body);
+    assert.equal(res.status, 200);
+    assert.equal(res.json.outcome, 'test-notification');
+    assert.equal(res.json.targets, undefined);
+  }
+  const line = logs.find((l) => l.outcome === 'test-notification');
+  assert.ok(line);
+  assert.equal(line.workflowId, undefined);
+});
+
+test('missing or wrong credentials: 401 and nothing started', async () => {
+  const payload = alertIn('lb-5xx-open', 'rx-auth-1');
+  for (const auth of ['none', 'wrong-token', 'wrong-basic'] as const) {
+    const res = await post('/alerts', payload, { auth });
+    assert.equal(res.status, 401, auth);
+    assert.equal(res.json.message, 'missing or wrong credentials');
+    assert.equal((await post('/pubsub', pubsubEnvelope(payload), { auth })).status, 401, `pubsub ${auth}`);
+  }
+  assert.equal(await exists(remediationWorkflowId('rx-auth-1', 'web-bs')), false);
+});
+
+test('oversized bodies: 413, declared or streamed, and nothing started', async () => {
+  const payload = alertIn('lb-5xx-open', 'rx-big-1');
+  payload.incident.summary = 'x'.repeat(MAX_BODY);
+  const declared = await post('/alerts', payload);
+  assert.equal(declared.status, 413);
+  assert.match(String(declared.json.message), /body larger than 65536 bytes/);
+  // Chunked, without Content-Length: the limit holds while reading.
+  const text = JSON.stringify(payload);
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < text.length; i += 8192)
+        controller.enqueue(new TextEncoder().encode(text.slice(i, i + 8192)));
+      controller.close();
+    },
+  });
+  const res = await fetch(`${receiver.url}/alerts?token=${TOKEN}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
+  assert.equal(res.status, 413);
+  await res.body?.cancel();
+  assert.equal(await exists(remediationWorkflowId('rx-big-1', 'web-bs')), false);
+});
+
+test('a body that is not JSON: 415 for the wrong content type, 400 for bad JSON', async () => {
+  const payload = alertIn('lb-5xx-open', 'rx-bad-1');
+  const wrongType = await post('/alerts', JSON.stringify(payload), { contentType: 'text/plain' });
+  assert.equal(wrongType.status, 415);
+  const badJson = await post('/alerts', '{"incident": {', {});
+  assert.equal(badJson.status, 400);
+  assert.match(String(badJson.json.message), /^body is not JSON: /);
+  assert.equal(await exists(remediationWorkflowId('rx-bad-1', 'web-bs')), false);
+});
+
+test('malformed notifications: 400 with a message that names what is wrong', async () => {
+  const payload = alertIn('lb-5xx-open', 'rx-bad-2');
+  payload.incident.state = 'firing';
+  delete payload.incident.incident_id;
+  const res = await post('/alerts', payload);
+  assert.equal(res.status, 400);
+  assert.match(
+    String(res.json.message),
+    /incident\.incident_id: .*incident\.state: must be "open" or "closed"/,
+  );
+  const push = await post('/pubsub', { message: { data: 'not base64!' } });
+  assert.equal(push.status, 400);
+  assert.match(String(push.json.message), /message\.data: is not base64/);
+  assert.equal(await exists(remediationWorkflowId('rx-bad-2', 'web-bs')), false);
+});
+
+test('Pub/Sub push: the same as the webhook (start, then closed to the running one)', async () => {
+  const workflowId = remediationWorkflowId('rx-pubsub-1', 'api-bs');
+  const open = await post('/pubsub', pubsubEnvelope(alertIn('failed-to-pick-backend-open', 'rx-pubsub-1')));
+  assert.equal(open.status, 200);
+  assert.equal(open.json.outcome, 'accepted');
+  assert.deepEqual(open.json.targets, [{ workflowId, result: 'accepted' }]);
+  const closedPayload = alertIn('failed-to-pick-backend-open', 'rx-pubsub-1');
+  closedPayload.incident.state = 'closed';
+  const closed = await post('/pubsub', pubsubEnvelope(closedPayload));
+  assert.equal(closed.json.outcome, 'signalled');
+  const received = await signals(workflowId);
+  assert.deepEqual(
+    received.map((s) => [s.source, s.state]),
+    [
+      ['pubsub', 'open'],
+      ['pubsub', 'closed'],
+    ],
+  );
+});
+
+test('an incident naming only a URL map starts a remediation for every backend service behind it', async () => {
+  const res = await post('/alerts', alertFixture('url-map-only-open'));
+  assert.equal(res.status, 200, JSON.stringify(res.json));
+  assert.equal(res.json.outcome, 'accepted');
+  assert.match(String(res.json.message), /via resource\.labels\.url_map_name → urlMaps\.get shop-map/);
+  const ids = ['shop-api-bs', 'shop-web-bs'].map((bs) => remediationWorkflowId('demo-project', bs));
+  assert.deepEqual(
+    res.json.targets,
+    ids.map((workflowId) => ({ workflowId, result: 'accepted' })),
+  );
+  for (const id of ids) assert.equal(await exists(id), true, id);
+  assert.equal(await exists(remediationWorkflowId('demo-project', 'other-bs')), false);
+});
+
+test('unmappable incidents are answered 2xx with the reason, and logged with it', async () => {
+  const res = await post('/alerts', alertFixture('vm-cpu-open'));
+  assert.equal(res.status, 200);
+  assert.equal(res.json.outcome, 'unmapped');
+  assert.match(
+    String(res.json.message),
+    /^not remediated: resource type "gce_instance" names no backend service/,
+  );
+  const line = logs.find((l) => l.outcome === 'unmapped' && l.incident === '0.mtdi83m6w8ao');
+  assert.ok(line, 'logged');
+  assert.match(String(line.reason), /gce_instance/);
+  const missingMap = alertFixture('url-map-only-open');
+  (missingMap.incident.resource as { labels: Record<string, string> }).labels.url_map_name = 'gone-map';
+  const gone = await post('/alerts', missingMap);
+  assert.equal(gone.status, 200);
+  assert.match(String(gone.json.message), /URL map gone-map could not be read \(404/);
+});
+
+test('/healthz, unknown paths and wrong methods', async () => {
+  const health = await fetch(`${receiver.url}/healthz`);
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { status: 200, message: 'ok' });
+  const unknown = await fetch(`${receiver.url}/nope?token=${TOKEN}`, { method: 'POST' });
+  assert.equal(unknown.status, 404);
+  await unknown.body?.cancel();
+  const get = await fetch(`${receiver.url}/alerts?token=${TOKEN}`);
+  assert.equal(get.status, 405);
+  assert.equal(get.headers.get('allow'), 'POST');
+  await get.body?.cancel();
+});
+
+test('one structured log line per request, without secrets', async () => {
+  assert.ok(logs.length > 20);
+  for (const line of logs) {
+    for (const key of ['time', 'method', 'path', 'status', 'durationMs']) assert.ok(key in line, key);
+    const text = JSON.stringify(line);
+    assert.ok(!text.includes(TOKEN), 'no token');
+    assert.ok(!text.includes(BASIC.password), 'no password');
+    assert.ok(!/authorization|Basic /i.test(text), 'no auth header');
+    assert.ok(!String(line.path).includes('?'), 'no query string');
+  }
+  const accepted = logs.find(
+    (l) => l.outcome === 'accepted' && l.workflowId === remediationWorkflowId('rx-open-1', 'web-bs'),
+  );
+  assert.ok(accepted);
+  assert.equal(accepted.incident, '0.nq1j3y4w2k8p');
+  assert.equal(accepted.method, 'POST');
+  assert.equal(accepted.path, '/alerts');
+  assert.equal(accepted.status, 200);
+});

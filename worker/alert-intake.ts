@@ -1,0 +1,207 @@
+/**
+ * What the receiver does with a parsed notification: find the backend service(s), then hand the
+ * incident to Temporal. The answer it returns (an HTTP status and an outcome) follows one rule: a 2xx
+ * only once Temporal has accepted what was asked of it, or when retrying cannot help (a test
+ * notification, an incident that names no backend). Anything transient is a 503, so Cloud Monitoring's
+ * or Pub/Sub's redelivery covers an outage; the workflow dedups incidents, so redelivery is harmless.
+ *
+ * - open incident → `signalWithStart` of the remediation workflow of each backend service: starts it
+ *   when none runs, else only attaches the incident (the `alert` signal);
+ * - closed incident → the `alert` signal to a running remediation only; never a start. What a closed
+ *   incident changes (an approval wait, never a running apply) is the workflow's policy to decide.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { GoogleApiError } from '../activities/google-errors';
+import type { UrlMapResolver } from '../activities/url-maps';
+import { alertTarget } from '../core/alert-targets';
+import { toIncident, type WebhookNotification } from '../core/alerts';
+import {
+  alertSignal,
+  REMEDIATION_WORKFLOW,
+  remediationWorkflowId,
+  type Incident,
+  type RemediationInput,
+} from '../workflows/definitions';
+
+export interface IntakeOptions {
+  client: Client;
+  taskQueue: string;
+  /** Deadline for each Temporal call, ms: past it the receiver answers 503 instead of hanging. */
+  temporalTimeoutMs: number;
+  /** URL map → backend services; without it, incidents naming only a URL map are unmapped. */
+  resolveUrlMap?: UrlMapResolver;
+}
+
+export type Outcome =
+  | 'accepted'
+  | 'signalled'
+  | 'recorded'
+  | 'test-notification'
+  | 'unmapped'
+  | 'temporal-unavailable'
+  | 'gcp-unavailable';
+
+export interface TargetResult {
+  workflowId: string;
+  /** `accepted`: signal-with-start done; `signalled`: closed incident attached; `not-running`: none to tell. */
+  result: 'accepted' | 'signalled' | 'not-running';
+}
+
+export interface IntakeResult {
+  status: number;
+  outcome: Outcome;
+  message: string;
+  incidentId?: string;
+  targets?: TargetResult[];
+}
+
+/** Who started a remediation from an alert, recorded in its input. */
+const TRIGGERED_BY = 'cloud-monitoring';
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+async function backendServicesOf(
+  notification: WebhookNotification,
+  opts: IntakeOptions,
+): Promise<{ project: string; services: string[]; via: string } | IntakeResult> {
+  const incidentId = notification.incident.incident_id;
+  const target = alertTarget(notification.incident);
+  if (target.kind === 'unmapped') {
+    return { status: 200, outcome: 'unmapped', message: `not remediated: ${target.reason}`, incidentId };
+  }
+  if (target.kind === 'backendServices') {
+    return { project: target.project, services: target.backendServices, via: target.via };
+  }
+  const via = `${target.via} → urlMaps.get ${target.urlMap}`;
+  if (!opts.resolveUrlMap) {
+    return {
+      status: 200,
+      outcome: 'unmapped',
+      message: `not remediated: only URL map ${target.urlMap} is named and no Google Cloud access is configured to resolve it`,
+      incidentId,
+    };
+  }
+  try {
+    const services = await opts.resolveUrlMap(target.project, target.urlMap);
+    if (services.length === 0) {
+      return {
+        status: 200,
+        outcome: 'unmapped',
+        message: `not remediated: URL map ${target.urlMap} routes to no backend service`,
+        incidentId,
+      };
+    }
+    return { project: target.project, services, via };
+  } catch (err) {
+    if (err instanceof GoogleApiError && !err.retryable) {
+      return {
+        status: 200,
+        outcome: 'unmapped',
+        message: `not remediated: URL map ${target.urlMap} could not be read (${err.status} ${err.reason})`,
+        incidentId,
+      };
+    }
+    return {
+      status: 503,
+      outcome: 'gcp-unavailable',
+      message: `URL map ${target.urlMap} could not be read, retry later: ${errorText(err)}`,
+      incidentId,
+    };
+  }
+}
+
+async function deliver(
+  opts: IntakeOptions,
+  project: string,
+  backendService: string,
+  incident: Incident,
+): Promise<TargetResult> {
+  const workflowId = remediationWorkflowId(project, backendService);
+  const { client } = opts;
+  const deadline = Date.now() + opts.temporalTimeoutMs;
+  if (incident.state === 'open') {
+    const input: RemediationInput = {
+      project,
+      backendService,
+      incidents: [incident],
+      triggeredBy: TRIGGERED_BY,
+    };
+    await client.connection.withDeadline(deadline, () =>
+      client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
+        workflowId,
+        taskQueue: opts.taskQueue,
+        args: [input],
+        signal: alertSignal,
+        signalArgs: [incident],
+      }),
+    );
+    return { workflowId, result: 'accepted' };
+  }
+  try {
+    await client.connection.withDeadline(deadline, () =>
+      client.workflow.getHandle(workflowId).signal(alertSignal, incident),
+    );
+    return { workflowId, result: 'signalled' };
+  } catch (err) {
+    // No execution, or only closed ones: nothing is running that this incident could concern.
+    if (err instanceof WorkflowNotFoundError) return { workflowId, result: 'not-running' };
+    throw err;
+  }
+}
+
+/** Handles one parsed notification; never throws. */
+export async function intakeNotification(
+  notification: WebhookNotification,
+  test: boolean,
+  source: string,
+  opts: IntakeOptions,
+  receivedAt: string,
+): Promise<IntakeResult> {
+  const incidentId = notification.incident.incident_id;
+  if (test) {
+    return {
+      status: 200,
+      outcome: 'test-notification',
+      message: 'test notification received: the channel reaches lbmedic; nothing was started',
+      incidentId,
+    };
+  }
+  const found = await backendServicesOf(notification, opts);
+  if ('status' in found) return found;
+  const incident = toIncident(notification.incident, source, receivedAt);
+  const settled = await Promise.allSettled(
+    found.services.map((bs) => deliver(opts, found.project, bs, incident)),
+  );
+  const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed.length > 0) {
+    return {
+      status: 503,
+      outcome: 'temporal-unavailable',
+      message: `Temporal did not accept the incident, retry later: ${errorText(failed[0]?.reason)}`,
+      incidentId,
+    };
+  }
+  const targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
+  if (incident.state === 'open') {
+    return {
+      status: 200,
+      outcome: 'accepted',
+      message: `remediation requested for ${found.services.join(', ')} (via ${found.via})`,
+      incidentId,
+      targets,
+    };
+  }
+  const running = targets.filter((t) => t.result === 'signalled');
+  return {
+    status: 200,
+    outcome: running.length > 0 ? 'signalled' : 'recorded',
+    message:
+      running.length > 0
+        ? `closed incident passed to the running remediation of ${running.map((t) => t.workflowId).join(', ')}`
+        : 'recorded: no remediation running',
+    incidentId,
+    targets,
+  };
+}
