@@ -5,6 +5,8 @@
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
+// The message never repeats the value: webhook URLs are secrets.
+const notifyUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
 export const Config = z.object({
   /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
@@ -19,6 +21,12 @@ export const Config = z.object({
   /** Per-request timeout for Google API calls, ms. */
   gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
   temporalUiPort: port.default(8233),
+  /** Notifications: a generic JSON webhook (each transition POSTed as JSON). Secret: only its host is logged. */
+  notifyWebhookUrl: notifyUrl.optional(),
+  /** Notifications: a Slack incoming webhook URL. A credential: only its host is ever logged. */
+  notifySlackWebhookUrl: notifyUrl.optional(),
+  /** Bound on each notification request, ms. */
+  notifyTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(5_000),
   /** Folder of remediation policies; the shipped defaults when unset. */
   policyDir: z.string().min(1).optional(),
   /** The alert receiver's interface; loopback unless exposed on purpose. */
@@ -57,6 +65,9 @@ const ENV_NAMES: Record<keyof Config, string> = {
   taskQueue: 'LBMEDIC_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
+  notifyWebhookUrl: 'LBMEDIC_NOTIFY_WEBHOOK_URL',
+  notifySlackWebhookUrl: 'LBMEDIC_NOTIFY_SLACK_WEBHOOK_URL',
+  notifyTimeoutMs: 'LBMEDIC_NOTIFY_TIMEOUT_MS',
   policyDir: 'LBMEDIC_POLICY_DIR',
   receiverHost: 'LBMEDIC_RECEIVER_HOST',
   receiverPort: 'LBMEDIC_RECEIVER_PORT',
