@@ -1,15 +1,34 @@
 /**
  * All activities, built from injected clients. Workflows import this module's type only.
  */
+import type { Client } from '@temporalio/client';
+import type { PolicySet } from '../policies/schema';
+import { createApplyActivities } from './apply';
 import { createBackendHealthActivities } from './backend-health';
+import { createEvidenceActivities } from './evidence';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
-import type { PolicySet } from '../policies/schema';
+import { createHistoryActivities } from './history';
+import { createVerifyActivities } from './verify';
 
-export function createActivities(clients: GcpClients, policies: PolicySet) {
+export interface ActivityDeps {
+  clients: GcpClients;
+  /** Validated at start-up; the workflows read them through an activity, so each run records its own. */
+  policies: PolicySet;
+  /** For the visibility queries behind cooldowns, daily limits and the circuit breaker. */
+  temporal: Client;
+  /** Addresses the in-VPC probe may reach (the simulator's instances: 127.0.0.0/8). */
+  probeAllowedRanges?: string[];
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { clients, policies } = deps;
   return withFailureMapping({
     ...createBackendHealthActivities(clients),
-    /** The policies the worker validated at start-up; recorded in each workflow's history. */
+    ...createEvidenceActivities(clients, deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {}),
+    ...createApplyActivities(clients),
+    ...createVerifyActivities(clients),
+    ...createHistoryActivities(deps.temporal),
     async getPolicySet(): Promise<PolicySet> {
       return policies;
     },

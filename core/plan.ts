@@ -404,7 +404,7 @@ function combine(policies: Policy[]): Pick<Plan, 'approval' | 'verification' | '
       cancelOnIncidentClosed: manual.length > 0 && manual.every((p) => p.approval.cancelOnIncidentClosed),
     },
     verification: {
-      deadlineSec: Math.max(60, ...policies.map((p) => p.verification.deadline)),
+      deadlineSec: policies.length ? Math.max(...policies.map((p) => p.verification.deadline)) : 600,
       healthyFraction: Math.max(0, ...policies.map((p) => p.verification.healthyFraction)) || 1,
     },
     // Changes are applied as a unit; undoing them is the conservative choice if any policy wants it.

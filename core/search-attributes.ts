@@ -1,5 +1,6 @@
 /**
- * Custom search attributes lbmedic writes on every remediation, so the Temporal UI and the visibility
+ * Custom search attributes lbmedic writes on every remediation (at most three KeywordList ones: the
+ * dev server's limit; incident ids live in the memo instead), so the Temporal UI and the visibility
  * API answer "what did lbmedic change, where, and who approved it". Registered when the dev server
  * starts (`lbmedic up`, tests) and by `lbmedic setup temporal` on a real cluster.
  */
@@ -13,8 +14,6 @@ export const SA = {
   phase: defineSearchAttributeKey('LbmedicPhase', SearchAttributeType.KEYWORD),
   outcome: defineSearchAttributeKey('LbmedicOutcome', SearchAttributeType.KEYWORD),
   approver: defineSearchAttributeKey('LbmedicApprover', SearchAttributeType.KEYWORD_LIST),
-  /** Incident ids handled, so a re-delivered incident is recognised after its remediation ended. */
-  incident: defineSearchAttributeKey('LbmedicIncident', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const ALL_SEARCH_ATTRIBUTES = Object.values(SA);

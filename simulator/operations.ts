@@ -72,6 +72,8 @@ function operationName(): string {
 
 export class OperationStore {
   private readonly byProject = new Map<string, Map<string, OperationRecord>>();
+  /** `${project}/${requestId}` → operation name. */
+  private readonly requestIds = new Map<string, string>();
   private closed = false;
 
   constructor(private readonly opts: OperationStoreOptions) {}
@@ -139,6 +141,17 @@ export class OperationStore {
       });
     }
     return { ...record.json };
+  }
+
+  /** The operation a mutation with this `requestId` started, as it is now (for idempotent retries). */
+  byRequestId(project: string, requestId: string): OperationJson | undefined {
+    const name = this.requestIds.get(`${project}/${requestId}`);
+    const record = name === undefined ? undefined : this.byProject.get(project)?.get(name);
+    return record && { ...record.json };
+  }
+
+  rememberRequestId(project: string, requestId: string, op: { name: string }): void {
+    this.requestIds.set(`${project}/${requestId}`, op.name);
   }
 
   /** Operations of a project, newest last (for the control API). */

@@ -200,7 +200,13 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
         query: url.searchParams,
         body: method === 'GET' || method === 'DELETE' ? undefined : parseJson(text),
       };
-      const answer = await route.handler(ctx);
+      // Compute mutations carry an optional `requestId` (a UUID): a retry with the same id gets the
+      // original operation back and is not applied again (the API's documented idempotency key).
+      const requestId = service === 'compute' && method !== 'GET' ? url.searchParams.get('requestId') : null;
+      const previous = requestId ? ops.byRequestId(params['project'] ?? '', requestId) : undefined;
+      const answer = previous ?? (await route.handler(ctx));
+      if (requestId && !previous && isOperation(answer))
+        ops.rememberRequestId(params['project'] ?? '', requestId, answer);
       send(res, 200, answer);
     } catch (err) {
       const apiError = toApiError(err);
@@ -261,4 +267,10 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
       });
     },
   };
+}
+
+function isOperation(value: unknown): value is { name: string; kind: string } {
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'compute#operation'
+  );
 }

@@ -18,6 +18,8 @@ import { startDevServer, type DevServer } from './dev-server';
 import { startSimulation, type Simulation } from './simulation';
 import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
 import { createWorker, installRuntime } from './worker';
+import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
+import { cmdSetup, SETUP_USAGE } from './setup-command';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
 
@@ -40,9 +42,11 @@ Usage:
       Validates a policy folder (default: the shipped policies/, or LBMEDIC_POLICY_DIR).
   lbmedic inspect --project P --backend-service BS [--json]
       Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP).
+${RECEIVER_USAGE}
+${SETUP_USAGE}
 
 Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, LBMEDIC_POLICY_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT.`;
+LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT, LBMEDIC_RECEIVER_* (see README).`;
 
 class UsageError extends Error {}
 
@@ -149,6 +153,7 @@ async function cmdWorker(config: Config): Promise<number> {
     timeoutMs: config.gcpTimeoutMs,
   });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const clientConnection = await Connection.connect({ address: config.temporalAddress });
   try {
     const worker = await createWorker({
       connection,
@@ -156,6 +161,8 @@ async function cmdWorker(config: Config): Promise<number> {
       taskQueue: config.taskQueue,
       clients,
       policies,
+      temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+      ...probeRanges(config),
     });
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
@@ -164,9 +171,15 @@ async function cmdWorker(config: Config): Promise<number> {
     await worker.run();
     return 0;
   } finally {
+    await clientConnection.close();
     await connection.close();
     await clients.close();
   }
+}
+
+/** Against the simulator, instances live on loopback: never let the in-VPC probe leave it. */
+function probeRanges(config: Pick<Config, 'gcpEndpoint'>): { probeAllowedRanges?: string[] } {
+  return config.gcpEndpoint ? { probeAllowedRanges: ['127.0.0.0/8'] } : {};
 }
 
 const DIAGNOSE_OPTIONS = {
@@ -205,10 +218,7 @@ async function diagnoseFromFlags(
     timeoutMs: config.gcpTimeoutMs,
   });
   try {
-    const readers = createEvidenceActivities(clients, {
-      // Against the simulator, instances live on loopback: never let a probe leave it.
-      ...(config.gcpEndpoint ? { probeAllowedRanges: ['127.0.0.0/8'] } : {}),
-    });
+    const readers = createEvidenceActivities(clients, probeRanges(config));
     const evidence = await collectEvidence(
       withDeadline(readers, config.gcpTimeoutMs * 3),
       { project, backendService },
@@ -320,12 +330,17 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
     stops.push(() => clients.close());
     const nativeConnection = await NativeConnection.connect({ address });
     stops.push(() => nativeConnection.close());
+    const connection = await Connection.connect({ address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporalNamespace });
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       clients,
       policies,
+      temporal: client,
+      ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
     });
     const running = worker.run();
     stops.push(async () => {
@@ -342,9 +357,6 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
     else
       console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
 
-    const connection = await Connection.connect({ address });
-    stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace });
     const services = sim ? [...(sim.world.projects.get(project)?.backendServices.keys() ?? [])] : [];
     for (const backendService of services) {
       const health = await client.workflow.execute('inspectBackendWorkflow', {
@@ -384,6 +396,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdPolicies(rest, loadConfig());
       case 'inspect':
         return await cmdInspect(rest, loadConfig());
+      case 'receiver':
+        return await cmdReceiver(rest, loadConfig());
+      case 'setup':
+        return await cmdSetup(rest, loadConfig());
       case undefined:
       case 'help':
       case '--help':

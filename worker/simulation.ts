@@ -11,6 +11,8 @@ export interface SimulationOptions {
   scenarioFile?: string;
   port?: number;
   timeScale?: number;
+  /** Serve the scenario under this project id instead of its own (isolates parallel runs). */
+  project?: string;
 }
 
 export interface Simulation {
@@ -20,7 +22,8 @@ export interface Simulation {
 }
 
 export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
-  const scenario = loadScenario(opts.scenarioFile ?? opts.scenario ?? 'healthy');
+  const loaded = loadScenario(opts.scenarioFile ?? opts.scenario ?? 'healthy');
+  const scenario = opts.project ? { ...loaded, project: opts.project } : loaded;
   const world = new World(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale });
   await world.load(scenario);
   await world.start();

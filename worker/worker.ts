@@ -3,9 +3,7 @@
  */
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
-import { createActivities } from '../activities';
-import type { GcpClients } from '../activities/gcp-clients';
-import type { PolicySet } from '../policies/schema';
+import { createActivities, type ActivityDeps } from '../activities';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,13 +17,10 @@ export function installRuntime(
   Runtime.install({ logger: new DefaultLogger(level) });
 }
 
-export interface WorkerOptions {
+export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  clients: GcpClients;
-  /** Validated at start-up; the workflows read them through an activity, so each run records its own. */
-  policies: PolicySet;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -34,6 +29,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createActivities(opts.clients, opts.policies),
+    activities: createActivities(opts),
   });
 }

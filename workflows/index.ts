@@ -1,1 +1,2 @@
 export { inspectBackendWorkflow } from './inspect';
+export { remediationWorkflow } from './remediation';

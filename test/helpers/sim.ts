@@ -16,9 +16,13 @@ export interface SimHarness extends Simulation {
 
 export async function startSim(
   scenario: string,
-  opts: { timeScale?: number; clients?: Partial<GcpClientOptions> } = {},
+  opts: { timeScale?: number; clients?: Partial<GcpClientOptions>; project?: string } = {},
 ): Promise<SimHarness> {
-  const sim = await startSimulation({ scenario, timeScale: opts.timeScale ?? 0.01 });
+  const sim = await startSimulation({
+    scenario,
+    timeScale: opts.timeScale ?? 0.01,
+    ...(opts.project ? { project: opts.project } : {}),
+  });
   const project = [...sim.world.projects.keys()][0] ?? 'demo-project';
   const clients = createGcpClients({
     endpoint: sim.url,

@@ -26,6 +26,7 @@ test('smoke: a workflow on the real dev server reads health through the real com
     taskQueue,
     clients: sim.clients,
     policies: loadPolicies(),
+    temporal: env.client,
   });
   const workflowId = `inspect-${Date.now()}`;
   const health = (await worker.runUntil(

@@ -1,0 +1,124 @@
+/**
+ * The remediation workflow end to end: real dev server, the simulator, the real Google clients.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SA } from '../../core/search-attributes';
+import type { RemediationResult } from '../../workflows/remediation';
+import { apiRequests, control } from '../helpers/sim';
+import { policyDir, removeDir, SHORT_DEADLINE, startStack } from '../helpers/stack';
+import { startDevServer } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await startDevServer();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+const MUTATING = /\/(setNamedPorts)$|\/global\/(healthChecks|firewalls|backendServices)(\/[^/]+)?$/;
+const mutationsOf = (reqs: { method: string; path: string }[]) =>
+  reqs.filter((r) => r.method !== 'GET' && MUTATING.test(r.path));
+
+test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, audited', async () => {
+  const stack = await startStack(env, 'port-moved');
+  try {
+    const id = await stack.alert('web-bs');
+    const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
+    assert.equal(result.outcome, 'REMEDIATED', result.summary);
+    assert.deepEqual([...result.rootCauses].sort(), [
+      'FIREWALL_BLOCKS_PROBES',
+      'HEALTH_CHECK_MISMATCH',
+      'NAMED_PORT_MISMATCH',
+    ]);
+    assert.deepEqual(result.applied, [
+      'healthCheck/web-hc',
+      'instanceGroup/us-central1-a/web-ig',
+      'firewall/allow-lb-health-checks',
+    ]);
+
+    const { clients, project } = stack.sim;
+    const [hc] = await clients.healthChecks.get({ project, healthCheck: 'web-hc' });
+    assert.equal(hc.httpHealthCheck?.port, 9090);
+    const [ig] = await clients.instanceGroups.get({
+      project,
+      zone: 'us-central1-a',
+      instanceGroup: 'web-ig',
+    });
+    assert.deepEqual(
+      ig.namedPorts?.map((p) => [p.name, p.port]),
+      [['http', 9090]],
+    );
+    const [fw] = await clients.firewalls.get({ project, firewall: 'allow-lb-health-checks' });
+    assert.deepEqual(
+      fw.allowed?.map((a) => a.ports),
+      [['9090']],
+    );
+    const [rules] = await clients.firewalls.list({ project });
+    assert.equal(rules.length, 2, 'no duplicate firewall rule');
+    assert.equal(mutationsOf(await apiRequests(stack.sim)).length, 3, 'three mutations, each once');
+
+    const d = await env.client.workflow.getHandle(id).describe();
+    assert.equal(d.typedSearchAttributes.get(SA.outcome), 'REMEDIATED');
+    assert.deepEqual(
+      d.typedSearchAttributes.get(SA.rootCause)?.slice().sort(),
+      result.rootCauses.slice().sort(),
+    );
+    assert.deepEqual(d.typedSearchAttributes.get(SA.action)?.slice().sort(), [
+      'patchFirewall',
+      'patchHealthCheck',
+      'setNamedPorts',
+    ]);
+    assert.equal(d.typedSearchAttributes.get(SA.backendService), 'web-bs');
+    assert.equal(d.typedSearchAttributes.get(SA.project), project);
+    assert.match(String(d.memo?.summary), /^REMEDIATED: /);
+  } finally {
+    await stack.stop();
+  }
+});
+
+test('dry-run (kill switch): the plan is recorded and nothing changes', async () => {
+  const dir = policyDir({ 'settings.yaml': [['killSwitch: false', 'killSwitch: true']] });
+  const stack = await startStack(env, 'port-moved', { policies: dir });
+  try {
+    const id = await stack.alert('web-bs');
+    const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
+    assert.equal(result.outcome, 'DRY_RUN');
+    assert.equal(result.plan?.steps.length, 3);
+    assert.deepEqual(mutationsOf(await apiRequests(stack.sim)), []);
+    const d = await env.client.workflow.getHandle(id).describe();
+    assert.match(String(d.memo?.plan), /httpHealthCheck\.port: 8080 → 9090/);
+  } finally {
+    await stack.stop();
+    removeDir(dir);
+  }
+});
+
+test('a fix that does not heal (the app is down too): rolled back to the snapshot, ROLLED_BACK', async () => {
+  const dir = policyDir(SHORT_DEADLINE);
+  const stack = await startStack(env, 'firewall-missing', { policies: dir });
+  try {
+    const { sim } = stack;
+    for (const name of sim.world.projects.get(sim.project)?.instances.keys() ?? []) {
+      await control(sim, 'PATCH', `projects/${sim.project}/instances/${name}/app`, { status: 500 });
+    }
+    const before = await sim.clients.firewalls.list({ project: sim.project });
+    const id = await stack.alert('web-bs');
+    const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
+    assert.equal(result.outcome, 'ROLLED_BACK', result.summary);
+    assert.deepEqual(result.applied, ['firewall/lbmedic-allow-health-checks-default-8080']);
+    const afterRules = await sim.clients.firewalls.list({ project: sim.project });
+    assert.deepEqual(
+      afterRules[0].map((r) => [r.name, r.allowed]),
+      before[0].map((r) => [r.name, r.allowed]),
+      'the firewall is as it was',
+    );
+    const d = await env.client.workflow.getHandle(id).describe();
+    assert.equal(d.typedSearchAttributes.get(SA.outcome), 'ROLLED_BACK');
+  } finally {
+    await stack.stop();
+    removeDir(dir);
+  }
+});
