@@ -4,6 +4,7 @@
  * Each test uses its own project, so its workflow ids are its own.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -11,6 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createUrlMapResolver } from '../../activities/url-maps';
 import { remediationWorkflowId, type Incident } from '../../workflows/definitions';
 import { startReceiver, type Receiver } from '../../worker/receiver';
+import { PROJECT_ROOT } from '../../worker/temporal-binaries';
 import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';
 import { eventually, startSim, type SimHarness } from '../helpers/sim';
 import { startDevServer } from '../helpers/temporal';
@@ -324,4 +326,47 @@ test('one structured log line per request, without secrets', async () => {
   assert.equal(accepted.method, 'POST');
   assert.equal(accepted.path, '/alerts');
   assert.equal(accepted.status, 200);
+});
+
+test('the command: `lbmedic receiver` on TEMPORAL_ADDRESS accepts an alert and stops cleanly on SIGTERM', async () => {
+  const child = spawn(process.execPath, ['bin/lbmedic.mjs', 'receiver', '--port', '0'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: env.address,
+      LBMEDIC_TASK_QUEUE: 'lbmedic-receiver-command',
+      LBMEDIC_RECEIVER_TOKEN: TOKEN,
+      LBMEDIC_GCP_ENDPOINT: sim.url,
+    },
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  try {
+    const url = await eventually(
+      'the receiver to listen',
+      async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1],
+      30_000,
+    );
+    const res = await fetch(`${url}/alerts?token=${TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alertIn('lb-5xx-open', 'rx-command-1')),
+    });
+    assert.equal(res.status, 200, out);
+    const description = await env.client.workflow
+      .getHandle(remediationWorkflowId('rx-command-1', 'web-bs'))
+      .describe();
+    assert.equal(description.taskQueue, 'lbmedic-receiver-command');
+    await eventually('the request log line', async () =>
+      out.includes('"outcome":"accepted"') ? true : undefined,
+    );
+    assert.ok(!out.includes(TOKEN), 'the token is never printed');
+  } finally {
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+    clearTimeout(timer);
+  }
 });
