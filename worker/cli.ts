@@ -20,6 +20,7 @@ import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
 import { createWorker, installRuntime } from './worker';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
 import { cmdSetup, SETUP_USAGE } from './setup-command';
+import { cmdApprove, cmdHistory, cmdReject, cmdStatus, REMEDIATION_USAGE } from './cmd-remediation';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
 
@@ -44,6 +45,7 @@ Usage:
       Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP).
 ${RECEIVER_USAGE}
 ${SETUP_USAGE}
+${REMEDIATION_USAGE}
 
 Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, LBMEDIC_POLICY_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT, LBMEDIC_RECEIVER_* (see README).`;
@@ -400,6 +402,14 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReceiver(rest, loadConfig());
       case 'setup':
         return await cmdSetup(rest, loadConfig());
+      case 'status':
+        return await cmdStatus(rest, loadConfig());
+      case 'approve':
+        return await cmdApprove(rest, loadConfig());
+      case 'reject':
+        return await cmdReject(rest, loadConfig());
+      case 'history':
+        return await cmdHistory(rest, loadConfig());
       case undefined:
       case 'help':
       case '--help':

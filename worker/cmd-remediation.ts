@@ -27,6 +27,17 @@ import {
 } from '../workflows/definitions';
 import type { Config } from './config';
 
+/** The four commands' lines in `lbmedic help`. */
+export const REMEDIATION_USAGE = `  lbmedic status <workflow-id> [--json]
+      The remediation's phase, outcome, incidents, plan, approvals and deadlines (its status query).
+  lbmedic approve <workflow-id> [--as NAME] [--reason TEXT]
+      Approves through the workflow's update: prints the result, or the refusal (exit 3).
+  lbmedic reject <workflow-id> [--as NAME] [--reason TEXT]
+      Rejects the pending plan (a signal; check with status). --as defaults to $USER.
+  lbmedic history [--since 7d] [--outcome X] [--project P] [--backend-service BS] [--root-cause C]
+                  [--approver A] [--limit N] [--json]
+      Closed remediations from the visibility API, one line each, newest first.`;
+
 /** Where a command writes; tests pass their own. */
 export interface Output {
   out(line: string): void;
