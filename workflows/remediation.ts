@@ -229,6 +229,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     workflowId: info.workflowId,
     runId: info.runId,
   });
+  if (history.unavailable) note(`limits and incident de-duplication not checked: ${history.unavailable}`);
   if (incidentIds().length > 0 && history.seenIncidents.length === incidentIds().length) {
     return finish(
       'DUPLICATE',

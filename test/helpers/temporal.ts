@@ -5,6 +5,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
+import { setupTemporalSearchAttributes } from '../../worker/setup-temporal';
 import { findTemporalCli, findTemporalTestServer } from '../../worker/temporal-binaries';
 import { installRuntime } from '../../worker/worker';
 
@@ -38,10 +39,15 @@ export async function startDevServer(opts: { port?: number } = {}): Promise<Test
   });
 }
 
-/** The time-skipping test server, for long durable timers (approval timeouts). */
+/**
+ * The time-skipping test server, for long durable timers (approval timeouts), with lbmedic's search
+ * attributes registered the way `lbmedic setup temporal` registers them on a real cluster.
+ */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createTimeSkipping({
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: executable(findTemporalTestServer(), 'temporal-test-server') },
   });
+  await setupTemporalSearchAttributes(env.connection, 'default');
+  return env;
 }
