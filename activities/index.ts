@@ -9,6 +9,7 @@ import { createEvidenceActivities } from './evidence';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
 import { createHistoryActivities } from './history';
+import { createNotifyActivities, type NotifyOptions } from './notify';
 import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
@@ -19,16 +20,22 @@ export interface ActivityDeps {
   temporal: Client;
   /** Addresses the in-VPC probe may reach (the simulator's instances: 127.0.0.0/8). */
   probeAllowedRanges?: string[];
+  /** Where transitions are announced (log-only by default). */
+  notify?: NotifyOptions;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { clients, policies } = deps;
   return withFailureMapping({
     ...createBackendHealthActivities(clients),
-    ...createEvidenceActivities(clients, deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {}),
+    ...createEvidenceActivities(
+      clients,
+      deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {},
+    ),
     ...createApplyActivities(clients),
     ...createVerifyActivities(clients),
     ...createHistoryActivities(deps.temporal),
+    ...createNotifyActivities(deps.notify ?? {}),
     async getPolicySet(): Promise<PolicySet> {
       return policies;
     },

@@ -165,6 +165,7 @@ async function cmdWorker(config: Config): Promise<number> {
       policies,
       temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
       ...probeRanges(config),
+      notify: notifyOptions(config),
     });
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
@@ -177,6 +178,15 @@ async function cmdWorker(config: Config): Promise<number> {
     await connection.close();
     await clients.close();
   }
+}
+
+/** Notification sinks from the config (the log line is always written). */
+function notifyOptions(config: Config) {
+  return {
+    ...(config.notifyWebhookUrl ? { webhookUrl: config.notifyWebhookUrl } : {}),
+    ...(config.notifySlackWebhookUrl ? { slackWebhookUrl: config.notifySlackWebhookUrl } : {}),
+    timeoutMs: config.notifyTimeoutMs,
+  };
 }
 
 /** Against the simulator, instances live on loopback: never let the in-VPC probe leave it. */
@@ -343,6 +353,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       policies,
       temporal: client,
       ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
+      notify: notifyOptions(config),
     });
     const running = worker.run();
     stops.push(async () => {

@@ -56,6 +56,10 @@ const probe = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 2 },
 });
+const announce = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
+});
 const mutations = proxyActivities<Activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '20 seconds',
@@ -178,10 +182,30 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     timeline.push({ at: now(), phase, note: text });
     log.info(text, { phase });
   }
-  function setPhase(next: string, text: string) {
+  /** Tells people about a transition; a sink that stays down never blocks the remediation. */
+  async function tell(summary: string, details?: string, result?: Outcome) {
+    try {
+      await announce.notify.executeWithOptions({ summary: `notify: ${result ?? phase}` }, [
+        {
+          workflowId: info.workflowId,
+          project: input.project,
+          backendService: input.backendService,
+          phase,
+          ...(result ? { outcome: result } : {}),
+          summary,
+          ...(details ? { details } : {}),
+          at: now(),
+        },
+      ]);
+    } catch (err) {
+      note(`notification failed: ${failureMessage(err)}`);
+    }
+  }
+  async function setPhase(next: string, text: string, details?: string) {
     phase = next;
     upsertSearchAttributes([{ key: SA.phase, value: next }]);
     note(text);
+    await tell(text, details);
   }
   async function finish(result: Outcome, summary: string, details?: string): Promise<RemediationResult> {
     outcome = result;
@@ -202,6 +226,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       ...(details ? { details } : {}),
     });
     note(`${result}: ${summary}`);
+    await tell(summary, details ?? (plan ? renderPlan(plan) : undefined), result);
     return {
       outcome: result,
       summary,
@@ -252,7 +277,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
 
   let evidence: Evidence | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
+    await setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
     evidence = await collectEvidence(readers, target, { windowMinutes: 10, now: now() });
     const found = classify(evidence);
     // Keep the first round's findings in the record; later rounds add what they found.
@@ -298,9 +323,10 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       approvals.length = 0;
       const timeoutMs = next.approval.timeoutSec * 1000;
       approvalDeadline = new Date(Date.now() + timeoutMs).toISOString();
-      setPhase(
+      await setPhase(
         'AWAITING_APPROVAL',
         `waiting for ${next.approval.required} approval(s) until ${approvalDeadline}`,
+        `${renderPlan(next)}\n\napprove: lbmedic approve ${info.workflowId} --as <you>\nreject:  lbmedic reject ${info.workflowId} --as <you> --reason <why>`,
       );
       const closed = () =>
         next.approval.cancelOnIncidentClosed &&
@@ -332,7 +358,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       upsertSearchAttributes([{ key: SA.approver, value: approvals.map((a) => a.approver) }]);
     }
 
-    setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
+    await setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
     let snapshot: { stepId: string; restore: Mutation }[];
     try {
       snapshot = await mutations.snapshot({ project: input.project, steps: newSteps });
@@ -341,7 +367,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       return finish('ESCALATED', `the resources changed since the diagnosis: ${failureMessage(err)}`);
     }
 
-    setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
+    await setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
     let failure: string | undefined;
     for (const step of newSteps) {
       const restore = snapshot.find((s) => s.stepId === step.id)?.restore;
@@ -364,7 +390,10 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     upsertSearchAttributes([{ key: SA.action, value: [...new Set(applied.map((a) => a.step.apply.kind))] }]);
     if (failure) return rollBack(`applying failed (${failure})`);
 
-    setPhase('VERIFYING', `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`);
+    await setPhase(
+      'VERIFYING',
+      `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`,
+    );
     const healthy = await verify(evidence, next);
     if (healthy) {
       const rate = await reads.countLbResponses({ ...target, since: healthy });
@@ -410,7 +439,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         `${why}; ${applied.length === 0 ? 'nothing was changed' : 'the policy forbids rollback'}`,
       );
     }
-    setPhase('ROLLING_BACK', `${why}: restoring ${applied.length} resource(s) from the snapshot`);
+    await setPhase('ROLLING_BACK', `${why}: restoring ${applied.length} resource(s) from the snapshot`);
     const restores = [...applied].reverse().map((a) => a.restore);
     const failed: string[] = [];
     for (const restore of restores) {
@@ -422,7 +451,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         failed.push(failureMessage(err));
       }
     }
-    setPhase('VERIFYING_ROLLBACK', 'checking every resource holds its snapshot again');
+    await setPhase('VERIFYING_ROLLBACK', 'checking every resource holds its snapshot again');
     const off = await reads.checkRestored({ project: input.project, restores });
     if (failed.length > 0 || off.length > 0) {
       return finish(

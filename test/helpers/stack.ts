@@ -15,6 +15,7 @@ import {
   remediationWorkflowId,
   type Incident,
   type RemediationInput,
+  type TransitionEvent,
 } from '../../workflows/definitions';
 import { startSim, type SimHarness } from './sim';
 
@@ -53,6 +54,8 @@ export const SHORT_DEADLINE: Record<string, [string | RegExp, string][]> = Objec
 
 export interface Stack {
   sim: SimHarness;
+  /** What the log-only notification sink wrote, in order. */
+  notifications: TransitionEvent[];
   worker: Worker;
   taskQueue: string;
   /** Starts (or signals) the remediation for a backend service, as the receiver does. */
@@ -74,6 +77,7 @@ export async function startStack(
     ...(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale }),
   });
   const taskQueue = `e2e-${id}`;
+  const notifications: TransitionEvent[] = [];
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: 'default',
@@ -82,10 +86,12 @@ export async function startStack(
     policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
+    notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },
   });
   const running = worker.run();
   return {
     sim,
+    notifications,
     worker,
     taskQueue,
     async alert(backendService, incident = {}, triggeredBy) {

@@ -74,6 +74,11 @@ test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, aud
     assert.equal(d.typedSearchAttributes.get(SA.backendService), 'web-bs');
     assert.equal(d.typedSearchAttributes.get(SA.project), project);
     assert.match(String(d.memo?.summary), /^REMEDIATED: /);
+    assert.deepEqual(
+      stack.notifications.map((n) => n.outcome ?? n.phase),
+      ['DIAGNOSING', 'SNAPSHOT', 'APPLYING', 'VERIFYING', 'REMEDIATED'],
+      'a notification on each transition',
+    );
   } finally {
     await stack.stop();
   }
