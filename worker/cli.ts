@@ -2,12 +2,14 @@
  * The `lbmedic` command. Each subcommand is a composition root: it parses its flags, reads the
  * config, builds the real clients and runs. `main` returns the process exit code.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createBackendHealthActivities, type BackendHealth } from '../activities/backend-health';
 import { createEvidenceActivities, withDeadline } from '../activities/evidence';
 import { createGcpClients } from '../activities/gcp-clients';
+import { createUrlMapResolver } from '../activities/url-maps';
 import { classify } from '../core/classify';
 import { collectEvidence } from '../core/collect';
 import { buildPlan } from '../core/plan';
@@ -17,6 +19,7 @@ import { loadConfig, type Config } from './config';
 import { startDevServer, type DevServer } from './dev-server';
 import { startSimulation, type Simulation } from './simulation';
 import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
+import { startReceiver } from './receiver';
 import { createWorker, installRuntime } from './worker';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
 import { cmdSetup, SETUP_USAGE } from './setup-command';
@@ -26,8 +29,8 @@ const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are 
 
 Usage:
   lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
-             [--temporal-db FILE] [--once]
-      Embedded Temporal dev server (UI on 8233) + worker; with --simulate (the default when no
+             [--receiver-port N] [--temporal-db FILE] [--once]
+      Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
       GCP project is configured) also the GCP simulator. Inspects every backend service once,
       then runs until Ctrl-C (--once: stop after the inspection).
   lbmedic worker
@@ -302,6 +305,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       'temporal-port': { type: 'string' },
       'ui-port': { type: 'string' },
       'temporal-db': { type: 'string' },
+      'receiver-port': { type: 'string' },
       once: { type: 'boolean' },
     },
   });
@@ -361,11 +365,32 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
+    // The alert receiver. Locally a token is made up when none is configured, and printed.
+    const token =
+      config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
+    const receiver = await startReceiver({
+      client,
+      taskQueue: config.taskQueue,
+      temporalTimeoutMs: config.receiverTemporalTimeoutMs,
+      resolveUrlMap: createUrlMapResolver(clients),
+      credentials: {
+        ...(token ? { token } : {}),
+        ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
+      },
+      host: config.receiverHost,
+      port: intFlag(values['receiver-port'], 'receiver-port') ?? config.receiverPort,
+      maxBodyBytes: config.receiverMaxBodyBytes,
+      log: () => undefined,
+    });
+    stops.push(() => receiver.close());
     console.log('lbmedic is up:');
     console.log(
       `  Temporal     ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
     );
     if (dev) console.log(`  Temporal UI  ${dev.uiUrl}`);
+    console.log(
+      `  Receiver     ${receiver.url}/alerts${token && !config.receiverToken ? `?token=${token}` : '  (token/basic auth from the config)'}`,
+    );
     if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
     else
       console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);

@@ -33,6 +33,8 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
         String(temporalPort),
         '--ui-port',
         String(uiPort),
+        '--receiver-port',
+        '0',
         '--temporal-db',
         join(dir, 'temporal.db'),
       ],
@@ -48,6 +50,7 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
     assert.match(out, new RegExp(`Temporal UI  http://127\\.0\\.0\\.1:${uiPort}`));
     assert.match(out, /GCP {10}simulator at http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /demo-project\/web-bs: 0\/3 HEALTHY/);
+    assert.match(out, /Receiver {5}http:\/\/127\.0\.0\.1:\d+\/alerts\?token=[0-9a-f]{36}/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
