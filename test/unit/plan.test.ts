@@ -141,7 +141,12 @@ test('named port: other named ports are kept', () => {
 
 test('backend timeout: latency × margin, a larger margin when censored, capped; at the cap it escalates', () => {
   const rows = [
-    { name: 'observed below the timeout (metrics lag the logs): × 1.5', maxMs: 20_000, timeout: 30, expect: 45 },
+    {
+      name: 'observed below the timeout (metrics lag the logs): × 1.5',
+      maxMs: 20_000,
+      timeout: 30,
+      expect: 45,
+    },
     { name: 'observed 45s, at or over the timeout so censored: × 2', maxMs: 45_000, timeout: 30, expect: 90 },
     { name: 'censored at 33.9s', maxMs: 33_882, timeout: 30, expect: 68 },
     { name: 'capped', maxMs: 400_000, timeout: 30, expect: 300 },
