@@ -1,0 +1,109 @@
+/**
+ * Records the histories that test/replay/replay.test.ts replays:
+ *
+ *   node --import tsx test/replay/record.ts
+ *
+ * Runs three real remediations end to end (a fresh Temporal dev server, the GCP simulator, the real
+ * Google clients, a worker with the real workflows) and writes each one's event history to
+ * `test/replay/histories/<name>.json`, in the JSON form the Temporal CLI and UI export. Re-record only
+ * on purpose: after a change to the workflow that is meant to break replay of older runs.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { format, resolveConfig } from 'prettier';
+import { approveUpdate, statusQuery, type Outcome } from '../../workflows/definitions';
+import type { RemediationResult } from '../../workflows/remediation';
+import { control, eventually } from '../helpers/sim';
+import { policyDir, removeDir, SHORT_DEADLINE, startStack, type Stack } from '../helpers/stack';
+import { startDevServer } from '../helpers/temporal';
+import { historyToJson } from './history-json';
+
+const HISTORIES = fileURLToPath(new URL('histories/', import.meta.url));
+
+interface Recording {
+  /** The file name under histories/ (without `.json`). */
+  name: string;
+  scenario: string;
+  expected: Outcome;
+  policies?: string;
+  /** Runs while the workflow is under way (approve it, break the apps). */
+  during?: (env: TestWorkflowEnvironment, stack: Stack, workflowId: string) => Promise<void>;
+  /** Runs before the alert. */
+  before?: (stack: Stack) => Promise<void>;
+}
+
+async function record(env: TestWorkflowEnvironment, r: Recording): Promise<void> {
+  const stack = await startStack(env, r.scenario, r.policies ? { policies: r.policies } : {});
+  try {
+    await r.before?.(stack);
+    const id = await stack.alert('web-bs');
+    const handle = env.client.workflow.getHandle(id);
+    await r.during?.(env, stack, id);
+    const result = (await handle.result()) as RemediationResult;
+    if (result.outcome !== r.expected) {
+      throw new Error(`${r.name}: expected ${r.expected}, got ${result.outcome}: ${result.summary}`);
+    }
+    const history = await handle.fetchHistory();
+    const file = join(HISTORIES, `${r.name}.json`);
+    const text = await format(JSON.stringify(historyToJson(history)), {
+      ...(await resolveConfig(file)),
+      parser: 'json',
+    });
+    writeFileSync(file, text);
+    console.log(`${file}: ${result.outcome}, ${history.events?.length ?? 0} events, ${text.length} bytes`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+const approvers = policyDir({
+  'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
+});
+const shortDeadline = policyDir(SHORT_DEADLINE);
+
+const recordings: Recording[] = [
+  { name: 'port-moved-remediated', scenario: 'port-moved', expected: 'REMEDIATED' },
+  {
+    name: 'backend-timeout-approved',
+    scenario: 'backend-timeout',
+    expected: 'REMEDIATED',
+    policies: approvers,
+    async during(env, _stack, id) {
+      const handle = env.client.workflow.getHandle(id);
+      await eventually(
+        'AWAITING_APPROVAL',
+        async () => {
+          const s = await handle.query(statusQuery).catch(() => undefined);
+          return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
+        },
+        60_000,
+      );
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ approver: 'alice@example.com', reason: 'recorded for the replay tests' }],
+      });
+    },
+  },
+  {
+    name: 'firewall-missing-rolled-back',
+    scenario: 'firewall-missing',
+    expected: 'ROLLED_BACK',
+    policies: shortDeadline,
+    async before({ sim }) {
+      for (const name of sim.world.projects.get(sim.project)?.instances.keys() ?? []) {
+        await control(sim, 'PATCH', `projects/${sim.project}/instances/${name}/app`, { status: 500 });
+      }
+    },
+  },
+];
+
+mkdirSync(HISTORIES, { recursive: true });
+const env = await startDevServer();
+try {
+  for (const r of recordings) await record(env, r);
+} finally {
+  await env.teardown();
+  removeDir(approvers);
+  removeDir(shortDeadline);
+}
