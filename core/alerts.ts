@@ -187,5 +187,11 @@ export function toIncident(incident: MonitoringIncident, source: string, receive
   if (incident.url) out.url = incident.url;
   if (incident.started_at) out.startedAt = incident.started_at;
   if (incident.ended_at) out.endedAt = incident.ended_at;
+  const labels = Object.fromEntries(
+    Object.entries(incident.policy_user_labels ?? {}).filter(
+      (e): e is [string, string] => typeof e[1] === 'string',
+    ),
+  );
+  if (Object.keys(labels).length > 0) out.labels = labels;
   return out;
 }

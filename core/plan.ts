@@ -11,6 +11,9 @@ import { PROBE_RANGES, cidrContains, networkName } from './firewall';
 import type { Action, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 
+/** The alert-policy user label that asks for manual approval whatever the policy says. */
+export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';
+
 export interface NamedPort {
   name: string;
   port: number;
@@ -470,6 +473,16 @@ export function buildPlan(
   if (unique.length > 0 && escalations.some((e) => !e.policy)) {
     dryRunReasons.push('a root cause has no policy: lbmedic will not apply a partial fix');
   }
+  const combined = combine(policies);
+  // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`.
+  if (labels[MANUAL_APPROVAL_LABEL] === 'manual' && combined.approval.mode === 'auto') {
+    combined.approval = {
+      ...combined.approval,
+      mode: 'manual',
+      timeoutSec: Math.min(combined.approval.timeoutSec, 1800),
+    };
+    notes.push(`approval is manual: the alert carries ${MANUAL_APPROVAL_LABEL}=manual`);
+  }
   return {
     project: ev.project,
     backendService: ev.backendService,
@@ -479,7 +492,7 @@ export function buildPlan(
     policies: policies.map((p) => p.name).sort(),
     dryRun: dryRunReasons.length > 0,
     dryRunReasons,
-    ...combine(policies),
+    ...combined,
     notes,
   };
 }

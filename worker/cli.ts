@@ -20,6 +20,7 @@ import { startDevServer, type DevServer } from './dev-server';
 import { startSimulation, type Simulation } from './simulation';
 import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
 import { startReceiver } from './receiver';
+import { temporalConnectionOptions } from './temporal-connection';
 import { createWorker, installRuntime } from './worker';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
 import { cmdSetup, SETUP_USAGE } from './setup-command';
@@ -157,8 +158,8 @@ async function cmdWorker(config: Config): Promise<number> {
     projectId: project,
     timeoutMs: config.gcpTimeoutMs,
   });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const clientConnection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   try {
     const worker = await createWorker({
       connection,
@@ -344,9 +345,11 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       timeoutMs: config.gcpTimeoutMs,
     });
     stops.push(() => clients.close());
-    const nativeConnection = await NativeConnection.connect({ address });
+    // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
+    const target = dev ? { address } : temporalConnectionOptions(config, address);
+    const nativeConnection = await NativeConnection.connect(target);
     stops.push(() => nativeConnection.close());
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect(target);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const worker = await createWorker({

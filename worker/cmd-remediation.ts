@@ -26,6 +26,7 @@ import {
   type RemediationStatus,
 } from '../workflows/definitions';
 import type { Config } from './config';
+import { temporalConnectionOptions } from './temporal-connection';
 
 /** The four commands' lines in `lbmedic help`. */
 export const REMEDIATION_USAGE = `  lbmedic status <workflow-id> [--json]
@@ -57,7 +58,7 @@ const DEFAULT_TIMEOUT_SEC = 30;
 class UsageError extends Error {}
 
 async function withClient<T>(config: Config, fn: (client: Client) => Promise<T>): Promise<T> {
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
     return await fn(new Client({ connection, namespace: config.temporalNamespace }));
   } finally {

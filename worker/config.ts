@@ -8,53 +8,75 @@ const port = z.coerce.number().int().min(0).max(65535);
 // The message never repeats the value: webhook URLs are secrets.
 const notifyUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
-export const Config = z.object({
-  /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
-  gcpEndpoint: z
-    .url({ message: 'LBMEDIC_GCP_ENDPOINT must be a URL such as http://127.0.0.1:8085' })
-    .optional(),
-  /** Default project when a command does not name one. */
-  project: z.string().min(1).optional(),
-  temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
-  temporalNamespace: z.string().min(1).default('default'),
-  taskQueue: z.string().min(1).default('lbmedic'),
-  /** Per-request timeout for Google API calls, ms. */
-  gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
-  temporalUiPort: port.default(8233),
-  /** Notifications: a generic JSON webhook (each transition POSTed as JSON). Secret: only its host is logged. */
-  notifyWebhookUrl: notifyUrl.optional(),
-  /** Notifications: a Slack incoming webhook URL. A credential: only its host is ever logged. */
-  notifySlackWebhookUrl: notifyUrl.optional(),
-  /** Bound on each notification request, ms. */
-  notifyTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(5_000),
-  /** Folder of remediation policies; the shipped defaults when unset. */
-  policyDir: z.string().min(1).optional(),
-  /** The alert receiver's interface; loopback unless exposed on purpose. */
-  receiverHost: z.string().min(1).default('127.0.0.1'),
-  receiverPort: port.default(8787),
-  /** The `?token=` the webhook URL carries (webhook_tokenauth channels, Pub/Sub push endpoints). */
-  receiverToken: z
-    .string()
-    .min(16, { message: 'must be at least 16 characters, e.g. the output of `openssl rand -hex 24`' })
-    .optional(),
-  /** `user:password` for webhook_basicauth channels. */
-  receiverBasicAuth: z
-    .string()
-    .regex(/^[^:]+:.{12,}$/, { message: 'must be user:password with a password of at least 12 characters' })
-    .transform((s) => {
-      const colon = s.indexOf(':');
-      return { username: s.slice(0, colon), password: s.slice(colon + 1) };
-    })
-    .optional(),
-  /** Largest request body the receiver reads, bytes. */
-  receiverMaxBodyBytes: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(256 * 1024),
-  /** How long the receiver waits for Temporal before answering 503, ms. */
-  receiverTemporalTimeoutMs: z.coerce.number().int().positive().default(10_000),
-});
+export const Config = z
+  .object({
+    /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
+    gcpEndpoint: z
+      .url({ message: 'LBMEDIC_GCP_ENDPOINT must be a URL such as http://127.0.0.1:8085' })
+      .optional(),
+    /** Default project when a command does not name one. */
+    project: z.string().min(1).optional(),
+    temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
+    temporalNamespace: z.string().min(1).default('default'),
+    /** Temporal Cloud API key (implies TLS). */
+    temporalApiKey: z.string().min(1).optional(),
+    /** TLS without a client certificate (system roots, or TEMPORAL_TLS_CA). */
+    temporalTls: z
+      .enum(['true', 'false'], { message: 'must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
+    /** mTLS: client certificate and key files (both or neither). */
+    temporalTlsCert: z.string().min(1).optional(),
+    temporalTlsKey: z.string().min(1).optional(),
+    /** A CA bundle for the server's certificate. */
+    temporalTlsCa: z.string().min(1).optional(),
+    taskQueue: z.string().min(1).default('lbmedic'),
+    /** Per-request timeout for Google API calls, ms. */
+    gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
+    temporalUiPort: port.default(8233),
+    /** Notifications: a generic JSON webhook (each transition POSTed as JSON). Secret: only its host is logged. */
+    notifyWebhookUrl: notifyUrl.optional(),
+    /** Notifications: a Slack incoming webhook URL. A credential: only its host is ever logged. */
+    notifySlackWebhookUrl: notifyUrl.optional(),
+    /** Bound on each notification request, ms. */
+    notifyTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(5_000),
+    /** Folder of remediation policies; the shipped defaults when unset. */
+    policyDir: z.string().min(1).optional(),
+    /** The alert receiver's interface; loopback unless exposed on purpose. */
+    receiverHost: z.string().min(1).default('127.0.0.1'),
+    receiverPort: port.default(8787),
+    /** The `?token=` the webhook URL carries (webhook_tokenauth channels, Pub/Sub push endpoints). */
+    receiverToken: z
+      .string()
+      .min(16, { message: 'must be at least 16 characters, e.g. the output of `openssl rand -hex 24`' })
+      .optional(),
+    /** `user:password` for webhook_basicauth channels. */
+    receiverBasicAuth: z
+      .string()
+      .regex(/^[^:]+:.{12,}$/, { message: 'must be user:password with a password of at least 12 characters' })
+      .transform((s) => {
+        const colon = s.indexOf(':');
+        return { username: s.slice(0, colon), password: s.slice(colon + 1) };
+      })
+      .optional(),
+    /** Largest request body the receiver reads, bytes. */
+    receiverMaxBodyBytes: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024),
+    /** How long the receiver waits for Temporal before answering 503, ms. */
+    receiverTemporalTimeoutMs: z.coerce.number().int().positive().default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    if (Boolean(c.temporalTlsCert) !== Boolean(c.temporalTlsKey)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['temporalTlsCert'],
+        message: 'set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together (mTLS)',
+      });
+    }
+  });
 export type Config = z.infer<typeof Config>;
 
 const ENV_NAMES: Record<keyof Config, string> = {
@@ -62,6 +84,11 @@ const ENV_NAMES: Record<keyof Config, string> = {
   project: 'LBMEDIC_PROJECT',
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
+  temporalApiKey: 'TEMPORAL_API_KEY',
+  temporalTls: 'TEMPORAL_TLS',
+  temporalTlsCert: 'TEMPORAL_TLS_CERT',
+  temporalTlsKey: 'TEMPORAL_TLS_KEY',
+  temporalTlsCa: 'TEMPORAL_TLS_CA',
   taskQueue: 'LBMEDIC_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',

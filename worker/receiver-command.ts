@@ -9,6 +9,7 @@ import { createGcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
 import type { Config } from './config';
 import { startReceiver } from './receiver';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export const RECEIVER_USAGE = `  lbmedic receiver [--host H] [--port N]
       Receives Cloud Monitoring alerts (POST /alerts: webhook; POST /pubsub: Pub/Sub push) and starts
@@ -45,7 +46,7 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
       'set LBMEDIC_RECEIVER_TOKEN (the ?token= of the webhook URL) and/or LBMEDIC_RECEIVER_BASIC_AUTH (user:password)',
     );
   }
-  const connection = Connection.lazy({ address: config.temporalAddress });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   const clients = createGcpClients({
     ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
     projectId: config.project ?? '',

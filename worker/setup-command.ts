@@ -8,6 +8,7 @@ import { createGcpClients } from '../activities/gcp-clients';
 import type { Config } from './config';
 import { desiredAlertResources, renderDryRun, setupAlerts } from './setup-alerts';
 import { setupTemporalSearchAttributes } from './setup-temporal';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export const SETUP_USAGE = `  lbmedic setup alerts --project P --webhook-url URL [--runbook-url URL] [--dry-run]
       Creates (once; finds its own by the labels managed_by=lbmedic, lbmedic_role) a webhook
@@ -69,7 +70,7 @@ async function setupAlertsCommand(args: string[], config: Config): Promise<numbe
 
 async function setupTemporalCommand(args: string[], config: Config): Promise<number> {
   parseArgs({ args, options: {} });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
     const result = await setupTemporalSearchAttributes(connection, config.temporalNamespace);
     const where = `${config.temporalAddress}, namespace ${config.temporalNamespace}`;

@@ -18,6 +18,8 @@ export interface Incident {
   conditionName?: string;
   summary?: string;
   url?: string;
+  /** The alert policy's user labels (policies can select on them; `lbmedic_approval: manual` asks for a person). */
+  labels?: Record<string, string>;
   /** Unix seconds, as Cloud Monitoring sends them. */
   startedAt?: number;
   endedAt?: number;

@@ -273,7 +273,9 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     readNegs: reads.readNegs,
     probeInstances: probe.probeInstances,
   };
-  const labels: Record<string, string> = {};
+  /** The alert policies' user labels: policies may select on them. */
+  const labels = (): Record<string, string> =>
+    Object.assign({}, ...[...incidents.values()].map((i) => i.labels ?? {})) as Record<string, string>;
 
   let evidence: Evidence | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
@@ -294,7 +296,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
 
     if (round === 1 && found.verdict === 'NO_FAULT')
       return finish('NO_FAULT', 'no fault found: backends healthy, no 5xx');
-    const next = buildPlan(evidence, found, policies, labels);
+    const next = buildPlan(evidence, found, policies, labels());
     const newSteps = next.steps.filter((s) => !applied.some((a) => a.step.id === s.id));
     if (round === 1) {
       plan = next;

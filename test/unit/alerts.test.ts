@@ -144,6 +144,7 @@ test('toIncident keeps what the workflow records and drops empty fields', () => 
     summary: open.notification.incident.summary,
     url: 'https://console.cloud.google.com/monitoring/alerting/incidents/0.nq1j3y4w2k8p?project=demo-project',
     startedAt: 1764031020,
+    labels: { managed_by: 'lbmedic', lbmedic_role: 'lb-5xx-ratio' },
   });
   const closed = parseWebhookBody(alertFixture('lb-5xx-closed'));
   assert.ok(closed.ok);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../worker/config';
+import { temporalConnectionOptions } from '../../worker/temporal-connection';
 
 test('defaults work locally', () => {
   const c = loadConfig({});
@@ -28,4 +32,35 @@ test('bad values fail fast, naming every variable to fix', () => {
       err.message.includes('LBMEDIC_GCP_ENDPOINT: LBMEDIC_GCP_ENDPOINT must be a URL') &&
       err.message.includes('LBMEDIC_GCP_TIMEOUT_MS:'),
   );
+});
+
+test('Temporal Cloud and mTLS: an API key implies TLS; cert and key go together and are read from files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lbmedic-tls-'));
+  try {
+    writeFileSync(join(dir, 'c.pem'), 'CERT');
+    writeFileSync(join(dir, 'k.pem'), 'KEY');
+    const cloud = temporalConnectionOptions(
+      loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' }),
+    );
+    assert.deepEqual(cloud, { address: 'ns.acct.tmprl.cloud:7233', tls: true, apiKey: 'k' });
+    const mtls = temporalConnectionOptions(
+      loadConfig({ TEMPORAL_TLS_CERT: join(dir, 'c.pem'), TEMPORAL_TLS_KEY: join(dir, 'k.pem') }),
+    );
+    assert.deepEqual(mtls.tls, { clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') } });
+    assert.deepEqual(temporalConnectionOptions(loadConfig({})), { address: '127.0.0.1:7233' });
+    assert.throws(
+      () => loadConfig({ TEMPORAL_TLS_CERT: join(dir, 'c.pem') }),
+      /TEMPORAL_TLS_CERT: set TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY together/,
+    );
+    assert.throws(() => loadConfig({ TEMPORAL_TLS: 'yes' }), /TEMPORAL_TLS: must be true or false/);
+    assert.throws(
+      () =>
+        temporalConnectionOptions(
+          loadConfig({ TEMPORAL_TLS_CERT: join(dir, 'nope'), TEMPORAL_TLS_KEY: join(dir, 'k.pem') }),
+        ),
+      /cannot read TEMPORAL_TLS_CERT/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

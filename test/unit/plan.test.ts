@@ -251,3 +251,16 @@ test('no fault: an empty plan', () => {
   assert.deepEqual(p.escalations, []);
   assert.match(renderPlan(p), /nothing to change/);
 });
+
+test('an alert labelled lbmedic_approval=manual makes an auto plan manual, never the reverse', () => {
+  const ev = evidence(broken({ appPort: 9090 }));
+  const p = plan(ev, shipped, { lbmedic_approval: 'manual' });
+  assert.equal(p.approval.mode, 'manual');
+  assert.equal(p.approval.timeoutSec, 1800);
+  assert.match(p.notes.join(), /lbmedic_approval=manual/);
+  assert.equal(plan(ev, shipped, { lbmedic_approval: 'auto' }).approval.mode, 'auto');
+  const timeout = plan(evidence({ ...good, logs: { backend_timeout: 9 }, latencyMaxMs: 40_000 }), shipped, {
+    lbmedic_approval: 'auto',
+  });
+  assert.equal(timeout.approval.mode, 'manual', 'a label cannot make a manual policy automatic');
+});
