@@ -254,17 +254,7 @@ function stepFor(f: Finding, policy: Policy, action: Action, ev: Evidence): Step
             }
           : a,
       );
-      return {
-        step: {
-          id: `firewall/${existing.name}`,
-          cause: f.cause,
-          policy: policy.name,
-          resource: { kind: 'firewall', name: existing.name },
-          changes: [{ field: 'allowed', before: ports(existing.allowed ?? []), after: ports(allowed) }],
-          apply: { kind: 'patchFirewall', firewall: existing.name, allowed },
-          inverse: { kind: 'patchFirewall', firewall: existing.name, allowed: existing.allowed ?? [] },
-        },
-      };
+      return { step: firewallPatchStep(f, policy, existing, allowed) };
     }
     const priority = Math.min(action.priority, blockingPriority - 1);
     if (priority < 0) {
@@ -281,17 +271,7 @@ function stepFor(f: Finding, policy: Policy, action: Action, ev: Evidence): Step
     const allowed = [{ IPProtocol: 'tcp', ports: [String(port)] }];
     if (sameName) {
       // lbmedic's own rule from an earlier run exists: make it right instead of inserting a duplicate.
-      return {
-        step: {
-          id: `firewall/${name}`,
-          cause: f.cause,
-          policy: policy.name,
-          resource: { kind: 'firewall', name },
-          changes: [{ field: 'allowed', before: ports(sameName.allowed ?? []), after: ports(allowed) }],
-          apply: { kind: 'patchFirewall', firewall: name, allowed },
-          inverse: { kind: 'patchFirewall', firewall: name, allowed: sameName.allowed ?? [] },
-        },
-      };
+      return { step: firewallPatchStep(f, policy, sameName, allowed) };
     }
     return {
       step: {
@@ -361,6 +341,24 @@ function stepFor(f: Finding, policy: Policy, action: Action, ev: Evidence): Step
     };
   }
   return { escalation: escalation(f, policy, `policy action ${action.type} does not apply to ${f.cause}`) };
+}
+
+/** Changes the allowed ports of an existing rule; the inverse puts its old ones back. */
+function firewallPatchStep(
+  f: Finding,
+  policy: Policy,
+  rule: FirewallRule,
+  allowed: FirewallPermission[],
+): PlanStep {
+  return {
+    id: `firewall/${rule.name}`,
+    cause: f.cause,
+    policy: policy.name,
+    resource: { kind: 'firewall', name: rule.name },
+    changes: [{ field: 'allowed', before: ports(rule.allowed ?? []), after: ports(allowed) }],
+    apply: { kind: 'patchFirewall', firewall: rule.name, allowed },
+    inverse: { kind: 'patchFirewall', firewall: rule.name, allowed: rule.allowed ?? [] },
+  };
 }
 
 function namedPortStep(
