@@ -10,6 +10,7 @@
 import {
   ApplicationFailure,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
@@ -50,7 +51,13 @@ export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
 
 const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+  // The Google clients already retry each read; this rides out longer outages (about 5 minutes).
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 8,
+  },
 });
 const probe = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -277,142 +284,156 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
   const labels = (): Record<string, string> =>
     Object.assign({}, ...[...incidents.values()].map((i) => i.labels ?? {})) as Record<string, string>;
 
-  let evidence: Evidence | undefined;
-  for (let round = 1; round <= MAX_ROUNDS; round++) {
-    await setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
-    evidence = await collectEvidence(readers, target, { windowMinutes: 10, now: now() });
-    const found = classify(evidence);
-    // Keep the first round's findings in the record; later rounds add what they found.
-    diagnosis = diagnosis
-      ? {
-          ...found,
-          findings: [
-            ...diagnosis.findings,
-            ...found.findings.filter((f) => !diagnosis!.findings.some((d) => d.cause === f.cause)),
-          ],
+  /** Diagnose → plan → approve → apply → verify, in rounds; returns the outcome. */
+  async function remediate(): Promise<RemediationResult> {
+    let evidence: Evidence | undefined;
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      await setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
+      evidence = await collectEvidence(readers, target, { windowMinutes: 10, now: now() });
+      const found = classify(evidence);
+      // Keep the first round's findings in the record; later rounds add what they found.
+      diagnosis = diagnosis
+        ? {
+            ...found,
+            findings: [
+              ...diagnosis.findings,
+              ...found.findings.filter((f) => !diagnosis!.findings.some((d) => d.cause === f.cause)),
+            ],
+          }
+        : found;
+      note(`diagnosis: ${found.verdict} ${found.findings.map((f) => f.cause).join(', ')}`);
+
+      if (round === 1 && found.verdict === 'NO_FAULT')
+        return finish('NO_FAULT', 'no fault found: backends healthy, no 5xx');
+      const next = buildPlan(evidence, found, policies, labels());
+      const newSteps = next.steps.filter((s) => !applied.some((a) => a.step.id === s.id));
+      if (round === 1) {
+        plan = next;
+        upsertMemo({ plan: renderPlan(next) });
+        if (found.verdict === 'UNKNOWN' || next.steps.length === 0) {
+          const why =
+            next.escalations.map((e) => `${e.cause}: ${e.humanFix}`).join('; ') || found.notes.join('; ');
+          return finish(
+            'ESCALATED',
+            `nothing lbmedic may change: ${why || 'the cause is unknown'}`,
+            renderPlan(next),
+          );
         }
-      : found;
-    note(`diagnosis: ${found.verdict} ${found.findings.map((f) => f.cause).join(', ')}`);
+        if (next.dryRun)
+          return finish('DRY_RUN', `plan recorded, nothing changed (${next.dryRunReasons.join('; ')})`);
+        const limits = checkLimits(history.remediations, next.limits, new Date());
+        if (!limits.allowed) return finish('BLOCKED_BY_LIMITS', limits.reason, renderPlan(next));
+      } else {
+        if (newSteps.length === 0 || next.dryRun) break;
+        plan = { ...next, steps: [...applied.map((a) => a.step), ...newSteps] };
+        note(`round ${round}: ${newSteps.length} more change(s): ${newSteps.map((s) => s.id).join(', ')}`);
+      }
 
-    if (round === 1 && found.verdict === 'NO_FAULT')
-      return finish('NO_FAULT', 'no fault found: backends healthy, no 5xx');
-    const next = buildPlan(evidence, found, policies, labels());
-    const newSteps = next.steps.filter((s) => !applied.some((a) => a.step.id === s.id));
-    if (round === 1) {
-      plan = next;
-      upsertMemo({ plan: renderPlan(next) });
-      if (found.verdict === 'UNKNOWN' || next.steps.length === 0) {
-        const why =
-          next.escalations.map((e) => `${e.cause}: ${e.humanFix}`).join('; ') || found.notes.join('; ');
-        return finish(
-          'ESCALATED',
-          `nothing lbmedic may change: ${why || 'the cause is unknown'}`,
-          renderPlan(next),
+      if (next.approval.mode === 'manual') {
+        awaitingApproval = true;
+        approvals.length = 0;
+        const timeoutMs = next.approval.timeoutSec * 1000;
+        approvalDeadline = new Date(Date.now() + timeoutMs).toISOString();
+        await setPhase(
+          'AWAITING_APPROVAL',
+          `waiting for ${next.approval.required} approval(s) until ${approvalDeadline}`,
+          `${renderPlan(next)}\n\napprove: lbmedic approve ${info.workflowId} --as <you>\nreject:  lbmedic reject ${info.workflowId} --as <you> --reason <why>`,
         );
+        const closed = () =>
+          next.approval.cancelOnIncidentClosed &&
+          incidentIds().length > 0 &&
+          incidentIds().every((id) => incidents.has(`${id}/closed`));
+        const decided = await condition(() => !awaitingApproval || closed(), timeoutMs);
+        awaitingApproval = false;
+        if (rejection) {
+          return finish(
+            'REJECTED',
+            `rejected by ${rejection.approver}${rejection.reason ? `: ${rejection.reason}` : ''}`,
+          );
+        }
+        if (!decided) {
+          return next.approval.onTimeout === 'reject'
+            ? finish(
+                'REJECTED',
+                `no approval within ${next.approval.timeoutSec}s; the policy rejects on timeout`,
+              )
+            : finish(
+                'APPROVAL_TIMEOUT',
+                `no approval within ${next.approval.timeoutSec}s; escalated`,
+                renderPlan(next),
+              );
+        }
+        if (approvals.length < next.approval.required) {
+          return finish('CANCELLED', 'the incident closed while waiting for approval; nothing changed');
+        }
+        upsertSearchAttributes([{ key: SA.approver, value: approvals.map((a) => a.approver) }]);
       }
-      if (next.dryRun)
-        return finish('DRY_RUN', `plan recorded, nothing changed (${next.dryRunReasons.join('; ')})`);
-      const limits = checkLimits(history.remediations, next.limits, new Date());
-      if (!limits.allowed) return finish('BLOCKED_BY_LIMITS', limits.reason, renderPlan(next));
-    } else {
-      if (newSteps.length === 0 || next.dryRun) break;
-      plan = { ...next, steps: [...applied.map((a) => a.step), ...newSteps] };
-      note(`round ${round}: ${newSteps.length} more change(s): ${newSteps.map((s) => s.id).join(', ')}`);
-    }
 
-    if (next.approval.mode === 'manual') {
-      awaitingApproval = true;
-      approvals.length = 0;
-      const timeoutMs = next.approval.timeoutSec * 1000;
-      approvalDeadline = new Date(Date.now() + timeoutMs).toISOString();
-      await setPhase(
-        'AWAITING_APPROVAL',
-        `waiting for ${next.approval.required} approval(s) until ${approvalDeadline}`,
-        `${renderPlan(next)}\n\napprove: lbmedic approve ${info.workflowId} --as <you>\nreject:  lbmedic reject ${info.workflowId} --as <you> --reason <why>`,
-      );
-      const closed = () =>
-        next.approval.cancelOnIncidentClosed &&
-        incidentIds().length > 0 &&
-        incidentIds().every((id) => incidents.has(`${id}/closed`));
-      const decided = await condition(() => !awaitingApproval || closed(), timeoutMs);
-      awaitingApproval = false;
-      if (rejection) {
-        return finish(
-          'REJECTED',
-          `rejected by ${rejection.approver}${rejection.reason ? `: ${rejection.reason}` : ''}`,
-        );
-      }
-      if (!decided) {
-        return next.approval.onTimeout === 'reject'
-          ? finish(
-              'REJECTED',
-              `no approval within ${next.approval.timeoutSec}s; the policy rejects on timeout`,
-            )
-          : finish(
-              'APPROVAL_TIMEOUT',
-              `no approval within ${next.approval.timeoutSec}s; escalated`,
-              renderPlan(next),
-            );
-      }
-      if (approvals.length < next.approval.required) {
-        return finish('CANCELLED', 'the incident closed while waiting for approval; nothing changed');
-      }
-      upsertSearchAttributes([{ key: SA.approver, value: approvals.map((a) => a.approver) }]);
-    }
-
-    await setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
-    let snapshot: { stepId: string; restore: Mutation }[];
-    try {
-      snapshot = await mutations.snapshot({ project: input.project, steps: newSteps });
-    } catch (err) {
-      if (applied.length > 0) break;
-      return finish('ESCALATED', `the resources changed since the diagnosis: ${failureMessage(err)}`);
-    }
-
-    await setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
-    let failure: string | undefined;
-    for (const step of newSteps) {
-      const restore = snapshot.find((s) => s.stepId === step.id)?.restore;
-      if (!restore) continue;
+      await setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
+      let snapshot: { stepId: string; restore: Mutation }[];
       try {
-        const result = await mutations.applyMutation.executeWithOptions(
-          {
-            summary: `apply ${step.id}: ${step.changes.map((c) => `${c.field} ${c.before}→${c.after}`).join(', ')}`,
-          },
-          [{ project: input.project, mutation: step.apply, requestId: uuid4() }],
-        );
-        applied.push({ step, restore });
-        note(`${result} ${step.id}`);
+        snapshot = await mutations.snapshot({ project: input.project, steps: newSteps });
       } catch (err) {
-        failure = `${step.id}: ${failureMessage(err)}`;
-        note(`apply failed: ${failure}`);
-        break;
+        if (applied.length > 0) break;
+        return finish('ESCALATED', `the resources changed since the diagnosis: ${failureMessage(err)}`);
       }
-    }
-    upsertSearchAttributes([{ key: SA.action, value: [...new Set(applied.map((a) => a.step.apply.kind))] }]);
-    if (failure) return rollBack(`applying failed (${failure})`);
 
-    await setPhase(
-      'VERIFYING',
-      `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`,
-    );
-    const healthy = await verify(evidence, next);
-    if (healthy) {
-      const rate = await reads.countLbResponses({ ...target, since: healthy });
-      const share = rate.total === 0 ? 0 : rate.errors / rate.total;
-      note(`after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx`);
-      if (share <= MAX_ERROR_RATE_AFTER_FIX) {
-        return finish(
-          'REMEDIATED',
-          `${applied.map((a) => a.step.id).join(', ')} changed; backends HEALTHY${
-            approvals.length ? `; approved by ${approvals.map((a) => a.approver).join(', ')}` : ''
-          }`,
-        );
+      await setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
+      let failure: string | undefined;
+      for (const step of newSteps) {
+        const restore = snapshot.find((s) => s.stepId === step.id)?.restore;
+        if (!restore) continue;
+        try {
+          const result = await mutations.applyMutation.executeWithOptions(
+            {
+              summary: `apply ${step.id}: ${step.changes.map((c) => `${c.field} ${c.before}→${c.after}`).join(', ')}`,
+            },
+            [{ project: input.project, mutation: step.apply, requestId: uuid4() }],
+          );
+          applied.push({ step, restore });
+          note(`${result} ${step.id}`);
+        } catch (err) {
+          failure = `${step.id}: ${failureMessage(err)}`;
+          note(`apply failed: ${failure}`);
+          break;
+        }
       }
-      note(`5xx still at ${(share * 100).toFixed(1)}% after HEALTHY`);
+      upsertSearchAttributes([
+        { key: SA.action, value: [...new Set(applied.map((a) => a.step.apply.kind))] },
+      ]);
+      if (failure) return rollBack(`applying failed (${failure})`);
+
+      await setPhase(
+        'VERIFYING',
+        `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`,
+      );
+      const healthy = await verify(evidence, next);
+      if (healthy) {
+        const rate = await reads.countLbResponses({ ...target, since: healthy });
+        const share = rate.total === 0 ? 0 : rate.errors / rate.total;
+        note(`after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx`);
+        if (share <= MAX_ERROR_RATE_AFTER_FIX) {
+          return finish(
+            'REMEDIATED',
+            `${applied.map((a) => a.step.id).join(', ')} changed; backends HEALTHY${
+              approvals.length ? `; approved by ${approvals.map((a) => a.approver).join(', ')}` : ''
+            }`,
+          );
+        }
+        note(`5xx still at ${(share * 100).toFixed(1)}% after HEALTHY`);
+      }
     }
+    return rollBack('the backends did not recover');
   }
-  return rollBack('the backends did not recover');
+
+  try {
+    return await remediate();
+  } catch (err) {
+    // Anything unexpected (an activity that kept failing, a bug) must not leave a half-applied change.
+    if (isCancellation(err) || outcome) throw err;
+    if (applied.length > 0) return rollBack(`lbmedic failed while changing things: ${failureMessage(err)}`);
+    return finish('ESCALATED', `lbmedic could not finish: ${failureMessage(err)}`);
+  }
 
   /** Polls getHealth at the health check's own cadence; returns when HEALTHY (ISO) or undefined at the deadline. */
   async function verify(ev: Evidence, p: Plan): Promise<string | undefined> {
