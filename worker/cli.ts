@@ -25,15 +25,18 @@ import { createWorker, installRuntime } from './worker';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
 import { cmdSetup, SETUP_USAGE } from './setup-command';
 import { cmdApprove, cmdHistory, cmdReject, cmdStatus, REMEDIATION_USAGE } from './cmd-remediation';
+import { cmdDemo, DEFAULT_UP_STATE_FILE, DEMO_USAGE, removeUpState, webhookUrl, writeUpState } from './demo';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy
 
 Usage:
   lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
-             [--receiver-port N] [--temporal-db FILE] [--once]
+             [--receiver-port N] [--temporal-db FILE] [--state FILE] [--once]
       Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
       GCP project is configured) also the GCP simulator. Inspects every backend service once,
-      then runs until Ctrl-C (--once: stop after the inspection).
+      then runs until Ctrl-C (--once: stop after the inspection). While it runs, --state (default
+      .temporal/up.json) says where everything is, for \`lbmedic demo\`.
+${DEMO_USAGE}
   lbmedic worker
       Runs the worker against TEMPORAL_ADDRESS (for containers and production).
   lbmedic sim [--scenario NAME | --scenario-file FILE] [--port N] [--time-scale X]
@@ -307,6 +310,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       'ui-port': { type: 'string' },
       'temporal-db': { type: 'string' },
       'receiver-port': { type: 'string' },
+      state: { type: 'string' },
       once: { type: 'boolean' },
     },
   });
@@ -408,6 +412,19 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       console.log(formatHealth(health as BackendHealth));
     }
     if (!values.once) {
+      // Where everything runs, for `lbmedic demo`; removed first when up stops.
+      const stateFile = values.state ?? DEFAULT_UP_STATE_FILE;
+      writeUpState(stateFile, {
+        temporalAddress: address,
+        namespace: config.temporalNamespace,
+        taskQueue: config.taskQueue,
+        uiUrl: dev?.uiUrl ?? null,
+        simulatorUrl: sim?.url ?? null,
+        receiverUrl: webhookUrl(receiver.url, token, config.receiverBasicAuth),
+        project,
+        pid: process.pid,
+      });
+      stops.push(async () => removeUpState(stateFile));
       console.log('Press Ctrl-C to stop.');
       await untilSignal();
     }
@@ -449,6 +466,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReject(rest, loadConfig());
       case 'history':
         return await cmdHistory(rest, loadConfig());
+      case 'demo':
+        return await cmdDemo(rest, loadConfig());
       case undefined:
       case 'help':
       case '--help':
