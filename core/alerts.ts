@@ -131,9 +131,9 @@ export function decodeBase64(data: string): string | undefined {
   const normal = data.replace(/-/g, '+').replace(/_/g, '/').replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normal) || normal.replace(/=+$/, '').length % 4 === 1) return undefined;
   const padded = normal.padEnd(Math.ceil(normal.length / 4) * 4, '=');
-  const binary = atob(padded);
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
   try {
+    // atob throws on padding in the wrong place ("=", "a=b="), which the pattern above lets through.
+    const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return undefined;
