@@ -30,6 +30,11 @@ export interface IntakeOptions {
   temporalTimeoutMs: number;
   /** URL map → backend services; without it, incidents naming only a URL map are unmapped. */
   resolveUrlMap?: UrlMapResolver;
+  /**
+   * Signal-with-starts in flight, by workflow id and incident: a duplicate that arrives while the
+   * same one is on its way to Temporal waits for it instead of sending another (an alert storm).
+   */
+  inFlight?: Map<string, Promise<void>>;
 }
 
 export type Outcome =
@@ -128,15 +133,30 @@ async function deliver(
       incidents: [incident],
       triggeredBy: TRIGGERED_BY,
     };
-    await client.connection.withDeadline(deadline, () =>
-      client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
-        workflowId,
-        taskQueue: opts.taskQueue,
-        args: [input],
-        signal: alertSignal,
-        signalArgs: [incident],
-      }),
-    );
+    const key = `${workflowId}\n${incident.incidentId}`;
+    const pending = opts.inFlight?.get(key);
+    if (pending) {
+      // Answered 2xx only when the signal it joined was accepted by Temporal.
+      await pending;
+      return { workflowId, result: 'accepted' };
+    }
+    const sending = client.connection
+      .withDeadline(deadline, () =>
+        client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
+          workflowId,
+          taskQueue: opts.taskQueue,
+          args: [input],
+          signal: alertSignal,
+          signalArgs: [incident],
+        }),
+      )
+      .then(() => undefined);
+    opts.inFlight?.set(key, sending);
+    try {
+      await sending;
+    } finally {
+      opts.inFlight?.delete(key);
+    }
     return { workflowId, result: 'accepted' };
   }
   try {

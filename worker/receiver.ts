@@ -154,6 +154,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   if (!hasCredentials(opts.credentials)) {
     throw new Error('the receiver needs credentials: a token (?token=) or basic auth, or both');
   }
+  opts = { ...opts, inFlight: opts.inFlight ?? new Map() };
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((entry) => console.log(JSON.stringify(entry)));
   const server = createServer((req, res) => {
