@@ -6,13 +6,14 @@
  * the workflow's `requestId`, Compute's idempotency key, so a request that reached Google before the
  * crash is not applied twice; then the operation is waited for, heartbeating.
  */
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FirewallPermission } from '../core/firewall';
 import type { Mutation, NamedPort, PlanStep } from '../core/plan';
 import type { GcpClients } from './gcp-clients';
 import { GoogleApiError } from './google-errors';
-import { operationOf, waitForOperation } from './operations';
+import { isDone, operationOf, waitForOperation } from './operations';
 
 type Clients = Pick<
   GcpClients,
@@ -49,6 +50,12 @@ const isNotFound = (err: unknown) => err instanceof GoogleApiError && err.status
 
 /** The change made by a step was undone or changed by someone else since the plan: stop, re-plan. */
 export const DRIFT_FAILURE = 'ResourceDrifted';
+
+/** A UUID derived from the workflow's requestId and the attempt: stable for that attempt, new per attempt. */
+export function requestIdFor(base: string, attempt: number): string {
+  const h = createHash('sha256').update(`${base}/${attempt}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 
 /** The resource a mutation targets, for messages. */
 export function describeMutation(m: Mutation): string {
@@ -286,9 +293,15 @@ export function createApplyActivities(clients: Clients) {
       const beat = setInterval(() => ctx.heartbeat({ requestId }), 5_000);
       try {
         if (holds(mutation, await current(project, mutation))) return 'already';
-        const result = await send(project, mutation, requestId);
-        await waitForOperation(clients, project, operationOf(result), {
-          onPoll: (op) => ctx.heartbeat({ requestId, operation: op.name, status: op.status }),
+        let op = operationOf(await send(project, mutation, requestId));
+        if (ctx.info.attempt > 1 && isDone(op) && op.error?.errors?.length) {
+          // Compute answered with the operation this requestId started in an earlier attempt, and
+          // that one failed: the change was not made, and only a new id gets it sent again.
+          const retryId = requestIdFor(requestId, ctx.info.attempt);
+          op = operationOf(await send(project, mutation, retryId));
+        }
+        await waitForOperation(clients, project, op, {
+          onPoll: (o) => ctx.heartbeat({ requestId, operation: o.name, status: o.status }),
         });
         return 'applied';
       } finally {
