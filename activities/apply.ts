@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FirewallPermission } from '../core/firewall';
-import type { Mutation, NamedPort, PlanStep } from '../core/plan';
+import { DRIFT_FAILURE, type Mutation, type NamedPort, type PlanStep } from '../core/plan';
 import type { GcpClients } from './gcp-clients';
 import { GoogleApiError } from './google-errors';
 import { isDone, operationOf, waitForOperation } from './operations';
@@ -47,9 +47,6 @@ const detailKey = (type: string) =>
     'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck' | 'tcpHealthCheck' | 'sslHealthCheck';
 
 const isNotFound = (err: unknown) => err instanceof GoogleApiError && err.status === 404;
-
-/** The change made by a step was undone or changed by someone else since the plan: stop, re-plan. */
-export const DRIFT_FAILURE = 'ResourceDrifted';
 
 /** A UUID derived from the workflow's requestId and the attempt: stable for that attempt, new per attempt. */
 export function requestIdFor(base: string, attempt: number): string {

@@ -109,11 +109,23 @@ async function handle(req: IncomingMessage, url: URL, opts: ReceiverOptions, lim
   } catch (err) {
     if (err instanceof BodyTooLarge)
       return { status: 413, outcome: 'rejected', message: `body larger than ${limit} bytes` };
-    throw err;
+    // The client hung up mid-body (shorter than its Content-Length) or the stream broke: its fault.
+    return {
+      status: 400,
+      outcome: 'rejected',
+      message: `body could not be read: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  }
+  let text: string;
+  try {
+    // JSON must be UTF-8 (RFC 8259 §8.1); a lenient decode would silently change incident ids.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    return { status: 400, outcome: 'rejected', message: 'body is not UTF-8' };
   }
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = JSON.parse(text);
   } catch (err) {
     return {
       status: 400,
@@ -159,7 +171,22 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const log = opts.log ?? ((entry) => console.log(JSON.stringify(entry)));
   const server = createServer((req, res) => {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://receiver.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://receiver.invalid');
+    } catch {
+      // A request line no URL parser accepts (`GET //[`): answer it, never let it end the process.
+      req.resume();
+      send(res, { status: 400, outcome: 'rejected', message: 'malformed request target' });
+      log({
+        time: new Date().toISOString(),
+        msg: 'request',
+        method: req.method,
+        status: 400,
+        outcome: 'rejected',
+      });
+      return;
+    }
     handle(req, url, opts, limit)
       .catch((err: unknown): Answer => ({
         status: 500,

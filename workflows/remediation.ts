@@ -8,6 +8,7 @@
  * Orchestration only: decisions are pure code from core/ and policies/, I/O is in activities.
  */
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
   isCancellation,
@@ -26,7 +27,7 @@ import { classify, type Diagnosis, type RootCause } from '../core/classify';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
 import type { Evidence } from '../core/evidence';
 import { checkLimits } from '../core/limits';
-import { buildPlan, type Mutation, type Plan, type PlanStep } from '../core/plan';
+import { buildPlan, DRIFT_FAILURE, type Mutation, type Plan, type PlanStep } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import { SA } from '../core/search-attributes';
 import type { PolicySet } from '../policies/schema';
@@ -375,7 +376,16 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         snapshot = await mutations.snapshot({ project: input.project, steps: newSteps });
       } catch (err) {
         if (applied.length > 0) break;
-        return finish('ESCALATED', `the resources changed since the diagnosis: ${failureMessage(err)}`);
+        const drifted =
+          err instanceof ActivityFailure &&
+          err.cause instanceof ApplicationFailure &&
+          err.cause.type === DRIFT_FAILURE;
+        return finish(
+          'ESCALATED',
+          drifted
+            ? `the resources changed since the diagnosis: ${failureMessage(err)}`
+            : `the resources could not be read before changing them: ${failureMessage(err)}`,
+        );
       }
 
       await setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
