@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
 import { startStack } from '../test/helpers/stack';
+import { wrongPortTiers } from '../test/helpers/scenarios';
 import { startSim } from '../test/helpers/sim';
 import { demoAlert, newIncidentId } from '../worker/demo';
 import { startReceiver } from '../worker/receiver';
@@ -221,33 +222,8 @@ async function benchConcurrent(env: TestWorkflowEnvironment) {
   const n = quick ? 10 : 100;
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-bench-'));
   const tiers = Array.from({ length: n }, (_, i) => i + 1);
-  const yaml = [
-    'name: many-backends',
-    'description: Many backend services, each with a health check on the wrong port.',
-    'project: bench-many',
-    'healthChecks:',
-    ...tiers.map((i) => `  - { name: web${i}-hc, type: HTTP, port: 8081, requestPath: /healthz }`),
-    'firewalls:',
-    '  - { name: allow-hc, sourceRanges: [35.191.0.0/16, 130.211.0.0/22], targetTags: [web], allowed: [{ IPProtocol: tcp }] }',
-    'instanceGroups:',
-    ...tiers.flatMap((i) => [
-      `  - name: web${i}-ig`,
-      '    zone: us-central1-a',
-      '    namedPorts: [{ name: http, port: 8080 }]',
-      '    instances:',
-      `      - { name: web${i}-a, tags: [web], app: { port: 8080, paths: [/, /healthz] } }`,
-    ]),
-    'backendServices:',
-    ...tiers.flatMap((i) => [
-      `  - name: web${i}-bs`,
-      '    portName: http',
-      `    healthChecks: [web${i}-hc]`,
-      `    backends: [{ instanceGroup: web${i}-ig }]`,
-      '    traffic: { requestsPerSecond: 1, paths: [{ path: /, weight: 1 }] }',
-    ]),
-  ].join('\n');
-  writeFileSync(join(dir, 'many.yaml'), `${yaml}\n`);
-  const sim = await startSim(join(dir, 'many.yaml'), { project: `bench-many-${process.pid}` });
+  const file = wrongPortTiers(dir, n);
+  const sim = await startSim(file, { project: `bench-many-${process.pid}` });
   const taskQueue = `bench-many-${process.pid}`;
   const worker = spawn(process.execPath, ['bin/lbmedic.mjs', 'worker'], {
     cwd: PROJECT_ROOT,

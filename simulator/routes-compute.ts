@@ -638,44 +638,28 @@ export const computeRoutes: Route[] = [
     },
   },
 
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/networkEndpointGroups`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const scope = `zones/${param(ctx, 'zone')}`;
-      return listAnswer(
-        ctx,
-        'compute#networkEndpointGroupList',
-        `${scope}/networkEndpointGroups`,
-        negsIn(project, scope),
-      );
+  // Zonal (GCE_VM_IP_PORT) and regional (serverless) NEGs answer the same way in their scope.
+  ...(['zone', 'region'] as const).flatMap((kind): Route[] => [
+    {
+      method: 'GET',
+      template: `${P}/${kind}s/:${kind}/networkEndpointGroups`,
+      handler: (ctx) => {
+        const project = projectOf(ctx);
+        const scope = `${kind}s/${param(ctx, kind)}`;
+        return listAnswer(
+          ctx,
+          'compute#networkEndpointGroupList',
+          `${scope}/networkEndpointGroups`,
+          negsIn(project, scope),
+        );
+      },
     },
-  },
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/networkEndpointGroups/:name`,
-    handler: (ctx) => negOf(ctx, projectOf(ctx), `zones/${param(ctx, 'zone')}`),
-  },
-  {
-    method: 'GET',
-    template: `${P}/regions/:region/networkEndpointGroups`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const scope = `regions/${param(ctx, 'region')}`;
-      return listAnswer(
-        ctx,
-        'compute#networkEndpointGroupList',
-        `${scope}/networkEndpointGroups`,
-        negsIn(project, scope),
-      );
+    {
+      method: 'GET',
+      template: `${P}/${kind}s/:${kind}/networkEndpointGroups/:name`,
+      handler: (ctx) => negOf(ctx, projectOf(ctx), `${kind}s/${param(ctx, kind)}`),
     },
-  },
-  {
-    method: 'GET',
-    template: `${P}/regions/:region/networkEndpointGroups/:name`,
-    handler: (ctx) => negOf(ctx, projectOf(ctx), `regions/${param(ctx, 'region')}`),
-  },
+  ]),
   { method: 'GET', template: `${P}/aggregated/networkEndpointGroups`, handler: aggregatedNegs },
 
   { method: 'GET', template: `${P}/global/operations/:operation`, handler: getOperation },

@@ -3,13 +3,14 @@
  * five backends are five runs at once.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RemediationResult } from '../../workflows/remediation';
 import { eventually } from '../helpers/sim';
+import { wrongPortTiers } from '../helpers/scenarios';
 import { removeDir, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -23,40 +24,6 @@ after(async () => {
   await env?.teardown();
   removeDir(dir);
 });
-
-/** Five web tiers whose health checks probe 8081 while their apps serve 8080. */
-function fiveBackends(): string {
-  const tiers = [1, 2, 3, 4, 5];
-  const yaml = [
-    'name: five-backends',
-    'description: Five backend services, each with a health check on the wrong port.',
-    'project: demo-project',
-    'healthChecks:',
-    ...tiers.map((i) => `  - { name: web${i}-hc, type: HTTP, port: 8081, requestPath: /healthz }`),
-    'firewalls:',
-    '  - { name: allow-hc, sourceRanges: [35.191.0.0/16, 130.211.0.0/22], targetTags: [web], allowed: [{ IPProtocol: tcp }] }',
-    'instanceGroups:',
-    ...tiers.flatMap((i) => [
-      `  - name: web${i}-ig`,
-      '    zone: us-central1-a',
-      '    namedPorts: [{ name: http, port: 8080 }]',
-      '    instances:',
-      `      - { name: web${i}-a, tags: [web], app: { port: 8080, paths: [/, /healthz] } }`,
-      `      - { name: web${i}-b, tags: [web], app: { port: 8080, paths: [/, /healthz] } }`,
-    ]),
-    'backendServices:',
-    ...tiers.flatMap((i) => [
-      `  - name: web${i}-bs`,
-      '    portName: http',
-      `    healthChecks: [web${i}-hc]`,
-      `    backends: [{ instanceGroup: web${i}-ig }]`,
-      '    traffic: { requestsPerSecond: 2, paths: [{ path: /, weight: 1 }] }',
-    ]),
-  ].join('\n');
-  const file = join(dir, 'five-backends.yaml');
-  writeFileSync(file, `${yaml}\n`);
-  return file;
-}
 
 test('20 alerts for one backend in a burst: one remediation, every alert attached to it', async () => {
   const stack = await startStack(env, 'hc-wrong-port');
@@ -90,7 +57,7 @@ test('20 alerts for one backend in a burst: one remediation, every alert attache
 });
 
 test('alerts for 5 backends: 5 remediations, running at the same time', async () => {
-  const stack = await startStack(env, fiveBackends());
+  const stack = await startStack(env, wrongPortTiers(dir, 5, 2, 2));
   try {
     const ids = await Promise.all([1, 2, 3, 4, 5].map((i) => stack.alert(`web${i}-bs`)));
     assert.equal(new Set(ids).size, 5);

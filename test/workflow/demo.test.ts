@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -26,17 +25,7 @@ import {
 import { PROJECT_ROOT } from '../../worker/temporal-binaries';
 import type { RemediationStatus } from '../../workflows/definitions';
 import { policyDir } from '../helpers/stack';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/scenarios';
 
 /** A child process whose output (stdout and stderr) is collected and can be waited on. */
 interface Proc {

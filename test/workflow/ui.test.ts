@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +17,7 @@ import { findTemporalCli, PROJECT_ROOT } from '../../worker/temporal-binaries';
 import { installRuntime } from '../../worker/worker';
 import type { RemediationResult } from '../../workflows/remediation';
 import { startStack, type Stack } from '../helpers/stack';
+import { freePort } from '../helpers/scenarios';
 
 const CHROMIUM = process.env.LBMEDIC_CHROMIUM || '/usr/bin/chromium';
 /** Flags that keep Chromium off the network (this machine has none) and out of first-run work. */
@@ -35,19 +35,6 @@ const ARTIFACTS = join(PROJECT_ROOT, '.artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'ui-remediation.png');
 /** Bound on each wait for the single-page app to render something. */
 const UI_TIMEOUT_MS = 15_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 function requireChromium(): string {
   try {
