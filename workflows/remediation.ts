@@ -15,14 +15,12 @@ import {
   log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertMemo,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { BackendHealth } from '../activities/backend-health';
 import { classify, type Diagnosis, type RootCause } from '../core/classify';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
 import type { Evidence } from '../core/evidence';
@@ -52,6 +50,8 @@ export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
 
 const reads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  // Reads heartbeat while they run (activities/liveness.ts): a dead worker's read is retried in seconds.
+  heartbeatTimeout: '15 seconds',
   // The Google clients already retry each read; this rides out longer outages (about 5 minutes).
   retry: {
     initialInterval: '2 seconds',
@@ -62,7 +62,14 @@ const reads = proxyActivities<Activities>({
 });
 const probe = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds',
   retry: { maximumAttempts: 2 },
+});
+/** The wait for HEALTHY: long, heartbeating; a new worker takes over within the heartbeat timeout. */
+const watch = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 const announce = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -417,7 +424,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         'VERIFYING',
         `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`,
       );
-      const healthy = await verify(evidence, next);
+      const healthy = await verify(evidence, next, now());
       if (healthy) {
         const rate = await reads.countLbResponses({ ...target, since: healthy });
         const share = rate.total === 0 ? 0 : rate.errors / rate.total;
@@ -445,24 +452,35 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     return finish('ESCALATED', `lbmedic could not finish: ${failureMessage(err)}`);
   }
 
-  /** Polls getHealth at the health check's own cadence; returns when HEALTHY (ISO) or undefined at the deadline. */
-  async function verify(ev: Evidence, p: Plan): Promise<string | undefined> {
+  /**
+   * Waits for HEALTHY on the health check's physical schedule (activities/backend-health.ts
+   * `awaitHealthy`); returns when HEALTHY (ISO) or undefined at the deadline.
+   */
+  async function verify(ev: Evidence, p: Plan, changedAt: string): Promise<string | undefined> {
     const hc = ev.healthCheck.ok ? ev.healthCheck.value : null;
-    const intervalMs = (hc?.checkIntervalSec ?? 5) * 1000;
-    const deadline = Date.now() + p.verification.deadlineSec * 1000;
-    for (;;) {
-      await sleep(Math.min(intervalMs, Math.max(0, deadline - Date.now())));
-      const h: BackendHealth = await reads.getBackendHealth(target);
-      const fraction = h.total === 0 ? 0 : h.healthy / h.total;
-      if (h.total > 0 && fraction >= p.verification.healthyFraction) {
-        note(`HEALTHY: ${h.healthy}/${h.total}`);
-        return now();
-      }
-      if (Date.now() >= deadline) {
-        note(`deadline passed with ${h.healthy}/${h.total} HEALTHY`);
-        return undefined;
-      }
+    const deadlineMs = Date.now() + p.verification.deadlineSec * 1000;
+    const r = await watch.awaitHealthy.executeWithOptions(
+      {
+        startToCloseTimeout: (p.verification.deadlineSec + 120) * 1000,
+        summary: `wait for ${Math.round(p.verification.healthyFraction * 100)}% HEALTHY until ${new Date(deadlineMs).toISOString()}`,
+      },
+      [
+        {
+          ...target,
+          changedAt,
+          deadline: new Date(deadlineMs).toISOString(),
+          healthyFraction: p.verification.healthyFraction,
+          checkIntervalSec: hc?.checkIntervalSec ?? 5,
+          healthyThreshold: hc?.healthyThreshold ?? 2,
+        },
+      ],
+    );
+    if (r.healthyAt) {
+      note(`HEALTHY: ${r.healthy}/${r.total} after ${r.polls} getHealth poll(s)`);
+      return r.healthyAt;
     }
+    note(`deadline passed with ${r.healthy}/${r.total} HEALTHY after ${r.polls} getHealth poll(s)`);
+    return undefined;
   }
 
   async function rollBack(why: string): Promise<RemediationResult> {
