@@ -1,0 +1,129 @@
+/**
+ * The worker process dies (SIGKILL) while the remediation waits for a person, while it waits for
+ * HEALTHY, and while it rolls back: a new worker finishes it, once, and no change reaches Google twice.
+ * Diagnosing and applying: worker-crash.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { approveSignal } from '../../workflows/definitions';
+import type { RemediationResult } from '../../workflows/remediation';
+import { crashWorld, faultFired, operationCounts, reachedPhase, retriedActivities } from '../helpers/crash';
+import { control } from '../helpers/sim';
+import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
+import { startDevServer } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+const dirs: string[] = [];
+before(async () => {
+  env = await startDevServer();
+});
+after(async () => {
+  await env?.teardown();
+  for (const d of dirs) removeDir(d);
+});
+
+function policies(edits: Parameters<typeof policyDir>[0] = {}) {
+  const d = policyDir(edits);
+  dirs.push(d);
+  return d;
+}
+
+test(
+  'killed while awaiting approval: the approval sent while no worker runs is kept, a new worker applies it once',
+  { timeout: 240_000 },
+  async (t) => {
+    const dir = policies({
+      'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
+    });
+    const world = await crashWorld(env, 'backend-timeout', dir);
+    t.after(() => world.stop());
+    const { sim, fleet, handle } = world;
+    fleet.start();
+    await world.alert('cloud-monitoring');
+    await reachedPhase(handle, 'AWAITING_APPROVAL').catch((err: Error) => {
+      throw new Error(`${err.message}\n${fleet.outputs()}`);
+    });
+    await fleet.kill();
+    // Temporal keeps the signal; the workflow sees it when a worker picks the remediation up again.
+    await handle.signal(approveSignal, { approver: 'alice@example.com', reason: 'known slow endpoint' });
+    fleet.start();
+
+    const result = (await handle.result()) as RemediationResult;
+    assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
+    assert.deepEqual(result.approvers, ['alice@example.com']);
+    assert.deepEqual(await operationCounts(sim), { 'patch global/backendServices/web-bs': 1 });
+    const [bs] = await sim.clients.backendServices.get({ project: sim.project, backendService: 'web-bs' });
+    assert.ok((bs.timeoutSec ?? 0) > 30, `timeoutSec raised, is ${bs.timeoutSec}`);
+  },
+);
+
+test(
+  'killed while waiting for HEALTHY: a new worker takes the wait over and finishes, nothing changed twice',
+  { timeout: 240_000 },
+  async (t) => {
+    const world = await crashWorld(env, 'port-moved', policies());
+    t.after(() => world.stop());
+    const { sim, fleet, handle } = world;
+    fleet.start();
+    await world.alert();
+    // awaitHealthy polls once at once, then not before (healthyThreshold − 1) × 5 s: time to kill.
+    await reachedPhase(handle, 'VERIFYING').catch((err: Error) => {
+      throw new Error(`${err.message}\n${fleet.outputs()}`);
+    });
+    await fleet.kill();
+    fleet.start();
+
+    const result = (await handle.result()) as RemediationResult;
+    assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
+    assert.deepEqual(await retriedActivities(handle), ['awaitHealthy: TIMEOUT_TYPE_HEARTBEAT']);
+    assert.deepEqual(await operationCounts(sim), {
+      'patch global/firewalls/allow-lb-health-checks': 1,
+      'patch global/healthChecks/web-hc': 1,
+      'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
+    });
+  },
+);
+
+test(
+  'killed while rolling back: a new worker finishes the rollback, each change and its undo made once',
+  { timeout: 240_000 },
+  async (t) => {
+    const world = await crashWorld(env, 'firewall-missing', policies(SHORT_DEADLINE));
+    t.after(() => world.stop());
+    const { sim, fleet, handle } = world;
+    // The app answers 500 too: opening the firewall cannot heal it, so the fix is rolled back.
+    for (const name of sim.world.projects.get(sim.project)?.instances.keys() ?? []) {
+      await control(sim, 'PATCH', `projects/${sim.project}/instances/${name}/app`, { status: 500 });
+    }
+    const [before] = await sim.clients.firewalls.list({ project: sim.project });
+    fleet.start();
+    await world.alert();
+    await reachedPhase(handle, 'VERIFYING');
+    // The rollback deletes the rule lbmedic inserted: that DELETE is held 3 s; the worker dies meanwhile.
+    const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
+      delayMs: 3_000,
+      count: 1,
+      match: { service: 'compute', method: 'DELETE' },
+    });
+    await faultFired(sim, fault.id).catch((err: Error) => {
+      throw new Error(`${err.message}\n${fleet.outputs()}`);
+    });
+    await fleet.kill();
+    fleet.start();
+
+    const result = (await handle.result()) as RemediationResult;
+    assert.equal(result.outcome, 'ROLLED_BACK', `${result.summary}\n${fleet.outputs()}`);
+    assert.deepEqual(await retriedActivities(handle), ['applyMutation: TIMEOUT_TYPE_HEARTBEAT']);
+    assert.deepEqual(await operationCounts(sim), {
+      'delete global/firewalls/lbmedic-allow-health-checks-default-8080': 1,
+      'insert global/firewalls/lbmedic-allow-health-checks-default-8080': 1,
+    });
+    const [rules] = await sim.clients.firewalls.list({ project: sim.project });
+    assert.deepEqual(
+      rules.map((r) => [r.name, r.allowed]),
+      before.map((r) => [r.name, r.allowed]),
+      'the firewall is as it was',
+    );
+  },
+);
