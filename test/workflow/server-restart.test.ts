@@ -1,0 +1,74 @@
+/**
+ * The Temporal dev server goes away mid-remediation and comes back on its persisted SQLite database
+ * (the way `lbmedic up` runs it, worker/dev-server.ts): the worker process and the client ride it out,
+ * and the remediation finishes with every change made once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { startDevServer, type DevServer } from '../../worker/dev-server';
+import type { RemediationResult } from '../../workflows/remediation';
+import { crashWorld, faultFired, operationCounts, type CrashWorld } from '../helpers/crash';
+import { freePort } from '../helpers/scenarios';
+import { control } from '../helpers/sim';
+import { policyDir, removeDir } from '../helpers/stack';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lbmedic-restart-'));
+const dir = policyDir();
+let server: DevServer | undefined;
+let connection: Connection | undefined;
+let world: CrashWorld | undefined;
+after(async () => {
+  await world?.stop();
+  await connection?.close();
+  await server?.stop();
+  removeDir(tmp);
+  removeDir(dir);
+});
+
+test(
+  'the Temporal server restarts on its database during apply: the remediation finishes, each change once',
+  { timeout: 240_000 },
+  async () => {
+    const opts = { port: await freePort(), uiPort: await freePort(), dbFile: join(tmp, 'temporal.db') };
+    server = await startDevServer(opts);
+    connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    // crashWorld needs only the server's address and a client from the environment.
+    world = await crashWorld(
+      { address: server.address, client } as Parameters<typeof crashWorld>[0],
+      'port-moved',
+      dir,
+    );
+    const { sim, fleet, handle } = world;
+
+    // The second change (the named port) is held 5 s at "Google"; the server stops meanwhile, so the
+    // worker reports its result to a server that is not there, and comes back 3 s later.
+    const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
+      delayMs: 5_000,
+      count: 1,
+      match: { service: 'compute', method: 'POST', path: 'setNamedPorts$' },
+    });
+    fleet.start();
+    await world.alert();
+    await faultFired(sim, fault.id).catch((err: Error) => {
+      throw new Error(`${err.message}\n${fleet.outputs()}`);
+    });
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 8_000));
+    server = await startDevServer(opts);
+
+    const result = (await handle.result()) as RemediationResult;
+    assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
+    assert.deepEqual(await operationCounts(sim), {
+      'patch global/firewalls/allow-lb-health-checks': 1,
+      'patch global/healthChecks/web-hc': 1,
+      'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
+    });
+  assert.equal(fleet.workers.length, 1, 'the same worker process throughout');
+    assert.equal(fleet.workers[0]?.child.exitCode, null, `the worker is still running\n${fleet.outputs()}`);
+  },
+);
