@@ -68,7 +68,7 @@ test(
       'patch global/healthChecks/web-hc': 1,
       'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
     });
-  assert.equal(fleet.workers.length, 1, 'the same worker process throughout');
+    assert.equal(fleet.workers.length, 1, 'the same worker process throughout');
     assert.equal(fleet.workers[0]?.child.exitCode, null, `the worker is still running\n${fleet.outputs()}`);
   },
 );
