@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { PROJECT_ROOT } from '../../worker/temporal-binaries';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   alertSignal,
   REMEDIATION_WORKFLOW,
@@ -157,7 +156,8 @@ export interface CrashWorld {
 let worlds = 0;
 /** A simulated project of its own, a worker fleet on its own task queue, with the given policies. */
 export async function crashWorld(
-  env: TestWorkflowEnvironment,
+  /** The Temporal server's address for the workers, and a client of it for the test. */
+  env: { address: string; client: Client },
   scenario: string,
   policyDir: string,
 ): Promise<CrashWorld> {

@@ -37,12 +37,7 @@ test(
     server = await startDevServer(opts);
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
-    // crashWorld needs only the server's address and a client from the environment.
-    world = await crashWorld(
-      { address: server.address, client } as Parameters<typeof crashWorld>[0],
-      'port-moved',
-      dir,
-    );
+    world = await crashWorld({ address: server.address, client }, 'port-moved', dir);
     const { sim, fleet, handle } = world;
 
     // The second change (the named port) is held 5 s at "Google"; the server stops meanwhile, so the
