@@ -9,7 +9,6 @@ import { createEvidenceActivities } from './evidence';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
 import { createHistoryActivities } from './history';
-import { withLiveness } from './liveness';
 import { createNotifyActivities, type NotifyOptions } from './notify';
 import { createVerifyActivities } from './verify';
 
@@ -27,26 +26,19 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   const { clients, policies } = deps;
-  const { awaitHealthy, ...health } = createBackendHealthActivities(clients);
-  const { applyMutation, ...snapshots } = createApplyActivities(clients);
   return withFailureMapping({
-    ...withLiveness({
-      ...health,
-      ...createEvidenceActivities(
-        clients,
-        deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {},
-      ),
-      ...snapshots,
-      ...createVerifyActivities(clients),
-      ...createHistoryActivities(deps.temporal),
-      async getPolicySet(): Promise<PolicySet> {
-        return policies;
-      },
-    }),
-    // These three heartbeat with details of their own.
-    awaitHealthy,
-    applyMutation,
+    ...createBackendHealthActivities(clients),
+    ...createEvidenceActivities(
+      clients,
+      deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {},
+    ),
+    ...createApplyActivities(clients),
+    ...createVerifyActivities(clients),
+    ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
+    async getPolicySet(): Promise<PolicySet> {
+      return policies;
+    },
   });
 }
 

@@ -14,6 +14,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -48,10 +49,13 @@ export const MAX_ROUNDS = 2;
 /** A verified fix must also bring the LB's 5xx share of requests below this. */
 export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
 
-const reads = proxyActivities<Activities>({
+/**
+ * Reads are local activities: run by the worker inside the workflow task, recorded as markers, with no
+ * task-queue round trip each (the diagnosis reads nine sources). A worker that dies while reading
+ * loses its workflow task; the next worker reads again (reads change nothing).
+ */
+const reads = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  // Reads heartbeat while they run (activities/liveness.ts): a dead worker's read is retried in seconds.
-  heartbeatTimeout: '15 seconds',
   // The Google clients already retry each read; this rides out longer outages (about 5 minutes).
   retry: {
     initialInterval: '2 seconds',
@@ -60,9 +64,8 @@ const reads = proxyActivities<Activities>({
     maximumAttempts: 8,
   },
 });
-const probe = proxyActivities<Activities>({
+const probe = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  heartbeatTimeout: '15 seconds',
   retry: { maximumAttempts: 2 },
 });
 /** The wait for HEALTHY: long, heartbeating; a new worker takes over within the heartbeat timeout. */
@@ -71,6 +74,8 @@ const watch = proxyActivities<Activities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 5 },
 });
+/** In-memory answers (the policies the worker validated at start-up): no task queue round trip. */
+const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 const announce = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
@@ -197,30 +202,36 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     timeline.push({ at: now(), phase, note: text });
     log.info(text, { phase });
   }
-  /** Tells people about a transition; a sink that stays down never blocks the remediation. */
-  async function tell(summary: string, details?: string, result?: Outcome) {
-    try {
-      await announce.notify.executeWithOptions({ summary: `notify: ${result ?? phase}` }, [
-        {
-          workflowId: info.workflowId,
-          project: input.project,
-          backendService: input.backendService,
-          phase,
-          ...(result ? { outcome: result } : {}),
-          summary,
-          ...(details ? { details } : {}),
-          at: now(),
-        },
-      ]);
-    } catch (err) {
-      note(`notification failed: ${failureMessage(err)}`);
-    }
+  /**
+   * Tells people about a transition. Notifications go out one after another, in order, but the
+   * remediation does not wait for them (a sink that is slow or down never holds up a fix); `finish`
+   * waits for all of them, so the record is complete when the workflow ends.
+   */
+  let told: Promise<void> = Promise.resolve();
+  function tell(summary: string, details?: string, result?: Outcome): Promise<void> {
+    const event = {
+      workflowId: info.workflowId,
+      project: input.project,
+      backendService: input.backendService,
+      phase,
+      ...(result ? { outcome: result } : {}),
+      summary,
+      ...(details ? { details } : {}),
+      at: now(),
+    };
+    told = told.then(() =>
+      announce.notify.executeWithOptions({ summary: `notify: ${result ?? event.phase}` }, [event]).then(
+        () => undefined,
+        (err: unknown) => note(`notification failed: ${failureMessage(err)}`),
+      ),
+    );
+    return told;
   }
-  async function setPhase(next: string, text: string, details?: string) {
+  function setPhase(next: string, text: string, details?: string) {
     phase = next;
     upsertSearchAttributes([{ key: SA.phase, value: next }]);
     note(text);
-    await tell(text, details);
+    void tell(text, details);
   }
   async function finish(result: Outcome, summary: string, details?: string): Promise<RemediationResult> {
     outcome = result;
@@ -261,14 +272,17 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
   const target = { project: input.project, backendService: input.backendService };
 
   // Re-delivered incidents whose remediation already ended are not remediated twice.
-  const policies: PolicySet = await reads.getPolicySet();
-  const history = await reads.pastRemediations({
-    ...target,
-    sinceHours: 24 * 7,
-    incidentIds: incidentIds(),
-    workflowId: info.workflowId,
-    runId: info.runId,
-  });
+  const [policies, history]: [PolicySet, Awaited<ReturnType<Activities['pastRemediations']>>] =
+    await Promise.all([
+      local.getPolicySet(),
+      reads.pastRemediations({
+        ...target,
+        sinceHours: 24 * 7,
+        incidentIds: incidentIds(),
+        workflowId: info.workflowId,
+        runId: info.runId,
+      }),
+    ]);
   if (history.unavailable) note(`limits and incident de-duplication not checked: ${history.unavailable}`);
   if (incidentIds().length > 0 && history.seenIncidents.length === incidentIds().length) {
     return finish(
@@ -296,7 +310,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
   async function remediate(): Promise<RemediationResult> {
     let evidence: Evidence | undefined;
     for (let round = 1; round <= MAX_ROUNDS; round++) {
-      await setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
+      setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
       evidence = await collectEvidence(readers, target, { windowMinutes: 10, now: now() });
       const found = classify(evidence);
       // Keep the first round's findings in the record; later rounds add what they found.
@@ -342,7 +356,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         approvals.length = 0;
         const timeoutMs = next.approval.timeoutSec * 1000;
         approvalDeadline = new Date(Date.now() + timeoutMs).toISOString();
-        await setPhase(
+        setPhase(
           'AWAITING_APPROVAL',
           `waiting for ${next.approval.required} approval(s) until ${approvalDeadline}`,
           `${renderPlan(next)}\n\napprove: lbmedic approve ${info.workflowId} --as <you>\nreject:  lbmedic reject ${info.workflowId} --as <you> --reason <why>`,
@@ -377,10 +391,10 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         upsertSearchAttributes([{ key: SA.approver, value: approvals.map((a) => a.approver) }]);
       }
 
-      await setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
+      setPhase('SNAPSHOT', `reading ${newSteps.length} resource(s) before changing them`);
       let snapshot: { stepId: string; restore: Mutation }[];
       try {
-        snapshot = await mutations.snapshot({ project: input.project, steps: newSteps });
+        snapshot = await reads.snapshot({ project: input.project, steps: newSteps });
       } catch (err) {
         if (applied.length > 0) break;
         const drifted =
@@ -395,7 +409,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         );
       }
 
-      await setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
+      setPhase('APPLYING', `applying ${newSteps.length} change(s)`);
       let failure: string | undefined;
       for (const step of newSteps) {
         const restore = snapshot.find((s) => s.stepId === step.id)?.restore;
@@ -420,10 +434,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       ]);
       if (failure) return rollBack(`applying failed (${failure})`);
 
-      await setPhase(
-        'VERIFYING',
-        `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`,
-      );
+      setPhase('VERIFYING', `waiting for ${Math.round(next.verification.healthyFraction * 100)}% HEALTHY`);
       const healthy = await verify(evidence, next, now());
       if (healthy) {
         const rate = await reads.countLbResponses({ ...target, since: healthy });
@@ -490,7 +501,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         `${why}; ${applied.length === 0 ? 'nothing was changed' : 'the policy forbids rollback'}`,
       );
     }
-    await setPhase('ROLLING_BACK', `${why}: restoring ${applied.length} resource(s) from the snapshot`);
+    setPhase('ROLLING_BACK', `${why}: restoring ${applied.length} resource(s) from the snapshot`);
     const restores = [...applied].reverse().map((a) => a.restore);
     const failed: string[] = [];
     for (const restore of restores) {
@@ -502,7 +513,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         failed.push(failureMessage(err));
       }
     }
-    await setPhase('VERIFYING_ROLLBACK', 'checking every resource holds its snapshot again');
+    setPhase('VERIFYING_ROLLBACK', 'checking every resource holds its snapshot again');
     const off = await reads.checkRestored({ project: input.project, restores });
     if (failed.length > 0 || off.length > 0) {
       return finish(

@@ -199,3 +199,10 @@ export async function crashWorld(
     },
   };
 }
+
+/** How many workflow tasks timed out (a worker died holding one, e.g. while running local activities). */
+export async function timedOutWorkflowTasks(handle: WorkflowHandle): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const timedOut = proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT;
+  return events.filter((e) => e.eventType === timedOut).length;
+}

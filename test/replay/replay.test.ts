@@ -62,6 +62,6 @@ test('a workflow whose commands changed fails replay with a DeterminismViolation
   const error = result?.error;
   assert.ok(error instanceof DeterminismViolationError, `expected a determinism error, got ${String(error)}`);
   assert.equal(error.name, 'DeterminismViolationError');
-  assert.match(error.message, /getPolicySet/);
+  assert.match(error.message, /pastRemediations/);
   assert.match(error.message, /readBackendService/);
 });

@@ -1,0 +1,90 @@
+/**
+ * The floor for Temporal's durability cost: what the remediation workflow does from the alert to the
+ * last change applied, done in this process without Temporal. The same activities (built by
+ * `createActivities` from the same clients, called inside a mock activity context) and the same pure
+ * decisions, in the same order and with the same parallelism as workflows/remediation.ts; only the
+ * workflow, the task queue and the server are missing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import type { GcpClients } from '../activities/gcp-clients';
+import { classify } from '../core/classify';
+import { collectEvidence, type EvidenceReaders } from '../core/collect';
+import { checkLimits } from '../core/limits';
+import { buildPlan } from '../core/plan';
+import type { PolicySet } from '../policies/schema';
+import type { TransitionEvent } from '../workflows/definitions';
+
+export interface FloorRun {
+  /** ms from the start to the last change applied. */
+  toAppliedMs: number;
+  applied: number;
+}
+
+export async function remediateInProcess(opts: {
+  clients: GcpClients;
+  policies: PolicySet;
+  temporal: Client;
+  project: string;
+  backendService: string;
+}): Promise<FloorRun> {
+  const acts = createActivities({
+    clients: opts.clients,
+    policies: opts.policies,
+    temporal: opts.temporal,
+    probeAllowedRanges: ['127.0.0.0/8'],
+    notify: { writeLine: () => undefined },
+  });
+  const env = new MockActivityEnvironment();
+  const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => {
+    return (...args: A): Promise<R> => env.run(fn, ...args);
+  };
+  const target = { project: opts.project, backendService: opts.backendService };
+  const tell = (phase: string, summary: string) =>
+    run(acts.notify)({
+      workflowId: 'in-process',
+      ...target,
+      phase,
+      summary,
+      at: new Date().toISOString(),
+    } satisfies TransitionEvent);
+
+  const t0 = performance.now();
+  const policies = await run(acts.getPolicySet)();
+  const history = await run(acts.pastRemediations)({
+    ...target,
+    sinceHours: 24 * 7,
+    incidentIds: ['in-process'],
+    workflowId: 'in-process',
+    runId: 'in-process',
+  });
+  await tell('DIAGNOSING', 'round 1: collecting evidence');
+  const readers: EvidenceReaders = {
+    readBackendService: run(acts.readBackendService),
+    readHealth: run(acts.readHealth),
+    readHealthCheck: run(acts.readHealthCheck),
+    readFirewallRules: run(acts.readFirewallRules),
+    readInstanceGroups: run(acts.readInstanceGroups),
+    readLbLogs: run(acts.readLbLogs),
+    readBackendLatency: run(acts.readBackendLatency),
+    readNegs: run(acts.readNegs),
+    probeInstances: run(acts.probeInstances),
+  };
+  const evidence = await collectEvidence(readers, target, {
+    windowMinutes: 10,
+    now: new Date().toISOString(),
+  });
+  const plan = buildPlan(evidence, classify(evidence), policies, {});
+  const limits = checkLimits(history.remediations, plan.limits, new Date());
+  if (!limits.allowed) throw new Error(`in-process run blocked: ${limits.reason}`);
+  if (plan.dryRun || plan.steps.length === 0) throw new Error('in-process run: nothing to apply');
+  await tell('SNAPSHOT', `reading ${plan.steps.length} resource(s) before changing them`);
+  await run(acts.snapshot)({ project: opts.project, steps: plan.steps });
+  await tell('APPLYING', `applying ${plan.steps.length} change(s)`);
+  for (const step of plan.steps) {
+    await run(acts.applyMutation)({ project: opts.project, mutation: step.apply, requestId: randomUUID() });
+  }
+  return { toAppliedMs: performance.now() - t0, applied: plan.steps.length };
+}
