@@ -35,6 +35,43 @@ export interface IntakeOptions {
    * same one is on its way to Temporal waits for it instead of sending another (an alert storm).
    */
   inFlight?: Map<string, Promise<void>>;
+  /**
+   * Open incidents Temporal accepted lately: the same incident for the same backend again within the
+   * TTL is answered 2xx at once, backed by the signal already accepted (the workflow would drop it as
+   * a duplicate anyway). What keeps an alert storm from becoming a Temporal storm.
+   */
+  recentlyAccepted?: RecentlyAccepted;
+}
+
+/** Keys (workflow id + incident) with an expiry; the oldest go first past `maxEntries`. */
+export class RecentlyAccepted {
+  private readonly until = new Map<string, number>();
+  constructor(
+    readonly ttlMs = 60_000,
+    readonly maxEntries = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  has(key: string): boolean {
+    const t = this.until.get(key);
+    if (t === undefined) return false;
+    if (t > this.now()) return true;
+    this.until.delete(key);
+    return false;
+  }
+
+  add(key: string): void {
+    this.until.delete(key);
+    this.until.set(key, this.now() + this.ttlMs);
+    for (const oldest of this.until.keys()) {
+      if (this.until.size <= this.maxEntries) break;
+      this.until.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
 }
 
 export type Outcome =
@@ -134,6 +171,7 @@ async function deliver(
       triggeredBy: TRIGGERED_BY,
     };
     const key = `${workflowId}\n${incident.incidentId}`;
+    if (opts.recentlyAccepted?.has(key)) return { workflowId, result: 'accepted' };
     const pending = opts.inFlight?.get(key);
     if (pending) {
       // Answered 2xx only when the signal it joined was accepted by Temporal.
@@ -154,6 +192,7 @@ async function deliver(
     opts.inFlight?.set(key, sending);
     try {
       await sending;
+      opts.recentlyAccepted?.add(key);
     } finally {
       opts.inFlight?.delete(key);
     }

@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../core/alerts';
-import { intakeNotification, type IntakeOptions, type IntakeResult } from './alert-intake';
+import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './alert-intake';
 import { authenticate, hasCredentials, type ReceiverCredentials } from './receiver-auth';
 
 export interface ReceiverOptions extends IntakeOptions {
@@ -166,7 +166,11 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   if (!hasCredentials(opts.credentials)) {
     throw new Error('the receiver needs credentials: a token (?token=) or basic auth, or both');
   }
-  opts = { ...opts, inFlight: opts.inFlight ?? new Map() };
+  opts = {
+    ...opts,
+    inFlight: opts.inFlight ?? new Map(),
+    recentlyAccepted: opts.recentlyAccepted ?? new RecentlyAccepted(),
+  };
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log ?? ((entry) => console.log(JSON.stringify(entry)));
   const server = createServer((req, res) => {

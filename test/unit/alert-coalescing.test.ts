@@ -1,5 +1,6 @@
 /**
- * Alert storms: a duplicate that arrives while the same alert is on its way to Temporal joins it.
+ * Alert storms: a duplicate that arrives while the same alert is on its way to Temporal joins it; one
+ * that arrives shortly after Temporal accepted it is answered from the receiver's memory.
  * The Temporal client is a stand-in whose signal-with-start the test releases by hand, so the timing
  * is certain; the real client is exercised in test/workflow/receiver.test.ts.
  */
@@ -7,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { parseWebhookBody } from '../../core/alerts';
-import { intakeNotification } from '../../worker/alert-intake';
+import { intakeNotification, RecentlyAccepted } from '../../worker/alert-intake';
 import { alertFixture } from '../helpers/alert-fixtures';
 
 test('concurrent duplicates share one signal-with-start and are answered only once it is accepted', async () => {
@@ -50,4 +51,52 @@ test('concurrent duplicates share one signal-with-start and are answered only on
   assert.equal(opts.inFlight.size, 0, 'nothing left in flight');
   await intakeNotification(parsed.notification, false, 'webhook', opts, new Date().toISOString());
   assert.equal(calls, 2, 'a later delivery is passed on again');
+});
+
+test('a re-delivery within the TTL is answered from memory; after it, or after a failure, Temporal is asked', async () => {
+  let calls = 0;
+  let failNext = false;
+  const client = {
+    connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
+    workflow: {
+      signalWithStart: async () => {
+        calls++;
+        if (failNext) {
+          failNext = false;
+          throw new Error('Temporal unavailable');
+        }
+      },
+    },
+  } as unknown as Client;
+  let clock = 0;
+  const opts = {
+    client,
+    taskQueue: 'q',
+    temporalTimeoutMs: 1000,
+    recentlyAccepted: new RecentlyAccepted(60_000, 2, () => clock),
+  };
+  const deliver = async () => {
+    const parsed = parseWebhookBody(alertFixture('lb-5xx-open'));
+    assert.ok(parsed.ok);
+    return intakeNotification(parsed.notification, false, 'webhook', opts, new Date().toISOString());
+  };
+  const table: [string, () => void, number, number][] = [
+    // what happens first, status expected, signal-with-starts so far
+    ['a failed delivery is not remembered', () => (failNext = true), 503, 1],
+    ['so its re-delivery goes to Temporal', () => undefined, 200, 2],
+    ['a re-delivery within the TTL does not', () => (clock += 59_000), 200, 2],
+    ['past the TTL it does again', () => (clock += 2_000), 200, 3],
+  ];
+  for (const [what, before, status, expectedCalls] of table) {
+    before();
+    const r = await deliver();
+    assert.equal(r.status, status, what);
+    assert.equal(calls, expectedCalls, what);
+  }
+  // The memory is bounded: the oldest entries go first.
+  opts.recentlyAccepted.add('a');
+  opts.recentlyAccepted.add('b');
+  assert.equal(opts.recentlyAccepted.size, 2);
+  assert.equal(opts.recentlyAccepted.has('a'), true);
+  assert.equal(await deliver().then(() => calls), 4, 'evicted: asked again');
 });

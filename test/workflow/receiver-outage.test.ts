@@ -52,6 +52,10 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
 
   await first.teardown();
   firstUp = false;
+  // What Temporal already accepted stays accepted: its re-delivery is answered from the receiver's memory.
+  assert.equal((await post(receiver, payload)).status, 200, 'a re-delivery of an accepted incident');
+  // A new incident cannot be handed over: 503, so Cloud Monitoring delivers it again later.
+  payload.incident.incident_id = 'outage-new-incident';
   const down = await post(receiver, payload);
   assert.equal(down.status, 503);
   assert.equal(down.json.outcome, 'temporal-unavailable');
