@@ -56,9 +56,12 @@ function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** Runs `n` calls with at most `concurrency` in flight; returns rate (/s) and latency percentiles (ms). */
+/**
+ * Runs `n` calls with at most `concurrency` in flight; returns rate (/s), latency percentiles (ms) and
+ * each call's latency by index.
+ */
 async function load(n: number, concurrency: number, call: (i: number) => Promise<void>) {
-  const latencies: number[] = [];
+  const byIndex: number[] = new Array<number>(n).fill(0);
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -66,13 +69,19 @@ async function load(n: number, concurrency: number, call: (i: number) => Promise
       for (let i = next++; i < n; i = next++) {
         const t = performance.now();
         await call(i);
-        latencies.push(performance.now() - t);
+        byIndex[i] = performance.now() - t;
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { rate: n / seconds, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), seconds };
+  const latencies = [...byIndex].sort((a, b) => a - b);
+  return {
+    rate: n / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    seconds,
+    byIndex,
+  };
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
@@ -157,10 +166,15 @@ async function benchIntake(env: TestWorkflowEnvironment) {
     // The storm: many notifications for few backends; every 2xx must be backed by Temporal.
     const storm = quick ? 1000 : 10_000;
     const backends = 50;
+    /** Each backend's alert fires this many incidents, each delivered over and over. */
+    const incidentsPerBackend = 5;
     const stormProject = `bench-storm-${process.pid}`;
     let non2xx = 0;
     const stormAlert = (i: number) => ({
-      ...alert(`storm-${i % backends}`, `storm-${i % backends}-${Math.floor(i / backends) % 5}`),
+      ...alert(
+        `storm-${i % backends}`,
+        `storm-${i % backends}-${Math.floor(i / backends) % incidentsPerBackend}`,
+      ),
     });
     const stormRun = await load(storm, 100, async (i) => {
       const body = stormAlert(i) as {
@@ -170,6 +184,10 @@ async function benchIntake(env: TestWorkflowEnvironment) {
       body.incident.scoping_project_id = stormProject;
       if ((await postStatus(body)) !== 200) non2xx++;
     });
+    // Incident k first appears at index k (k < distinct); every later index repeats one.
+    const distinct = Math.min(storm, backends * incidentsPerBackend);
+    const firsts = stormRun.byIndex.slice(0, distinct).sort((a, b) => a - b);
+    const repeats = stormRun.byIndex.slice(distinct).sort((a, b) => a - b);
     let workflows = 0;
     for (let b = 0; b < backends; b++) {
       const d = await env.client.workflow
@@ -180,7 +198,10 @@ async function benchIntake(env: TestWorkflowEnvironment) {
     }
     rows.push({
       name: `alert storm: ${storm} notifications across ${backends} backends (concurrency 100)`,
-      result: `${workflows} remediations, ${non2xx} non-2xx, ${fmt(stormRun.rate)} notifications/s, p99 ${fmt(stormRun.p99, 1)} ms`,
+      result:
+        `${workflows} remediations, ${non2xx} non-2xx, ${fmt(stormRun.rate)} notifications/s, p50 ${fmt(stormRun.p50, 1)} ms, p99 ${fmt(stormRun.p99, 1)} ms; ` +
+        `the first ${distinct} (a new incident: waits for Temporal) p50 ${fmt(percentile(firsts, 0.5), 1)} ms, ` +
+        `the other ${storm - distinct} p99 ${fmt(percentile(repeats, 0.99), 1)} ms`,
       target: `exactly ${backends} remediations, ≥ 2000/s, p99 < 50 ms, none lost`,
       met: workflows === backends && non2xx === 0 && stormRun.rate >= 2000 && stormRun.p99 < 50,
     });
