@@ -15,7 +15,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
-import { startStack } from '../test/helpers/stack';
+import { startStack, type Stack } from '../test/helpers/stack';
 import { freePort, wrongPortTiers } from '../test/helpers/scenarios';
 import { startSim } from '../test/helpers/sim';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../worker/policy-loader';
@@ -247,6 +247,22 @@ async function startReceiverProcess(temporalAddress: string, taskQueue: string) 
   };
 }
 
+/**
+ * Alerts port-moved's web-bs on `stack` and waits for REMEDIATED; returns when the alert was sent,
+ * and (from the workflow's timeline, workflow time) when the last change was applied and HEALTHY seen.
+ */
+async function remediateTimed(env: TestWorkflowEnvironment, stack: Stack, run: number) {
+  const t0 = Date.now();
+  const handle = env.client.workflow.getHandle(await stack.alert('web-bs'));
+  const result = (await handle.result()) as RemediationResult;
+  if (result.outcome !== 'REMEDIATED') throw new Error(`run ${run}: ${result.outcome} ${result.summary}`);
+  const timeline = (await handle.query(statusQuery)).timeline as { at: string; note: string }[];
+  const lastApplied = timeline.filter((t) => /^(applied|already) /.test(t.note)).at(-1);
+  const healthy = timeline.find((t) => t.note.startsWith('HEALTHY'));
+  if (!lastApplied || !healthy) throw new Error(`run ${run}: no applied/HEALTHY in the timeline`);
+  return { t0, result, lastAppliedAt: Date.parse(lastApplied.at), healthyAt: Date.parse(healthy.at) };
+}
+
 async function benchEndToEnd(env: TestWorkflowEnvironment) {
   const runs = quick ? 2 : 5;
   const durable: number[] = [];
@@ -256,16 +272,10 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
     // Through Temporal: the alert as the receiver sends it, to the last change applied.
     const stack = await startStack(env, 'port-moved');
     try {
-      const t0 = Date.now();
-      const id = await stack.alert('web-bs');
-      const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
-      if (result.outcome !== 'REMEDIATED') throw new Error(`run ${r}: ${result.outcome} ${result.summary}`);
-      const status = await env.client.workflow.getHandle(id).query(statusQuery);
-      const timeline = status.timeline as { at: string; note: string }[];
-      const lastApplied = timeline.filter((t) => /^(applied|already) /.test(t.note)).at(-1);
+      const run = await remediateTimed(env, stack, r);
       // Exclude the simulator's own operation delays (2 simulated s each, scaled).
-      const opDelay = stack.sim.world.scaled(2000) * result.applied.length;
-      if (lastApplied) durable.push(Date.parse(lastApplied.at) - t0 - opDelay);
+      const opDelay = stack.sim.world.scaled(2000) * run.result.applied.length;
+      durable.push(run.lastAppliedAt - run.t0 - opDelay);
     } finally {
       await stack.stop();
     }
@@ -331,15 +341,8 @@ async function benchHealthy(env: TestWorkflowEnvironment) {
       const threshold = hc.healthyThreshold ?? 2;
       floorMs = interval * threshold * 1000;
       hcText = `${interval} s × ${threshold}`;
-      const id = await stack.alert('web-bs');
-      const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
-      if (result.outcome !== 'REMEDIATED') throw new Error(`run ${r}: ${result.outcome} ${result.summary}`);
-      const status = await env.client.workflow.getHandle(id).query(statusQuery);
-      const timeline = status.timeline as { at: string; note: string }[];
-      const lastApplied = timeline.filter((t) => /^(applied|already) /.test(t.note)).at(-1);
-      const healthy = timeline.find((t) => t.note.startsWith('HEALTHY'));
-      if (!lastApplied || !healthy) throw new Error(`run ${r}: no applied/HEALTHY in the timeline`);
-      toHealthy.push(Date.parse(healthy.at) - Date.parse(lastApplied.at));
+      const run = await remediateTimed(env, stack, r);
+      toHealthy.push(run.healthyAt - run.lastAppliedAt);
     } finally {
       await stack.stop();
     }

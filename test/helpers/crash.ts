@@ -66,6 +66,20 @@ export class WorkerFleet {
     await w.exited;
   }
 
+  /** Waits for `moment`; when it fails, the error carries every worker's output. */
+  async waitFor<T>(moment: Promise<T>): Promise<T> {
+    return moment.catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.outputs()}`);
+    });
+  }
+
+  /** Waits for `moment`, then SIGKILLs the newest worker and starts a new one. */
+  async replaceAfter(moment: Promise<unknown>): Promise<void> {
+    await this.waitFor(moment);
+    await this.kill();
+    this.start();
+  }
+
   /** Every worker's output, for failure messages. */
   outputs(): string {
     return this.workers.map((w, i) => `--- worker ${i + 1} ---\n${w.output()}`).join('\n');

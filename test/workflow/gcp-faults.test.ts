@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import type { RemediationResult } from '../../workflows/remediation';
+import { BEFORE, FIX_STEPS, FIXED, portState, ZONE } from '../helpers/port-moved';
 import { apiRequests, control, eventually, type SimHarness } from '../helpers/sim';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -26,43 +27,7 @@ after(async () => {
   await env?.teardown();
 });
 
-const ZONE = 'us-central1-a';
 const MUTATING = /\/(setNamedPorts)$|\/global\/(healthChecks|firewalls|backendServices)(\/[^/]+)?$/;
-
-interface PortState {
-  healthCheckPort: number | null | undefined;
-  namedPorts: [string, number][];
-  firewallPorts: string[][];
-  firewallRules: number;
-}
-
-/** What lbmedic may have changed, read through the real compute client. */
-async function portState(sim: SimHarness): Promise<PortState> {
-  const { clients, project } = sim;
-  const [hc] = await clients.healthChecks.get({ project, healthCheck: 'web-hc' });
-  const [ig] = await clients.instanceGroups.get({ project, zone: ZONE, instanceGroup: 'web-ig' });
-  const [fw] = await clients.firewalls.get({ project, firewall: 'allow-lb-health-checks' });
-  const [rules] = await clients.firewalls.list({ project });
-  return {
-    healthCheckPort: hc.httpHealthCheck?.port,
-    namedPorts: (ig.namedPorts ?? []).map((p) => [p.name ?? '', Number(p.port)]),
-    firewallPorts: (fw.allowed ?? []).map((a) => [...(a.ports ?? [])]),
-    firewallRules: rules.length,
-  };
-}
-
-const BEFORE: PortState = {
-  healthCheckPort: 8080,
-  namedPorts: [['http', 8080]],
-  firewallPorts: [['8080']],
-  firewallRules: 2,
-};
-const FIXED: PortState = {
-  healthCheckPort: 9090,
-  namedPorts: [['http', 9090]],
-  firewallPorts: [['9090']],
-  firewallRules: 2,
-};
 
 interface SimOperation {
   name: string;
@@ -137,11 +102,7 @@ test('429 and 503 bursts on reads, logging and operation waits: retried, REMEDIA
     });
     const { result } = await remediate(stack);
     assert.equal(result.outcome, 'REMEDIATED', result.summary);
-    assert.deepEqual(result.applied, [
-      'healthCheck/web-hc',
-      `instanceGroup/${ZONE}/web-ig`,
-      'firewall/allow-lb-health-checks',
-    ]);
+    assert.deepEqual(result.applied, FIX_STEPS);
 
     const { faults } = await control<{ faults: unknown[] }>(sim, 'GET', 'faults');
     assert.deepEqual(faults, [], 'every injected fault fired');

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import type { RemediationResult } from '../../workflows/remediation';
+import { FIX_STEPS, FIXED, portState } from '../helpers/port-moved';
 import { apiRequests, control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -33,31 +34,8 @@ test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, aud
       'HEALTH_CHECK_MISMATCH',
       'NAMED_PORT_MISMATCH',
     ]);
-    assert.deepEqual(result.applied, [
-      'healthCheck/web-hc',
-      'instanceGroup/us-central1-a/web-ig',
-      'firewall/allow-lb-health-checks',
-    ]);
-
-    const { clients, project } = stack.sim;
-    const [hc] = await clients.healthChecks.get({ project, healthCheck: 'web-hc' });
-    assert.equal(hc.httpHealthCheck?.port, 9090);
-    const [ig] = await clients.instanceGroups.get({
-      project,
-      zone: 'us-central1-a',
-      instanceGroup: 'web-ig',
-    });
-    assert.deepEqual(
-      ig.namedPorts?.map((p) => [p.name, p.port]),
-      [['http', 9090]],
-    );
-    const [fw] = await clients.firewalls.get({ project, firewall: 'allow-lb-health-checks' });
-    assert.deepEqual(
-      fw.allowed?.map((a) => a.ports),
-      [['9090']],
-    );
-    const [rules] = await clients.firewalls.list({ project });
-    assert.equal(rules.length, 2, 'no duplicate firewall rule');
+    assert.deepEqual(result.applied, FIX_STEPS);
+    assert.deepEqual(await portState(stack.sim), FIXED);
     assert.equal(mutationsOf(await apiRequests(stack.sim)).length, 3, 'three mutations, each once');
 
     const d = await env.client.workflow.getHandle(id).describe();
@@ -72,7 +50,7 @@ test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, aud
       'setNamedPorts',
     ]);
     assert.equal(d.typedSearchAttributes.get(SA.backendService), 'web-bs');
-    assert.equal(d.typedSearchAttributes.get(SA.project), project);
+    assert.equal(d.typedSearchAttributes.get(SA.project), stack.sim.project);
     assert.match(String(d.memo?.summary), /^REMEDIATED: /);
     assert.deepEqual(
       stack.notifications.map((n) => n.outcome ?? n.phase),

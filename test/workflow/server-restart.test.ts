@@ -13,6 +13,7 @@ import { startDevServer, type DevServer } from '../../worker/dev-server';
 import type { RemediationResult } from '../../workflows/remediation';
 import { crashWorld, faultFired, operationCounts, type CrashWorld } from '../helpers/crash';
 import { freePort } from '../helpers/scenarios';
+import { FIX_OPERATIONS } from '../helpers/port-moved';
 import { control } from '../helpers/sim';
 import { policyDir, removeDir } from '../helpers/stack';
 
@@ -49,20 +50,14 @@ test(
     });
     fleet.start();
     await world.alert();
-    await faultFired(sim, fault.id).catch((err: Error) => {
-      throw new Error(`${err.message}\n${fleet.outputs()}`);
-    });
+    await fleet.waitFor(faultFired(sim, fault.id));
     await server.stop();
     await new Promise((r) => setTimeout(r, 8_000));
     server = await startDevServer(opts);
 
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
-    assert.deepEqual(await operationCounts(sim), {
-      'patch global/firewalls/allow-lb-health-checks': 1,
-      'patch global/healthChecks/web-hc': 1,
-      'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
-    });
+    assert.deepEqual(await operationCounts(sim), FIX_OPERATIONS);
     assert.equal(fleet.workers.length, 1, 'the same worker process throughout');
     assert.equal(fleet.workers[0]?.child.exitCode, null, `the worker is still running\n${fleet.outputs()}`);
   },

@@ -9,6 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import { crashWorld, faultFired, operationCounts, reachedPhase, retriedActivities } from '../helpers/crash';
+import { FIX_OPERATIONS } from '../helpers/port-moved';
 import { control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -41,9 +42,7 @@ test(
     const { sim, fleet, handle } = world;
     fleet.start();
     await world.alert('cloud-monitoring');
-    await reachedPhase(handle, 'AWAITING_APPROVAL').catch((err: Error) => {
-      throw new Error(`${err.message}\n${fleet.outputs()}`);
-    });
+    await fleet.waitFor(reachedPhase(handle, 'AWAITING_APPROVAL'));
     await fleet.kill();
     // Temporal keeps the signal; the workflow sees it when a worker picks the remediation up again.
     await handle.signal(approveSignal, { approver: 'alice@example.com', reason: 'known slow endpoint' });
@@ -68,20 +67,12 @@ test(
     fleet.start();
     await world.alert();
     // awaitHealthy polls once at once, then not before (healthyThreshold − 1) × 5 s: time to kill.
-    await reachedPhase(handle, 'VERIFYING').catch((err: Error) => {
-      throw new Error(`${err.message}\n${fleet.outputs()}`);
-    });
-    await fleet.kill();
-    fleet.start();
+    await fleet.replaceAfter(reachedPhase(handle, 'VERIFYING'));
 
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
     assert.deepEqual(await retriedActivities(handle), ['awaitHealthy: TIMEOUT_TYPE_HEARTBEAT']);
-    assert.deepEqual(await operationCounts(sim), {
-      'patch global/firewalls/allow-lb-health-checks': 1,
-      'patch global/healthChecks/web-hc': 1,
-      'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
-    });
+    assert.deepEqual(await operationCounts(sim), FIX_OPERATIONS);
   },
 );
 
@@ -106,11 +97,7 @@ test(
       count: 1,
       match: { service: 'compute', method: 'DELETE' },
     });
-    await faultFired(sim, fault.id).catch((err: Error) => {
-      throw new Error(`${err.message}\n${fleet.outputs()}`);
-    });
-    await fleet.kill();
-    fleet.start();
+    await fleet.replaceAfter(faultFired(sim, fault.id));
 
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'ROLLED_BACK', `${result.summary}\n${fleet.outputs()}`);

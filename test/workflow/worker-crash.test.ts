@@ -17,6 +17,7 @@ import {
   retriedActivities,
   timedOutWorkflowTasks,
 } from '../helpers/crash';
+import { FIX_OPERATIONS, FIX_STEPS, FIXED, portState } from '../helpers/port-moved';
 import { apiRequests, control, type SimHarness } from '../helpers/sim';
 import { policyDir, removeDir } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -35,31 +36,9 @@ after(async () => {
 /** What port-moved's fix changes, each exactly once, and the world it leaves. */
 async function assertFixedOnce(sim: SimHarness, result: RemediationResult, outputs: string) {
   assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${outputs}`);
-  assert.deepEqual(result.applied, [
-    'healthCheck/web-hc',
-    'instanceGroup/us-central1-a/web-ig',
-    'firewall/allow-lb-health-checks',
-  ]);
-  assert.deepEqual(await operationCounts(sim), {
-    'patch global/firewalls/allow-lb-health-checks': 1,
-    'patch global/healthChecks/web-hc': 1,
-    'setNamedPorts zones/us-central1-a/instanceGroups/web-ig': 1,
-  });
-  const { clients, project } = sim;
-  const [hc] = await clients.healthChecks.get({ project, healthCheck: 'web-hc' });
-  assert.equal(hc.httpHealthCheck?.port, 9090);
-  const [ig] = await clients.instanceGroups.get({ project, zone: 'us-central1-a', instanceGroup: 'web-ig' });
-  assert.deepEqual(
-    ig.namedPorts?.map((p) => [p.name, p.port]),
-    [['http', 9090]],
-  );
-  const [fw] = await clients.firewalls.get({ project, firewall: 'allow-lb-health-checks' });
-  assert.deepEqual(
-    fw.allowed?.map((a) => a.ports),
-    [['9090']],
-  );
-  const [rules] = await clients.firewalls.list({ project });
-  assert.equal(rules.length, 2, 'no duplicate firewall rule');
+  assert.deepEqual(result.applied, FIX_STEPS);
+  assert.deepEqual(await operationCounts(sim), FIX_OPERATIONS);
+  assert.deepEqual(await portState(sim), FIXED);
 }
 
 test(
@@ -77,11 +56,7 @@ test(
     });
     fleet.start();
     await world.alert();
-    await faultFired(sim, fault.id).catch((err: Error) => {
-      throw new Error(`${err.message}\n${fleet.outputs()}`);
-    });
-    await fleet.kill();
-    fleet.start();
+    await fleet.replaceAfter(faultFired(sim, fault.id));
 
     const result = (await handle.result()) as RemediationResult;
     await assertFixedOnce(sim, result, fleet.outputs());
@@ -108,11 +83,7 @@ test('killed during apply: a new worker finishes, each change made once', { time
   await world.alert();
   // The request log lists a request once it is answered, too late; the fault leaves the fault
   // list when its request arrives. So: the PATCH has reached "Google", its answer is 3 s away.
-  await faultFired(sim, fault.id).catch((err: Error) => {
-    throw new Error(`${err.message}\n${fleet.outputs()}`);
-  });
-  await fleet.kill();
-  fleet.start();
+  await fleet.replaceAfter(faultFired(sim, fault.id));
 
   const result = (await handle.result()) as RemediationResult;
   await assertFixedOnce(sim, result, fleet.outputs());
