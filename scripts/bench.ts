@@ -268,14 +268,15 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
   const durable: number[] = [];
   const inProcess: number[] = [];
   const policies = loadPolicies(DEFAULT_POLICY_DIR);
-  for (let r = 0; r < runs; r++) {
+  // Run -1 warms up (JIT, the first workflow task, connections) and is not counted.
+  for (let r = -1; r < runs; r++) {
     // Through Temporal: the alert as the receiver sends it, to the last change applied.
     const stack = await startStack(env, 'port-moved');
     try {
       const run = await remediateTimed(env, stack, r);
       // Exclude the simulator's own operation delays (2 simulated s each, scaled).
       const opDelay = stack.sim.world.scaled(2000) * run.result.applied.length;
-      durable.push(run.lastAppliedAt - run.t0 - opDelay);
+      if (r >= 0) durable.push(run.lastAppliedAt - run.t0 - opDelay);
     } finally {
       await stack.stop();
     }
@@ -289,7 +290,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
         project: sim.project,
         backendService: 'web-bs',
       });
-      inProcess.push(floor.toAppliedMs - sim.world.scaled(2000) * floor.applied);
+      if (r >= 0) inProcess.push(floor.toAppliedMs - sim.world.scaled(2000) * floor.applied);
     } finally {
       await sim.stop();
     }
@@ -300,7 +301,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
   const floorMedian = percentile(inProcess, 0.5);
   const range = (xs: number[]) => `min ${fmt(xs[0] ?? NaN)}, max ${fmt(xs.at(-1) ?? NaN)}`;
   rows.push({
-    name: `end to end on the simulator: alert received → fix applied, auto-approved (${runs} runs of port-moved)`,
+    name: `end to end on the simulator: alert received → fix applied, auto-approved (${runs} runs of port-moved after one warm-up)`,
     result: `median ${fmt(median)} ms (${range(durable)}), simulator operation delays excluded`,
     target: '< 1 s median',
     met: median < 1000,
