@@ -9,9 +9,26 @@
  *    (an insert or patch retried blindly could apply twice — callers re-read state instead).
  * All errors leave the wrappers as {@link GoogleApiError}.
  */
-import compute from '@google-cloud/compute';
 import { Logging } from '@google-cloud/logging';
-import monitoring from '@google-cloud/monitoring';
+// Each generated client is imported from its own module, not from the packages' index: the
+// index of @google-cloud/compute also loads v1beta, v1small and the 30 MB static protos.js (and
+// @google-cloud/monitoring its 4 MB one), ~60 MB of heap in every process that never uses them.
+// The classes are the very ones the index re-exports (these paths are pinned with the versions).
+import { BackendServicesClient } from '@google-cloud/compute/build/src/v1/backend_services_client.js';
+import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
+import { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
+import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
+import { InstanceGroupsClient } from '@google-cloud/compute/build/src/v1/instance_groups_client.js';
+import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import { NetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/network_endpoint_groups_client.js';
+import { RegionNetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/region_network_endpoint_groups_client.js';
+import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
+import { UrlMapsClient } from '@google-cloud/compute/build/src/v1/url_maps_client.js';
+import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
+import { AlertPolicyServiceClient } from '@google-cloud/monitoring/build/src/v3/alert_policy_service_client.js';
+import { MetricServiceClient } from '@google-cloud/monitoring/build/src/v3/metric_service_client.js';
+import { NotificationChannelServiceClient } from '@google-cloud/monitoring/build/src/v3/notification_channel_service_client.js';
 import { GoogleAuth, PassThroughClient } from 'google-auth-library';
 import { toGoogleApiError } from './google-errors';
 
@@ -117,7 +134,7 @@ export type GcpClients = ReturnType<typeof createGcpClients>;
  * The options every generated client accepts (google-gax `ClientOptions`). google-gax pins its own
  * google-auth-library, so the auth objects are the same at run time but distinct types: cast once here.
  */
-type ClientOptions = NonNullable<ConstructorParameters<typeof compute.BackendServicesClient>[0]>;
+type ClientOptions = NonNullable<ConstructorParameters<typeof BackendServicesClient>[0]>;
 
 /** Creates every client lbmedic uses. Call `close()` when done so sockets do not keep the process alive. */
 export function createGcpClients(opts: GcpClientOptions) {
@@ -150,38 +167,26 @@ export function createGcpClients(opts: GcpClientOptions) {
     };
   }
   const clients = {
-    backendServices: guard(new compute.BackendServicesClient(base), 'backendServices', policy),
-    healthChecks: guard(new compute.HealthChecksClient(base), 'healthChecks', policy),
-    urlMaps: guard(new compute.UrlMapsClient(base), 'urlMaps', policy),
-    firewalls: guard(new compute.FirewallsClient(base), 'firewalls', policy),
-    instanceGroups: guard(new compute.InstanceGroupsClient(base), 'instanceGroups', policy),
-    instanceGroupManagers: guard(
-      new compute.InstanceGroupManagersClient(base),
-      'instanceGroupManagers',
-      policy,
-    ),
-    instances: guard(new compute.InstancesClient(base), 'instances', policy),
-    networkEndpointGroups: guard(
-      new compute.NetworkEndpointGroupsClient(base),
-      'networkEndpointGroups',
-      policy,
-    ),
+    backendServices: guard(new BackendServicesClient(base), 'backendServices', policy),
+    healthChecks: guard(new HealthChecksClient(base), 'healthChecks', policy),
+    urlMaps: guard(new UrlMapsClient(base), 'urlMaps', policy),
+    firewalls: guard(new FirewallsClient(base), 'firewalls', policy),
+    instanceGroups: guard(new InstanceGroupsClient(base), 'instanceGroups', policy),
+    instanceGroupManagers: guard(new InstanceGroupManagersClient(base), 'instanceGroupManagers', policy),
+    instances: guard(new InstancesClient(base), 'instances', policy),
+    networkEndpointGroups: guard(new NetworkEndpointGroupsClient(base), 'networkEndpointGroups', policy),
     regionNetworkEndpointGroups: guard(
-      new compute.RegionNetworkEndpointGroupsClient(base),
+      new RegionNetworkEndpointGroupsClient(base),
       'regionNetworkEndpointGroups',
       policy,
     ),
-    globalOperations: guard(new compute.GlobalOperationsClient(base), 'globalOperations', policy),
-    zoneOperations: guard(new compute.ZoneOperationsClient(base), 'zoneOperations', policy),
-    regionOperations: guard(new compute.RegionOperationsClient(base), 'regionOperations', policy),
+    globalOperations: guard(new GlobalOperationsClient(base), 'globalOperations', policy),
+    zoneOperations: guard(new ZoneOperationsClient(base), 'zoneOperations', policy),
+    regionOperations: guard(new RegionOperationsClient(base), 'regionOperations', policy),
     logging: guard(new Logging(base as ConstructorParameters<typeof Logging>[0]), 'logging', policy),
-    metrics: guard(new monitoring.MetricServiceClient(base), 'metrics', policy),
-    alertPolicies: guard(new monitoring.AlertPolicyServiceClient(base), 'alertPolicies', policy),
-    notificationChannels: guard(
-      new monitoring.NotificationChannelServiceClient(base),
-      'notificationChannels',
-      policy,
-    ),
+    metrics: guard(new MetricServiceClient(base), 'metrics', policy),
+    alertPolicies: guard(new AlertPolicyServiceClient(base), 'alertPolicies', policy),
+    notificationChannels: guard(new NotificationChannelServiceClient(base), 'notificationChannels', policy),
   };
   return {
     ...clients,
