@@ -48,6 +48,11 @@ import {
 export const MAX_ROUNDS = 2;
 /** A verified fix must also bring the LB's 5xx share of requests below this. */
 export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
+/**
+ * Fewer LB responses than this since HEALTHY say nothing about the 5xx share (2 of 5 is not 40%):
+ * HEALTHY alone decides.
+ */
+export const MIN_RESPONSES_FOR_ERROR_RATE = 20;
 
 /**
  * Reads are local activities: run by the worker inside the workflow task, recorded as markers, with no
@@ -438,8 +443,14 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       const healthy = await verify(evidence, next, now());
       if (healthy) {
         const rate = await reads.countLbResponses({ ...target, since: healthy });
-        const share = rate.total === 0 ? 0 : rate.errors / rate.total;
-        note(`after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx`);
+        const share = rate.total < MIN_RESPONSES_FOR_ERROR_RATE ? 0 : rate.errors / rate.total;
+        note(
+          `after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx${
+            rate.total < MIN_RESPONSES_FOR_ERROR_RATE
+              ? ` (fewer than ${MIN_RESPONSES_FOR_ERROR_RATE}: too few to judge)`
+              : ''
+          }`,
+        );
         if (share <= MAX_ERROR_RATE_AFTER_FIX) {
           return finish(
             'REMEDIATED',
