@@ -185,7 +185,12 @@ export function createNotifyActivities(opts: NotifyOptions = {}) {
     async notify(event: TransitionEvent): Promise<{ delivered: string[] }> {
       const before = deliveredBefore();
       const pending = sinks.filter((s) => !before.has(s.name));
-      const results = await Promise.allSettled(pending.map((s) => s.send(event)));
+      // Alive while the sinks answer (up to their timeout): a dead worker's notification is retried
+      // within the heartbeat timeout. The details stay what earlier attempts delivered.
+      const beat = setInterval(() => recordDelivered([...before]), 5_000);
+      const results = await Promise.allSettled(pending.map((s) => s.send(event))).finally(() =>
+        clearInterval(beat),
+      );
       const delivered = [
         ...before,
         ...pending.filter((_, i) => results[i]?.status === 'fulfilled').map((s) => s.name),

@@ -83,6 +83,7 @@ const watch = proxyActivities<Activities>({
 const local = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 const announce = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '2 seconds', maximumAttempts: 5 },
 });
 const mutations = proxyActivities<Activities>({
