@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
 import { startStack, type Stack } from '../test/helpers/stack';
+import { startWorkerProcess } from '../test/helpers/crash';
 import { freePort, wrongPortTiers } from '../test/helpers/scenarios';
 import { startSim } from '../test/helpers/sim';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../worker/policy-loader';
@@ -406,16 +407,11 @@ async function benchConcurrent(env: TestWorkflowEnvironment) {
     project: 'demo-project',
   };
   const taskQueue = `bench-many-${process.pid}`;
-  const worker = spawn(process.execPath, ['bin/lbmedic.mjs', 'worker'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: env.address,
-      LBMEDIC_GCP_ENDPOINT: sim.url,
-      LBMEDIC_PROJECT: sim.project,
-      LBMEDIC_TASK_QUEUE: taskQueue,
-    },
-    stdio: 'ignore',
+  const { child: worker } = startWorkerProcess({
+    TEMPORAL_ADDRESS: env.address,
+    LBMEDIC_GCP_ENDPOINT: sim.url,
+    LBMEDIC_PROJECT: sim.project,
+    LBMEDIC_TASK_QUEUE: taskQueue,
   });
   try {
     await new Promise((r) => setTimeout(r, 4000));

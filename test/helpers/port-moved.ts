@@ -55,3 +55,9 @@ export const FIX_OPERATIONS = {
   'patch global/healthChecks/web-hc': 1,
   [`setNamedPorts zones/${ZONE}/instanceGroups/web-ig`]: 1,
 };
+
+/** The mutations among API requests (the simulator's request log): what lbmedic asked Google to change. */
+const MUTATING = /\/(setNamedPorts)$|\/global\/(healthChecks|firewalls|backendServices)(\/[^/]+)?$/;
+export function mutationsOf<T extends { method: string; path: string }>(requests: T[]): T[] {
+  return requests.filter((r) => r.method !== 'GET' && MUTATING.test(r.path));
+}

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import type { RemediationResult } from '../../workflows/remediation';
-import { FIX_STEPS, FIXED, portState } from '../helpers/port-moved';
+import { FIX_STEPS, FIXED, mutationsOf, portState } from '../helpers/port-moved';
 import { apiRequests, control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -18,10 +18,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-const MUTATING = /\/(setNamedPorts)$|\/global\/(healthChecks|firewalls|backendServices)(\/[^/]+)?$/;
-const mutationsOf = (reqs: { method: string; path: string }[]) =>
-  reqs.filter((r) => r.method !== 'GET' && MUTATING.test(r.path));
 
 test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, audited', async () => {
   const stack = await startStack(env, 'port-moved');
