@@ -42,14 +42,18 @@ export async function remediateInProcess(opts: {
     return (...args: A): Promise<R> => env.run(fn, ...args);
   };
   const target = { project: opts.project, backendService: opts.backendService };
-  const tell = (phase: string, summary: string) =>
-    run(acts.notify)({
+  // As in the workflow: notifications go out one after another, and the remediation does not wait.
+  let told = Promise.resolve();
+  const tell = (phase: string, summary: string) => {
+    const event: TransitionEvent = {
       workflowId: 'in-process',
       ...target,
       phase,
       summary,
       at: new Date().toISOString(),
-    } satisfies TransitionEvent);
+    };
+    told = told.then(() => run(acts.notify)(event)).then(() => undefined);
+  };
 
   const t0 = performance.now();
   const policies = await run(acts.getPolicySet)();
@@ -60,7 +64,7 @@ export async function remediateInProcess(opts: {
     workflowId: 'in-process',
     runId: 'in-process',
   });
-  await tell('DIAGNOSING', 'round 1: collecting evidence');
+  tell('DIAGNOSING', 'round 1: collecting evidence');
   const readers: EvidenceReaders = {
     readBackendService: run(acts.readBackendService),
     readHealth: run(acts.readHealth),
@@ -80,11 +84,13 @@ export async function remediateInProcess(opts: {
   const limits = checkLimits(history.remediations, plan.limits, new Date());
   if (!limits.allowed) throw new Error(`in-process run blocked: ${limits.reason}`);
   if (plan.dryRun || plan.steps.length === 0) throw new Error('in-process run: nothing to apply');
-  await tell('SNAPSHOT', `reading ${plan.steps.length} resource(s) before changing them`);
+  tell('SNAPSHOT', `reading ${plan.steps.length} resource(s) before changing them`);
   await run(acts.snapshot)({ project: opts.project, steps: plan.steps });
-  await tell('APPLYING', `applying ${plan.steps.length} change(s)`);
+  tell('APPLYING', `applying ${plan.steps.length} change(s)`);
   for (const step of plan.steps) {
     await run(acts.applyMutation)({ project: opts.project, mutation: step.apply, requestId: randomUUID() });
   }
-  return { toAppliedMs: performance.now() - t0, applied: plan.steps.length };
+  const toAppliedMs = performance.now() - t0;
+  await told;
+  return { toAppliedMs, applied: plan.steps.length };
 }

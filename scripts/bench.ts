@@ -19,7 +19,7 @@ import { startDevServer } from '../test/helpers/temporal';
 import { startStack, type Stack } from '../test/helpers/stack';
 import { startWorkerProcess } from '../test/helpers/crash';
 import { freePort, wrongPortTiers } from '../test/helpers/scenarios';
-import { startSim } from '../test/helpers/sim';
+import { loadScenario } from '../simulator/scenario';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../worker/policy-loader';
 import { remediateInProcess } from './bench-floor';
 import { demoAlert, newIncidentId } from '../worker/demo';
@@ -263,12 +263,13 @@ async function startLbmedic(args: string[], env: Record<string, string>, url: st
 }
 
 /**
- * Alerts port-moved's web-bs on `stack` and waits for REMEDIATED; returns when the alert was sent,
- * and (from the workflow's timeline, workflow time) when the last change was applied and HEALTHY seen.
+ * Alerts port-moved's web-bs in `project` on `stack` and waits for REMEDIATED; returns when the alert
+ * was sent, and (from the workflow's timeline, workflow time) when the last change was applied and
+ * HEALTHY seen.
  */
-async function remediateTimed(env: TestWorkflowEnvironment, stack: Stack, run: number) {
+async function remediateTimed(env: TestWorkflowEnvironment, stack: Stack, run: number, project?: string) {
   const t0 = Date.now();
-  const handle = env.client.workflow.getHandle(await stack.alert('web-bs'));
+  const handle = env.client.workflow.getHandle(await stack.alert('web-bs', {}, undefined, project));
   const result = (await handle.result()) as RemediationResult;
   if (result.outcome !== 'REMEDIATED') throw new Error(`run ${run}: ${result.outcome} ${result.summary}`);
   const timeline = (await handle.query(statusQuery)).timeline as { at: string; note: string }[];
@@ -279,36 +280,40 @@ async function remediateTimed(env: TestWorkflowEnvironment, stack: Stack, run: n
 }
 
 async function benchEndToEnd(env: TestWorkflowEnvironment) {
-  const runs = quick ? 2 : 5;
+  const runs = quick ? 2 : 7;
   const durable: number[] = [];
   const inProcess: number[] = [];
   const policies = loadPolicies(DEFAULT_POLICY_DIR);
-  // Run -1 warms up (JIT, the first workflow task, connections) and is not counted.
-  for (let r = -1; r < runs; r++) {
-    // Through Temporal: the alert as the receiver sends it, to the last change applied.
-    const stack = await startStack(env, 'port-moved');
-    try {
-      const run = await remediateTimed(env, stack, r);
-      // Exclude the simulator's own operation delays (2 simulated s each, scaled).
-      const opDelay = stack.sim.world.scaled(2000) * run.result.applied.length;
-      if (r >= 0) durable.push(run.lastAppliedAt - run.t0 - opDelay);
-    } finally {
-      await stack.stop();
-    }
-    // The same activities in sequence in this process: the floor.
-    const sim = await startSim('port-moved', { project: `bench-floor-${process.pid}-${r}` });
-    try {
+  // One simulator and one worker for every run, as in production (a worker runs for days); each run
+  // gets port-moved loaded under a project of its own, so no run sees another's changes or limits.
+  const stack = await startStack(env, 'port-moved');
+  const portMoved = loadScenario('port-moved');
+  const freshProject = async (name: string) => {
+    const project = `bench-${name}-${process.pid}`;
+    await stack.sim.world.load({ ...portMoved, project });
+    return project;
+  };
+  // The simulator's own delay per Compute operation (2 simulated s, scaled), excluded from both.
+  const opDelay = stack.sim.world.scaled(2000);
+  try {
+    // Run -1 warms up both sides (JIT, the worker's workflow cache, connections) and is not counted.
+    // The two sides alternate, so both see the same machine.
+    for (let r = -1; r < runs; r++) {
+      // Through Temporal: the alert as the receiver sends it, to the last change applied.
+      const run = await remediateTimed(env, stack, r, await freshProject(`e2e-${r}`));
+      if (r >= 0) durable.push(run.lastAppliedAt - run.t0 - opDelay * run.result.applied.length);
+      // The same activities in sequence in this process: the floor.
       const floor = await remediateInProcess({
-        clients: sim.clients,
+        clients: stack.sim.clients,
         policies,
         temporal: env.client,
-        project: sim.project,
+        project: await freshProject(`floor-${r}`),
         backendService: 'web-bs',
       });
-      if (r >= 0) inProcess.push(floor.toAppliedMs - sim.world.scaled(2000) * floor.applied);
-    } finally {
-      await sim.stop();
+      if (r >= 0) inProcess.push(floor.toAppliedMs - opDelay * floor.applied);
     }
+  } finally {
+    await stack.stop();
   }
   durable.sort((a, b) => a - b);
   inProcess.sort((a, b) => a - b);
