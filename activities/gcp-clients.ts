@@ -14,22 +14,25 @@ import { Logging } from '@google-cloud/logging';
 // index of @google-cloud/compute also loads v1beta, v1small and the 30 MB static protos.js (and
 // @google-cloud/monitoring its 4 MB one), ~60 MB of heap in every process that never uses them.
 // The classes are the very ones the index re-exports (these paths are pinned with the versions).
-import { BackendServicesClient } from '@google-cloud/compute/build/src/v1/backend_services_client.js';
-import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
-import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
-import { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
-import { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
-import { InstanceGroupsClient } from '@google-cloud/compute/build/src/v1/instance_groups_client.js';
-import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
-import { NetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/network_endpoint_groups_client.js';
-import { RegionNetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/region_network_endpoint_groups_client.js';
-import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
-import { UrlMapsClient } from '@google-cloud/compute/build/src/v1/url_maps_client.js';
-import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
+// The Compute ones are required only once the trimmed protos are in place (computeClientClasses).
+import type { BackendServicesClient } from '@google-cloud/compute/build/src/v1/backend_services_client.js';
+import type { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import type { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
+import type { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
+import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
+import type { InstanceGroupsClient } from '@google-cloud/compute/build/src/v1/instance_groups_client.js';
+import type { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client.js';
+import type { NetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/network_endpoint_groups_client.js';
+import type { RegionNetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/region_network_endpoint_groups_client.js';
+import type { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client.js';
+import type { UrlMapsClient } from '@google-cloud/compute/build/src/v1/url_maps_client.js';
+import type { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client.js';
 import { AlertPolicyServiceClient } from '@google-cloud/monitoring/build/src/v3/alert_policy_service_client.js';
 import { MetricServiceClient } from '@google-cloud/monitoring/build/src/v3/metric_service_client.js';
 import { NotificationChannelServiceClient } from '@google-cloud/monitoring/build/src/v3/notification_channel_service_client.js';
 import { GoogleAuth, PassThroughClient } from 'google-auth-library';
+import { createRequire } from 'node:module';
+import { useTrimmedComputeProtos } from './compute-protos';
 import { toGoogleApiError } from './google-errors';
 
 export interface GcpClientOptions {
@@ -137,7 +140,107 @@ export type GcpClients = ReturnType<typeof createGcpClients>;
 type ClientOptions = NonNullable<ConstructorParameters<typeof BackendServicesClient>[0]>;
 
 /** Creates every client lbmedic uses. Call `close()` when done so sockets do not keep the process alive. */
+
+const require = createRequire(import.meta.url);
+
+/** The Compute services lbmedic calls; their clients' protos are all it loads (compute-protos.ts). */
+export const COMPUTE_SERVICES = [
+  'BackendServices',
+  'Firewalls',
+  'GlobalOperations',
+  'HealthChecks',
+  'InstanceGroupManagers',
+  'InstanceGroups',
+  'Instances',
+  'NetworkEndpointGroups',
+  'RegionNetworkEndpointGroups',
+  'RegionOperations',
+  'UrlMaps',
+  'ZoneOperations',
+] as const;
+
+/** The Compute client classes, loaded after the trimmed protos are in Node's module cache. */
+function computeClientClasses() {
+  useTrimmedComputeProtos(COMPUTE_SERVICES);
+  return {
+    BackendServicesClient: (
+      require('@google-cloud/compute/build/src/v1/backend_services_client.js') as {
+        BackendServicesClient: typeof BackendServicesClient;
+      }
+    ).BackendServicesClient,
+    FirewallsClient: (
+      require('@google-cloud/compute/build/src/v1/firewalls_client.js') as {
+        FirewallsClient: typeof FirewallsClient;
+      }
+    ).FirewallsClient,
+    GlobalOperationsClient: (
+      require('@google-cloud/compute/build/src/v1/global_operations_client.js') as {
+        GlobalOperationsClient: typeof GlobalOperationsClient;
+      }
+    ).GlobalOperationsClient,
+    HealthChecksClient: (
+      require('@google-cloud/compute/build/src/v1/health_checks_client.js') as {
+        HealthChecksClient: typeof HealthChecksClient;
+      }
+    ).HealthChecksClient,
+    InstanceGroupManagersClient: (
+      require('@google-cloud/compute/build/src/v1/instance_group_managers_client.js') as {
+        InstanceGroupManagersClient: typeof InstanceGroupManagersClient;
+      }
+    ).InstanceGroupManagersClient,
+    InstanceGroupsClient: (
+      require('@google-cloud/compute/build/src/v1/instance_groups_client.js') as {
+        InstanceGroupsClient: typeof InstanceGroupsClient;
+      }
+    ).InstanceGroupsClient,
+    InstancesClient: (
+      require('@google-cloud/compute/build/src/v1/instances_client.js') as {
+        InstancesClient: typeof InstancesClient;
+      }
+    ).InstancesClient,
+    NetworkEndpointGroupsClient: (
+      require('@google-cloud/compute/build/src/v1/network_endpoint_groups_client.js') as {
+        NetworkEndpointGroupsClient: typeof NetworkEndpointGroupsClient;
+      }
+    ).NetworkEndpointGroupsClient,
+    RegionNetworkEndpointGroupsClient: (
+      require('@google-cloud/compute/build/src/v1/region_network_endpoint_groups_client.js') as {
+        RegionNetworkEndpointGroupsClient: typeof RegionNetworkEndpointGroupsClient;
+      }
+    ).RegionNetworkEndpointGroupsClient,
+    RegionOperationsClient: (
+      require('@google-cloud/compute/build/src/v1/region_operations_client.js') as {
+        RegionOperationsClient: typeof RegionOperationsClient;
+      }
+    ).RegionOperationsClient,
+    UrlMapsClient: (
+      require('@google-cloud/compute/build/src/v1/url_maps_client.js') as {
+        UrlMapsClient: typeof UrlMapsClient;
+      }
+    ).UrlMapsClient,
+    ZoneOperationsClient: (
+      require('@google-cloud/compute/build/src/v1/zone_operations_client.js') as {
+        ZoneOperationsClient: typeof ZoneOperationsClient;
+      }
+    ).ZoneOperationsClient,
+  };
+}
+
 export function createGcpClients(opts: GcpClientOptions) {
+  const {
+    BackendServicesClient,
+    FirewallsClient,
+    GlobalOperationsClient,
+    HealthChecksClient,
+    InstanceGroupManagersClient,
+    InstanceGroupsClient,
+    InstancesClient,
+    NetworkEndpointGroupsClient,
+    RegionNetworkEndpointGroupsClient,
+    RegionOperationsClient,
+    UrlMapsClient,
+    ZoneOperationsClient,
+  } = computeClientClasses();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_OPTIONS.timeoutMs;
   const policy: RetryPolicy = {
     maxAttempts: opts.maxAttempts ?? DEFAULT_CLIENT_OPTIONS.maxAttempts,
