@@ -1,14 +1,18 @@
-# lbmedic worker / receiver image. Runs the TypeScript sources through tsx (a runtime dependency), so
-# there is no build step to drift from the source. Build: docker build -t lbmedic:local .
+# lbmedic worker / receiver image. Runs the TypeScript sources precompiled into one module at image
+# build (bin/compiled-cli.mjs, keyed by the sources, so it cannot drift from them); tsx is the fallback.
+# Build: docker build -t lbmedic:local .
 # Run: docker run --rm lbmedic:local worker | receiver --host 0.0.0.0 | setup temporal | help
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-# Dependencies first, so source edits reuse this layer. Runtime needs (tsx, yaml, zod, the Temporal
+# glibc gives each thread that allocates its own malloc arena (the Temporal core, V8 and libuv run
+# many): two arenas keep the worker ~30 MB smaller at 100 concurrent remediations (BENCHMARKS.md).
+ENV MALLOC_ARENA_MAX=2
+# Dependencies first, so source edits reuse this layer. Runtime needs (esbuild, tsx, yaml, zod, the Temporal
 # SDK and the Google clients) are all in "dependencies"; tests and tooling are devDependencies.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-# tsconfig.json: tsx reads it, so the image compiles the sources exactly as the tests do.
+# tsconfig.json: esbuild and tsx read it, so the image compiles the sources exactly as the tests do.
 COPY tsconfig.json ./
 COPY activities ./activities
 COPY bin ./bin
@@ -17,6 +21,9 @@ COPY policies ./policies
 COPY simulator ./simulator
 COPY worker ./worker
 COPY workflows ./workflows
+# Precompile the CLI (bin/compiled-cli.mjs) into node_modules/.cache while the image is writable:
+# the unprivileged process could not, and would fall back to tsx (~35 MB more per process).
+RUN node bin/lbmedic.mjs help > /dev/null
 # The sources stay root-owned and read-only to the process; it runs as the image's unprivileged user.
 USER node
 # The receiver's default port (lbmedic receiver --host 0.0.0.0).
