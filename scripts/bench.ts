@@ -417,6 +417,8 @@ async function benchConcurrent(env: TestWorkflowEnvironment) {
     LBMEDIC_GCP_ENDPOINT: sim.url,
     LBMEDIC_PROJECT: sim.project,
     LBMEDIC_TASK_QUEUE: taskQueue,
+    // As the container image runs it (Dockerfile): two malloc arenas.
+    MALLOC_ARENA_MAX: '2',
   });
   try {
     await new Promise((r) => setTimeout(r, 4000));

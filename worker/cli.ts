@@ -173,6 +173,7 @@ async function cmdWorker(config: Config): Promise<number> {
       temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
       ...probeRanges(config),
       notify: notifyOptions(config),
+      maxConcurrentReads: config.maxConcurrentReads,
     });
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
@@ -365,6 +366,7 @@ async function cmdUp(args: string[], config: Config): Promise<number> {
       temporal: client,
       ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
       notify: notifyOptions(config),
+      maxConcurrentReads: config.maxConcurrentReads,
     });
     const running = worker.run();
     stops.push(async () => {

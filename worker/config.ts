@@ -8,6 +8,14 @@ const port = z.coerce.number().int().min(0).max(65535);
 // The message never repeats the value: webhook URLs are secrets.
 const notifyUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
+/**
+ * Local activities (the diagnosis reads, the probes, the snapshot) running at once in one worker.
+ * The SDK's default is 100: with 100 remediations diagnosing together on 2 cores, that many
+ * in-flight reads starved the process (in-VPC probes timed out, verifications ran out of time) and
+ * held ~100 responses in memory at once. 20 finished the same 100 remediations as fast, all of them.
+ */
+export const DEFAULT_MAX_CONCURRENT_READS = 20;
+
 export const Config = z
   .object({
     /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
@@ -33,6 +41,8 @@ export const Config = z
     taskQueue: z.string().min(1).default('lbmedic'),
     /** Per-request timeout for Google API calls, ms. */
     gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
+    /** Reads (local activities) one worker runs at once; see DEFAULT_MAX_CONCURRENT_READS. */
+    maxConcurrentReads: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT_READS),
     temporalUiPort: port.default(8233),
     /** Notifications: a generic JSON webhook (each transition POSTed as JSON). Secret: only its host is logged. */
     notifyWebhookUrl: notifyUrl.optional(),
@@ -91,6 +101,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   temporalTlsCa: 'TEMPORAL_TLS_CA',
   taskQueue: 'LBMEDIC_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
+  maxConcurrentReads: 'LBMEDIC_MAX_CONCURRENT_READS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
   notifyWebhookUrl: 'LBMEDIC_NOTIFY_WEBHOOK_URL',
   notifySlackWebhookUrl: 'LBMEDIC_NOTIFY_SLACK_WEBHOOK_URL',

@@ -4,6 +4,7 @@
 import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities';
+import { DEFAULT_MAX_CONCURRENT_READS } from './config';
 import { workflowBundle } from './workflow-bundle';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -22,6 +23,8 @@ export interface WorkerOptions extends ActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** Default {@link DEFAULT_MAX_CONCURRENT_READS}. */
+  maxConcurrentReads?: number;
 }
 
 export async function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -32,5 +35,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     // Bundled in a child process: webpack's memory never lives in the worker.
     workflowBundle: { code: await workflowBundle(WORKFLOWS_PATH) },
     activities: createActivities(opts),
+    maxConcurrentLocalActivityExecutions: opts.maxConcurrentReads ?? DEFAULT_MAX_CONCURRENT_READS,
   });
 }

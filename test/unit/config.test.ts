@@ -12,6 +12,7 @@ test('defaults work locally', () => {
   assert.equal(c.temporalNamespace, 'default');
   assert.equal(c.taskQueue, 'lbmedic');
   assert.equal(c.gcpEndpoint, undefined);
+  assert.equal(c.maxConcurrentReads, 20);
 });
 
 test('values come from the environment with real types', () => {
@@ -19,7 +20,9 @@ test('values come from the environment with real types', () => {
     LBMEDIC_GCP_ENDPOINT: 'http://127.0.0.1:8085',
     LBMEDIC_GCP_TIMEOUT_MS: '1500',
     LBMEDIC_PROJECT: 'p',
+    LBMEDIC_MAX_CONCURRENT_READS: '8',
   });
+  assert.equal(c.maxConcurrentReads, 8);
   assert.equal(c.gcpEndpoint, 'http://127.0.0.1:8085');
   assert.equal(c.gcpTimeoutMs, 1500);
   assert.equal(c.project, 'p');
@@ -27,10 +30,16 @@ test('values come from the environment with real types', () => {
 
 test('bad values fail fast, naming every variable to fix', () => {
   assert.throws(
-    () => loadConfig({ LBMEDIC_GCP_ENDPOINT: 'not a url', LBMEDIC_GCP_TIMEOUT_MS: '-3' }),
+    () =>
+      loadConfig({
+        LBMEDIC_GCP_ENDPOINT: 'not a url',
+        LBMEDIC_GCP_TIMEOUT_MS: '-3',
+        LBMEDIC_MAX_CONCURRENT_READS: '0',
+      }),
     (err: Error) =>
       err.message.includes('LBMEDIC_GCP_ENDPOINT: LBMEDIC_GCP_ENDPOINT must be a URL') &&
-      err.message.includes('LBMEDIC_GCP_TIMEOUT_MS:'),
+      err.message.includes('LBMEDIC_GCP_TIMEOUT_MS:') &&
+      err.message.includes('LBMEDIC_MAX_CONCURRENT_READS:'),
   );
 });
 
