@@ -109,9 +109,6 @@ async function benchIntake(env: TestWorkflowEnvironment) {
         signalArgs: [incident(i)],
       });
     });
-  // Raw before and after the receiver: the server slows as its database fills, and both sides of
-  // the comparison should see the same server.
-  const rawBefore = await rawRun('a');
   // The receiver as it runs in production: `lbmedic receiver`, a process of its own.
   const receiver = await startReceiverProcess(env.address, 'bench-no-worker');
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
@@ -150,6 +147,61 @@ async function benchIntake(env: TestWorkflowEnvironment) {
         manual: false,
         scenario: 'bench',
       });
+    // Warm-up, not counted: the receiver's first requests compile its code paths and open its
+    // connection to Temporal.
+    await load(200, 20, async (i) => post(alert(`warm-${i % 20}`, `warm-${i % 20}`)));
+    // The storms, on a server not yet busy with the thousands of workflows below: many notifications
+    // for few backends; every 2xx must be backed by Temporal. First
+    // one incident per backend (each alert re-delivered over and over), then five per backend (each
+    // backend's alert firing five incidents): the second has five times the new incidents, each of
+    // which must wait for a signal-with-start.
+    const storm = quick ? 1000 : 10_000;
+    const backends = 50;
+    for (const incidentsPerBackend of [1, 5]) {
+      const stormProject = `bench-storm${incidentsPerBackend}-${process.pid}`;
+      let non2xx = 0;
+      const stormRun = await load(storm, 100, async (i) => {
+        const b = i % backends;
+        const body = alert(`storm-${b}`, `storm-${b}-${Math.floor(i / backends) % incidentsPerBackend}`) as {
+          incident: { resource: { labels: Record<string, string> }; scoping_project_id: string };
+        };
+        body.incident.resource.labels.project_id = stormProject;
+        body.incident.scoping_project_id = stormProject;
+        if ((await postStatus(body)) !== 200) non2xx++;
+      });
+      // Incident k first appears at index k (k < distinct); every later index repeats one.
+      const distinct = Math.min(storm, backends * incidentsPerBackend);
+      const firsts = stormRun.byIndex.slice(0, distinct).sort((a, b) => a - b);
+      const repeats = stormRun.byIndex.slice(distinct).sort((a, b) => a - b);
+      let workflows = 0;
+      for (let b = 0; b < backends; b++) {
+        const d = await env.client.workflow
+          .getHandle(remediationWorkflowId(stormProject, `storm-${b}`))
+          .describe()
+          .catch(() => undefined);
+        if (d) workflows++;
+      }
+      rows.push({
+        name: `alert storm: ${storm} notifications across ${backends} backends, ${incidentsPerBackend === 1 ? 'one incident' : `${incidentsPerBackend} incidents`} per backend (concurrency 100)`,
+        result:
+          `${workflows} remediations, ${non2xx} non-2xx, ${fmt(stormRun.rate)} notifications/s, p50 ${fmt(stormRun.p50, 1)} ms, p99 ${fmt(stormRun.p99, 1)} ms; ` +
+          `the first ${distinct} (a new incident: waits for Temporal) p50 ${fmt(percentile(firsts, 0.5), 1)} ms, ` +
+          `the other ${storm - distinct} p99 ${fmt(percentile(repeats, 0.99), 1)} ms`,
+        target: `exactly ${backends} remediations, ≥ 2000/s, p99 < 50 ms, none lost`,
+        met: workflows === backends && non2xx === 0 && stormRun.rate >= 2000 && stormRun.p99 < 50,
+      });
+    }
+    details.push(
+      'The storms: a 2xx must be backed by a signal Temporal accepted, so the first notification of each ' +
+        'incident (and any duplicate arriving while it is on its way) waits for a signal-with-start; re-deliveries ' +
+        "after that are answered from the receiver's 60 s memory. The storm is sent at once, new incidents first, " +
+        'so with one incident per backend the first 100 requests in flight all wait for Temporal; with five per ' +
+        'backend, the 250 new incidents are 2.5% of the storm and its p99 is a signal-with-start under load.',
+    );
+
+    // Raw before and after the receiver: the server slows as its database fills, and both sides of
+    // the comparison should see the same server.
+    const rawBefore = await rawRun('a');
     const viaReceiver = await load(n, concurrency, async (i) => post(alert(`rx-${i}`, `rx-${i}`)));
     const rawAfter = await rawRun('b');
     const raw = {
@@ -164,55 +216,6 @@ async function benchIntake(env: TestWorkflowEnvironment) {
       target: '≥ 0.9 × raw signalWithStart',
       met: ratio >= 0.9,
     });
-
-    // The storm: many notifications for few backends; every 2xx must be backed by Temporal.
-    const storm = quick ? 1000 : 10_000;
-    const backends = 50;
-    /** Each backend's alert fires this many incidents, each delivered over and over. */
-    const incidentsPerBackend = 5;
-    const stormProject = `bench-storm-${process.pid}`;
-    let non2xx = 0;
-    const stormAlert = (i: number) => ({
-      ...alert(
-        `storm-${i % backends}`,
-        `storm-${i % backends}-${Math.floor(i / backends) % incidentsPerBackend}`,
-      ),
-    });
-    const stormRun = await load(storm, 100, async (i) => {
-      const body = stormAlert(i) as {
-        incident: { resource: { labels: Record<string, string> }; scoping_project_id: string };
-      };
-      body.incident.resource.labels.project_id = stormProject;
-      body.incident.scoping_project_id = stormProject;
-      if ((await postStatus(body)) !== 200) non2xx++;
-    });
-    // Incident k first appears at index k (k < distinct); every later index repeats one.
-    const distinct = Math.min(storm, backends * incidentsPerBackend);
-    const firsts = stormRun.byIndex.slice(0, distinct).sort((a, b) => a - b);
-    const repeats = stormRun.byIndex.slice(distinct).sort((a, b) => a - b);
-    let workflows = 0;
-    for (let b = 0; b < backends; b++) {
-      const d = await env.client.workflow
-        .getHandle(remediationWorkflowId(stormProject, `storm-${b}`))
-        .describe()
-        .catch(() => undefined);
-      if (d) workflows++;
-    }
-    rows.push({
-      name: `alert storm: ${storm} notifications across ${backends} backends (concurrency 100)`,
-      result:
-        `${workflows} remediations, ${non2xx} non-2xx, ${fmt(stormRun.rate)} notifications/s, p50 ${fmt(stormRun.p50, 1)} ms, p99 ${fmt(stormRun.p99, 1)} ms; ` +
-        `the first ${distinct} (a new incident: waits for Temporal) p50 ${fmt(percentile(firsts, 0.5), 1)} ms, ` +
-        `the other ${storm - distinct} p99 ${fmt(percentile(repeats, 0.99), 1)} ms`,
-      target: `exactly ${backends} remediations, ≥ 2000/s, p99 < 50 ms, none lost`,
-      met: workflows === backends && non2xx === 0 && stormRun.rate >= 2000 && stormRun.p99 < 50,
-    });
-    details.push(
-      'The storm: a 2xx must be backed by a signal Temporal accepted, so the first notification of each ' +
-        'incident (and any duplicate arriving while it is on its way) waits for a signal-with-start; re-deliveries ' +
-        "after that are answered from the receiver's 60 s memory. Those first arrivals are 2.5% of this storm " +
-        '(250 incidents), so the overall p99 is a signal-with-start under load, and p99 < 50 ms is not met.',
-    );
   } finally {
     agent.destroy();
     await receiver.stop();
