@@ -89,17 +89,34 @@ export async function withRetries<T>(
 }
 
 /**
- * Wraps a client so every promise-returning method maps its errors, and idempotent ones retry.
- * Async-iterator methods (`listAsync`) only map errors: their pages are fetched lazily.
+ * A paged list (`listAsync`, `aggregatedListAsync`): the first page is retried like any read (nothing
+ * was handed out yet, so a dropped keep-alive connection or a 503 costs nothing); a later page's
+ * failure is mapped, not retried, as its caller already holds part of the list.
  */
-async function* mapIteratorErrors<T>(iterable: AsyncIterable<T>, operation: string): AsyncGenerator<T> {
+async function* pagedWithRetries<T>(
+  open: () => AsyncIterable<T>,
+  operation: string,
+  policy: RetryPolicy,
+): AsyncGenerator<T> {
+  let iterator: AsyncIterator<T> | undefined;
+  const first = await withRetries(
+    operation,
+    async () => {
+      iterator = open()[Symbol.asyncIterator]();
+      return await iterator.next();
+    },
+    policy,
+  );
+  if (first.done) return;
+  yield first.value;
   try {
-    yield* iterable;
+    for (let r = await iterator!.next(); !r.done; r = await iterator!.next()) yield r.value;
   } catch (err) {
     throw toGoogleApiError(err, operation);
   }
 }
 
+/** Wraps a client so every promise-returning method maps its errors, and idempotent ones retry. */
 function guard<T extends object>(client: T, name: string, policy: RetryPolicy): T {
   return new Proxy(client, {
     get(target, prop, receiver) {
@@ -115,9 +132,12 @@ function guard<T extends object>(client: T, name: string, policy: RetryPolicy): 
       }
       const method = value as (...args: unknown[]) => unknown;
       if (prop.endsWith('Async')) {
-        // Paged iterators fetch lazily; their errors are mapped, a failed page is not retried.
         return (...args: unknown[]) =>
-          mapIteratorErrors(method.apply(target, args) as AsyncIterable<unknown>, `${name}.${prop}`);
+          pagedWithRetries(
+            () => method.apply(target, args) as AsyncIterable<unknown>,
+            `${name}.${prop}`,
+            policy,
+          );
       }
       return (...args: unknown[]) => {
         const operation = `${name}.${prop}`;

@@ -35,6 +35,24 @@ test('an injected 503 is retried and the call succeeds', async () => {
   );
 });
 
+test('a paged list whose first page fails is retried from the start', async () => {
+  const { requests } = await control<{ requests: { seq: number }[] }>(sim, 'GET', 'requests');
+  const since = requests.at(-1)?.seq ?? 0;
+  await control(sim, 'POST', 'faults', {
+    status: 503,
+    count: 1,
+    match: { service: 'compute', method: 'GET', path: 'global/firewalls$' },
+  });
+  const rules = [];
+  for await (const rule of sim.clients.firewalls.listAsync({ project: sim.project })) rules.push(rule.name);
+  assert.ok(rules.length > 0);
+  const seen = (await apiRequests(sim, since)).filter((r) => r.path.endsWith('/global/firewalls'));
+  assert.deepEqual(
+    seen.map((r) => r.status),
+    [503, 200],
+  );
+});
+
 test('an injected 403 is not retried and surfaces as a permanent GoogleApiError', async () => {
   const { requests } = await control<{ requests: { seq: number }[] }>(sim, 'GET', 'requests');
   const since = requests.at(-1)?.seq ?? 0;
