@@ -8,6 +8,10 @@ ENV NODE_ENV=production
 # glibc gives each thread that allocates its own malloc arena (the Temporal core, V8 and libuv run
 # many): two arenas keep the worker ~30 MB smaller at 100 concurrent remediations (BENCHMARKS.md).
 ENV MALLOC_ARENA_MAX=2
+# V8's young generation grows to 2 × 16 MB by default; 2 × 4 MB kept the worker's peak ~30 MB lower
+# at 100 concurrent remediations for the same CPU (BENCHMARKS.md). A startup flag: it cannot be set
+# from bin/lbmedic.mjs like the others, and NODE_OPTIONS allows it.
+ENV NODE_OPTIONS=--max-semi-space-size=4
 # Dependencies first, so source edits reuse this layer. Runtime needs (esbuild, tsx, yaml, zod, the Temporal
 # SDK and the Google clients) are all in "dependencies"; tests and tooling are devDependencies.
 COPY package.json package-lock.json ./
