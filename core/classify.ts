@@ -190,7 +190,13 @@ export function classify(ev: Evidence): Diagnosis {
     } else notes.push(`getHealth unavailable; logs show ${count(NO_HEALTHY)} ${NO_HEALTHY}`);
     if (!probe) notes.push('the in-VPC probe could not run: which port/path the app serves is unknown');
     else if (!serving) {
-      notes.push('no instance answered 200 on any probed port/path: the app may be down, or serve elsewhere');
+      // Every probe timing out says nothing about the app: the instances (or the way to them) are slow.
+      const timedOut = probe.filter((r) => r.error === 'timeout').length;
+      notes.push(
+        probe.length > 0 && timedOut === probe.length
+          ? `every in-VPC probe (${timedOut}) timed out: which port/path the app serves is unknown`
+          : 'no instance answered 200 on any probed port/path: the app may be down, or serve elsewhere',
+      );
     }
 
     // 1. Health check probing the wrong port or path.

@@ -151,6 +151,22 @@ test('partial evidence: what could not be seen is said, and no confident wrong a
     noProbe.unavailable.map((u) => u.source),
     ['probe'],
   );
+  // Probes that all timed out are not an app that is down.
+  const base = evidence(w);
+  const slow = classify({
+    ...base,
+    probe: base.probe.ok
+      ? { ok: true, value: base.probe.value.map(({ status: _s, ...r }) => ({ ...r, error: 'timeout' })) }
+      : base.probe,
+  });
+  assert.equal(slow.verdict, 'UNKNOWN');
+  assert.ok(
+    slow.notes.some((n) => /every in-VPC probe \(\d+\) timed out/.test(n)),
+    slow.notes.join('; '),
+  );
+  assert.ok(!slow.notes.some((n) => n.includes('the app may be down')));
+  const down = classify(evidence(broken({ appDown: true })));
+  assert.ok(down.notes.some((n) => n.includes('the app may be down')));
   // A missing firewall rule is provable from the rules alone.
   const noProbeNoRule = classify(
     evidence(broken({ firewallPort: undefined }), { probe: { ok: false, error: 'timeout' } }),
