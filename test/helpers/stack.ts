@@ -58,16 +58,8 @@ export interface Stack {
   notifications: TransitionEvent[];
   worker: Worker;
   taskQueue: string;
-  /**
-   * Starts (or signals) the remediation for a backend service, as the receiver does; `project`
-   * defaults to the scenario's (another project loaded into `sim.world` works too).
-   */
-  alert(
-    backendService: string,
-    incident?: Partial<Incident>,
-    triggeredBy?: string,
-    project?: string,
-  ): Promise<string>;
+  /** Starts (or signals) the remediation for a backend service, as the receiver does. */
+  alert(backendService: string, incident?: Partial<Incident>, triggeredBy?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -102,8 +94,8 @@ export async function startStack(
     notifications,
     worker,
     taskQueue,
-    async alert(backendService, incident = {}, triggeredBy, project = sim.project) {
-      const workflowId = remediationWorkflowId(project, backendService);
+    async alert(backendService, incident = {}, triggeredBy) {
+      const workflowId = remediationWorkflowId(sim.project, backendService);
       const full: Incident = {
         incidentId: `inc-${backendService}-${counter}`,
         state: 'open',
@@ -112,7 +104,7 @@ export async function startStack(
         ...incident,
       };
       const input: RemediationInput = {
-        project,
+        project: sim.project,
         backendService,
         incidents: [],
         ...(triggeredBy ? { triggeredBy } : {}),
