@@ -402,9 +402,11 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
     met: likeForLike <= 1.2 * floorMedian,
   });
   details.push(
-    'End to end as deployed is slower than like for like with the floor: the worker process runs with ' +
-      '`--optimize-for-size --heap-growing-percent=30` for its memory (about 100 ms of this median; measured ' +
-      'by running it without them), and four busy processes share two cores.',
+    'End to end as deployed (the worker and the simulator each a process of its own) is about 100 ms slower ' +
+      'than like for like with the floor (all in one process): four busy processes (the Temporal server, the ' +
+      'simulator, the worker and the bench) take turns on two cores, and every call crosses a process. The ' +
+      "worker's memory flags are not the cause: without `--optimize-for-size --heap-growing-percent=30` the " +
+      'median was the same.',
     'The in-process floor (scripts/bench-floor.ts) calls the activities `createActivities` builds from the same ' +
       'clients, inside a mock activity context, with the same pure decisions in the same order and parallelism as ' +
       'the workflow (policies, past remediations, notifications sent without waiting, the nine evidence reads, ' +
