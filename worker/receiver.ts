@@ -162,6 +162,27 @@ function send(res: ServerResponse, answer: Answer): void {
 }
 
 /** Starts the receiver; resolves once it listens. Refuses to start without credentials. */
+/**
+ * Lines written once per turn of the event loop, all together: one write per request cost a tenth
+ * of the receiver's CPU in an alert storm (a system call each). A line waits at most one turn.
+ */
+export function batchedLines(write: (chunk: string) => void): { line(text: string): void; flush(): void } {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    write(chunk);
+  };
+  return {
+    line(text) {
+      if (pending.length === 0) setImmediate(flush);
+      pending.push(`${text}\n`);
+    },
+    flush,
+  };
+}
+
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   if (!hasCredentials(opts.credentials)) {
     throw new Error('the receiver needs credentials: a token (?token=) or basic auth, or both');
@@ -172,7 +193,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
     recentlyAccepted: opts.recentlyAccepted ?? new RecentlyAccepted(),
   };
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const log = opts.log ?? ((entry) => console.log(JSON.stringify(entry)));
+  const stdout = opts.log ? undefined : batchedLines((chunk) => process.stdout.write(chunk));
+  const log = opts.log ?? ((entry) => stdout!.line(JSON.stringify(entry)));
   const server = createServer((req, res) => {
     const started = Date.now();
     let url: URL;
@@ -234,6 +256,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);
       await closed;
       clearTimeout(grace);
+      stdout?.flush();
     },
   };
 }
