@@ -27,6 +27,9 @@
 import { z } from 'zod';
 import type { Incident } from '../workflows/definitions';
 
+/** Strict UTF-8 (a malformed byte throws). Stateless between calls, so one serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Label maps: values are strings in practice; anything else is kept and ignored by readers. */
 const Labels = z.record(z.string(), z.unknown()).nullish();
 const Text = z.string().nullish();
@@ -134,7 +137,7 @@ export function decodeBase64(data: string): string | undefined {
   try {
     // atob throws on padding in the wrong place ("=", "a=b="), which the pattern above lets through.
     const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(bytes);
   } catch {
     return undefined;
   }

@@ -16,6 +16,9 @@ import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../c
 import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './alert-intake';
 import { authenticate, hasCredentials, type ReceiverCredentials } from './receiver-auth';
 
+/** Strict UTF-8 (a malformed byte throws). Stateless between calls, so one serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export interface ReceiverOptions extends IntakeOptions {
   credentials: ReceiverCredentials;
   /** Default 127.0.0.1: expose it deliberately (a reverse proxy, or 0.0.0.0 in a container). */
@@ -119,7 +122,7 @@ async function handle(req: IncomingMessage, url: URL, opts: ReceiverOptions, lim
   let text: string;
   try {
     // JSON must be UTF-8 (RFC 8259 §8.1); a lenient decode would silently change incident ids.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+    text = UTF8.decode(body);
   } catch {
     return { status: 400, outcome: 'rejected', message: 'body is not UTF-8' };
   }
