@@ -159,93 +159,56 @@ export type GcpClients = ReturnType<typeof createGcpClients>;
  */
 type ClientOptions = NonNullable<ConstructorParameters<typeof BackendServicesClient>[0]>;
 
-/** Creates every client lbmedic uses. Call `close()` when done so sockets do not keep the process alive. */
-
 const require = createRequire(import.meta.url);
 
-/** The Compute services lbmedic calls; their clients' protos are all it loads (compute-protos.ts). */
-export const COMPUTE_SERVICES = [
-  'BackendServices',
-  'Firewalls',
-  'GlobalOperations',
-  'HealthChecks',
-  'InstanceGroupManagers',
-  'InstanceGroups',
-  'Instances',
-  'NetworkEndpointGroups',
-  'RegionNetworkEndpointGroups',
-  'RegionOperations',
-  'UrlMaps',
-  'ZoneOperations',
-] as const;
+/** The Compute client classes lbmedic uses, each in its module named in snake_case. */
+interface ComputeClientClasses {
+  BackendServicesClient: typeof BackendServicesClient;
+  FirewallsClient: typeof FirewallsClient;
+  GlobalOperationsClient: typeof GlobalOperationsClient;
+  HealthChecksClient: typeof HealthChecksClient;
+  InstanceGroupManagersClient: typeof InstanceGroupManagersClient;
+  InstanceGroupsClient: typeof InstanceGroupsClient;
+  InstancesClient: typeof InstancesClient;
+  NetworkEndpointGroupsClient: typeof NetworkEndpointGroupsClient;
+  RegionNetworkEndpointGroupsClient: typeof RegionNetworkEndpointGroupsClient;
+  RegionOperationsClient: typeof RegionOperationsClient;
+  UrlMapsClient: typeof UrlMapsClient;
+  ZoneOperationsClient: typeof ZoneOperationsClient;
+}
+const COMPUTE_CLIENTS = [
+  'BackendServicesClient',
+  'FirewallsClient',
+  'GlobalOperationsClient',
+  'HealthChecksClient',
+  'InstanceGroupManagersClient',
+  'InstanceGroupsClient',
+  'InstancesClient',
+  'NetworkEndpointGroupsClient',
+  'RegionNetworkEndpointGroupsClient',
+  'RegionOperationsClient',
+  'UrlMapsClient',
+  'ZoneOperationsClient',
+] as const satisfies readonly (keyof ComputeClientClasses)[];
 
-/** The Compute client classes, loaded after the trimmed protos are in Node's module cache. */
-function computeClientClasses() {
+/** The Compute services lbmedic calls; their clients' protos are all it loads (compute-protos.ts). */
+export const COMPUTE_SERVICES = COMPUTE_CLIENTS.map((name) => name.replace(/Client$/, ''));
+
+/**
+ * The Compute client classes, required only once the trimmed protos are in Node's module cache (a
+ * static import would load them first: esbuild puts the bundle's package imports at its top).
+ */
+function computeClientClasses(): ComputeClientClasses {
   useTrimmedComputeProtos(COMPUTE_SERVICES);
-  return {
-    BackendServicesClient: (
-      require('@google-cloud/compute/build/src/v1/backend_services_client.js') as {
-        BackendServicesClient: typeof BackendServicesClient;
-      }
-    ).BackendServicesClient,
-    FirewallsClient: (
-      require('@google-cloud/compute/build/src/v1/firewalls_client.js') as {
-        FirewallsClient: typeof FirewallsClient;
-      }
-    ).FirewallsClient,
-    GlobalOperationsClient: (
-      require('@google-cloud/compute/build/src/v1/global_operations_client.js') as {
-        GlobalOperationsClient: typeof GlobalOperationsClient;
-      }
-    ).GlobalOperationsClient,
-    HealthChecksClient: (
-      require('@google-cloud/compute/build/src/v1/health_checks_client.js') as {
-        HealthChecksClient: typeof HealthChecksClient;
-      }
-    ).HealthChecksClient,
-    InstanceGroupManagersClient: (
-      require('@google-cloud/compute/build/src/v1/instance_group_managers_client.js') as {
-        InstanceGroupManagersClient: typeof InstanceGroupManagersClient;
-      }
-    ).InstanceGroupManagersClient,
-    InstanceGroupsClient: (
-      require('@google-cloud/compute/build/src/v1/instance_groups_client.js') as {
-        InstanceGroupsClient: typeof InstanceGroupsClient;
-      }
-    ).InstanceGroupsClient,
-    InstancesClient: (
-      require('@google-cloud/compute/build/src/v1/instances_client.js') as {
-        InstancesClient: typeof InstancesClient;
-      }
-    ).InstancesClient,
-    NetworkEndpointGroupsClient: (
-      require('@google-cloud/compute/build/src/v1/network_endpoint_groups_client.js') as {
-        NetworkEndpointGroupsClient: typeof NetworkEndpointGroupsClient;
-      }
-    ).NetworkEndpointGroupsClient,
-    RegionNetworkEndpointGroupsClient: (
-      require('@google-cloud/compute/build/src/v1/region_network_endpoint_groups_client.js') as {
-        RegionNetworkEndpointGroupsClient: typeof RegionNetworkEndpointGroupsClient;
-      }
-    ).RegionNetworkEndpointGroupsClient,
-    RegionOperationsClient: (
-      require('@google-cloud/compute/build/src/v1/region_operations_client.js') as {
-        RegionOperationsClient: typeof RegionOperationsClient;
-      }
-    ).RegionOperationsClient,
-    UrlMapsClient: (
-      require('@google-cloud/compute/build/src/v1/url_maps_client.js') as {
-        UrlMapsClient: typeof UrlMapsClient;
-      }
-    ).UrlMapsClient,
-    ZoneOperationsClient: (
-      require('@google-cloud/compute/build/src/v1/zone_operations_client.js') as {
-        ZoneOperationsClient: typeof ZoneOperationsClient;
-      }
-    ).ZoneOperationsClient,
-  };
+  const classes = COMPUTE_CLIENTS.map((name) => {
+    const file = name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+    const module = require(`@google-cloud/compute/build/src/v1/${file}.js`) as Record<string, unknown>;
+    return [name, module[name]];
+  });
+  return Object.fromEntries(classes) as ComputeClientClasses;
 }
 
+/** Creates every client lbmedic uses. Call `close()` when done so sockets do not keep the process alive. */
 export function createGcpClients(opts: GcpClientOptions) {
   const {
     BackendServicesClient,

@@ -259,6 +259,13 @@ async function startReceiverProcess(temporalAddress: string, taskQueue: string) 
   return startLbmedic(['receiver', '--port', String(port)], env, `http://127.0.0.1:${port}`, '/healthz');
 }
 
+/** `lbmedic sim` on a free port with `scenario` (`--scenario NAME` or `--scenario-file FILE`). */
+async function startSimProcess(scenario: string[], timeScale: number) {
+  const port = await freePort();
+  const args = ['sim', ...scenario, '--port', String(port), '--time-scale', String(timeScale)];
+  return startLbmedic(args, {}, `http://127.0.0.1:${port}`, '/_sim/state');
+}
+
 /**
  * `lbmedic <args>` as a process of its own (so it does not share this process's CPU), its output
  * discarded but for stderr; resolves once `readyPath` under `url` answers 2xx.
@@ -308,13 +315,18 @@ async function remediateTimed(env: TestWorkflowEnvironment, run: number, alert: 
   return { t0, result, lastAppliedAt: Date.parse(lastApplied.at), healthyAt: Date.parse(healthy.at) };
 }
 
-/** A signal-with-start of port-moved's web-bs in `project`, as the receiver sends it; the workflow id. */
-async function alertPortMoved(env: TestWorkflowEnvironment, taskQueue: string, project: string) {
-  const workflowId = remediationWorkflowId(project, 'web-bs');
+/** A signal-with-start of `backendService`'s remediation in `project`, as the receiver sends it; the workflow id. */
+async function alertBackend(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  project: string,
+  backendService: string,
+) {
+  const workflowId = remediationWorkflowId(project, backendService);
   await env.client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
     workflowId,
     taskQueue,
-    args: [{ project, backendService: 'web-bs', incidents: [] }],
+    args: [{ project, backendService, incidents: [] }],
     signal: alertSignal,
     signalArgs: [
       { incidentId: newIncidentId(), state: 'open', source: 'bench', receivedAt: new Date().toISOString() },
@@ -359,7 +371,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
     // Run -1 warms up both sides (JIT, the worker's workflow cache, connections) and is not counted.
     for (let r = -1; r < runs; r++) {
       const run = await inThisSim(`e2e-${r}`, (project) =>
-        remediateTimed(env, r, () => alertPortMoved(env, stack.taskQueue, project)),
+        remediateTimed(env, r, () => alertBackend(env, stack.taskQueue, project, 'web-bs')),
       );
       if (r >= 0) sameProcess.push(run.lastAppliedAt - run.t0 - OP_DELAY_MS * run.result.applied.length);
       const f = await inThisSim(`floor-${r}`, (project) =>
@@ -378,13 +390,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
   }
 
   const deployed: number[] = [];
-  const simPort = await freePort();
-  const sim = await startLbmedic(
-    ['sim', '--scenario', 'port-moved', '--port', String(simPort), '--time-scale', String(E2E_TIME_SCALE)],
-    {},
-    `http://127.0.0.1:${simPort}`,
-    '/_sim/state',
-  );
+  const sim = await startSimProcess(['--scenario', 'port-moved'], E2E_TIME_SCALE);
   const taskQueue = `bench-e2e-${process.pid}`;
   const worker = startWorkerProcess({
     TEMPORAL_ADDRESS: env.address,
@@ -397,7 +403,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
       const project = `bench-deployed-${r}-${process.pid}`;
       await control(sim, 'POST', 'scenario', { yaml: scenario(project), replace: false });
       try {
-        const run = await remediateTimed(env, r, () => alertPortMoved(env, taskQueue, project));
+        const run = await remediateTimed(env, r, () => alertBackend(env, taskQueue, project, 'web-bs'));
         if (r >= 0) deployed.push(run.lastAppliedAt - run.t0 - OP_DELAY_MS * run.result.applied.length);
       } finally {
         await control(sim, 'DELETE', `projects/${project}`);
@@ -507,16 +513,7 @@ async function benchConcurrent(env: TestWorkflowEnvironment) {
   const file = wrongPortTiers(dir, n);
   // The simulator (and the apps it serves on 127.x) in a process of its own, as with `lbmedic up`:
   // sharing this process's CPU with 100 remediations' load, its apps answered the probe too late.
-  const simPort = await freePort();
-  const sim = {
-    ...(await startLbmedic(
-      ['sim', '--scenario-file', file, '--port', String(simPort), '--time-scale', '0.01'],
-      {},
-      `http://127.0.0.1:${simPort}`,
-      '/_sim/state',
-    )),
-    project: 'demo-project',
-  };
+  const sim = { ...(await startSimProcess(['--scenario-file', file], 0.01)), project: 'demo-project' };
   const taskQueue = `bench-many-${process.pid}`;
   const { child: worker } = startWorkerProcess({
     TEMPORAL_ADDRESS: env.address,
@@ -535,26 +532,7 @@ async function benchConcurrent(env: TestWorkflowEnvironment) {
     };
     const cpu0 = cpuSeconds();
     const t0 = Date.now();
-    const ids = await Promise.all(
-      tiers.map(async (i) => {
-        const workflowId = remediationWorkflowId(sim.project, `web${i}-bs`);
-        await env.client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
-          workflowId,
-          taskQueue,
-          args: [{ project: sim.project, backendService: `web${i}-bs`, incidents: [] }],
-          signal: alertSignal,
-          signalArgs: [
-            {
-              incidentId: newIncidentId(),
-              state: 'open',
-              source: 'bench',
-              receivedAt: new Date().toISOString(),
-            },
-          ],
-        });
-        return workflowId;
-      }),
-    );
+    const ids = await Promise.all(tiers.map((i) => alertBackend(env, taskQueue, sim.project, `web${i}-bs`)));
     const results = (await Promise.all(
       ids.map((id) => env.client.workflow.getHandle(id).result()),
     )) as RemediationResult[];

@@ -90,16 +90,30 @@ export class WorkerFleet {
   }
 }
 
-/** Waits until the simulator has received the request a fault holds (the fault has fired). */
-export async function faultFired(sim: SimHarness, id: string, timeoutMs = 90_000): Promise<void> {
-  await eventually(
-    `fault ${id} to fire`,
-    async () => {
-      const { faults } = await control<{ faults: { id: string }[] }>(sim, 'GET', 'faults');
-      return faults.some((f) => f.id === id) ? undefined : true;
+/**
+ * Holds the next request matching `match` at the simulator ("Google") for `delayMs`. `arrived()`
+ * resolves once that request has reached the simulator: its answer is then `delayMs` away. (The
+ * request log lists a request only once it is answered, too late; the fault leaves the fault list
+ * when its request arrives.)
+ */
+export async function holdNextRequest(
+  sim: SimHarness,
+  delayMs: number,
+  match: Record<string, string>,
+): Promise<{ arrived(timeoutMs?: number): Promise<void> }> {
+  const { id } = await control<{ id: string }>(sim, 'POST', 'faults', { delayMs, count: 1, match });
+  return {
+    async arrived(timeoutMs = 90_000) {
+      await eventually(
+        `the held request (fault ${id}) to arrive`,
+        async () => {
+          const { faults } = await control<{ faults: { id: string }[] }>(sim, 'GET', 'faults');
+          return faults.some((f) => f.id === id) ? undefined : true;
+        },
+        timeoutMs,
+      );
     },
-    timeoutMs,
-  );
+  };
 }
 
 /** Waits until the remediation reports `phase` (its status query, answered by a live worker). */

@@ -11,10 +11,9 @@ import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, type DevServer } from '../../worker/dev-server';
 import type { RemediationResult } from '../../workflows/remediation';
-import { crashWorld, faultFired, operationCounts, type CrashWorld } from '../helpers/crash';
+import { crashWorld, holdNextRequest, operationCounts, type CrashWorld } from '../helpers/crash';
 import { freePort } from '../helpers/scenarios';
 import { FIX_OPERATIONS } from '../helpers/port-moved';
-import { control } from '../helpers/sim';
 import { policyDir, removeDir } from '../helpers/stack';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lbmedic-restart-'));
@@ -43,14 +42,14 @@ test(
 
     // The second change (the named port) is held 5 s at "Google"; the server stops meanwhile, so the
     // worker reports its result to a server that is not there, and comes back 3 s later.
-    const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
-      delayMs: 5_000,
-      count: 1,
-      match: { service: 'compute', method: 'POST', path: 'setNamedPorts$' },
+    const held = await holdNextRequest(sim, 5_000, {
+      service: 'compute',
+      method: 'POST',
+      path: 'setNamedPorts$',
     });
     fleet.start();
     await world.alert();
-    await fleet.waitFor(faultFired(sim, fault.id));
+    await fleet.waitFor(held.arrived());
     await server.stop();
     await new Promise((r) => setTimeout(r, 8_000));
     server = await startDevServer(opts);

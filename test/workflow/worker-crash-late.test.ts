@@ -8,7 +8,13 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
-import { crashWorld, faultFired, operationCounts, reachedPhase, retriedActivities } from '../helpers/crash';
+import {
+  crashWorld,
+  holdNextRequest,
+  operationCounts,
+  reachedPhase,
+  retriedActivities,
+} from '../helpers/crash';
 import { FIX_OPERATIONS } from '../helpers/port-moved';
 import { control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
@@ -92,12 +98,8 @@ test(
     await world.alert();
     await reachedPhase(handle, 'VERIFYING');
     // The rollback deletes the rule lbmedic inserted: that DELETE is held 3 s; the worker dies meanwhile.
-    const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
-      delayMs: 3_000,
-      count: 1,
-      match: { service: 'compute', method: 'DELETE' },
-    });
-    await fleet.replaceAfter(faultFired(sim, fault.id));
+    const held = await holdNextRequest(sim, 3_000, { service: 'compute', method: 'DELETE' });
+    await fleet.replaceAfter(held.arrived());
 
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'ROLLED_BACK', `${result.summary}\n${fleet.outputs()}`);

@@ -12,13 +12,13 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RemediationResult } from '../../workflows/remediation';
 import {
   crashWorld,
-  faultFired,
+  holdNextRequest,
   operationCounts,
   retriedActivities,
   timedOutWorkflowTasks,
 } from '../helpers/crash';
 import { FIX_OPERATIONS, FIX_STEPS, FIXED, portState } from '../helpers/port-moved';
-import { apiRequests, control, type SimHarness } from '../helpers/sim';
+import { apiRequests, type SimHarness } from '../helpers/sim';
 import { policyDir, removeDir } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -49,14 +49,14 @@ test(
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
     // getHealth (an evidence read) is held 5 s at "Google"; the worker dies meanwhile.
-    const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
-      delayMs: 5_000,
-      count: 1,
-      match: { service: 'compute', method: 'POST', path: 'getHealth$' },
+    const held = await holdNextRequest(sim, 5_000, {
+      service: 'compute',
+      method: 'POST',
+      path: 'getHealth$',
     });
     fleet.start();
     await world.alert();
-    await fleet.replaceAfter(faultFired(sim, fault.id));
+    await fleet.replaceAfter(held.arrived());
 
     const result = (await handle.result()) as RemediationResult;
     await assertFixedOnce(sim, result, fleet.outputs());
@@ -74,16 +74,10 @@ test('killed during apply: a new worker finishes, each change made once', { time
   t.after(() => world.stop());
   const { sim, fleet, handle } = world;
   // The first change (the health check PATCH) is held 3 s at "Google": the worker dies meanwhile.
-  const fault = await control<{ id: string }>(sim, 'POST', 'faults', {
-    delayMs: 3_000,
-    count: 1,
-    match: { service: 'compute', method: 'PATCH' },
-  });
+  const held = await holdNextRequest(sim, 3_000, { service: 'compute', method: 'PATCH' });
   fleet.start();
   await world.alert();
-  // The request log lists a request once it is answered, too late; the fault leaves the fault
-  // list when its request arrives. So: the PATCH has reached "Google", its answer is 3 s away.
-  await fleet.replaceAfter(faultFired(sim, fault.id));
+  await fleet.replaceAfter(held.arrived());
 
   const result = (await handle.result()) as RemediationResult;
   await assertFixedOnce(sim, result, fleet.outputs());
