@@ -20,10 +20,13 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY activities ./activities
 COPY bin ./bin
+COPY cli ./cli
 COPY core ./core
 COPY policies ./policies
+COPY receiver ./receiver
+COPY runtime ./runtime
+COPY setup ./setup
 COPY simulator ./simulator
-COPY worker ./worker
 COPY workflows ./workflows
 # Precompile the CLI (bin/compiled-cli.mjs) into node_modules/.cache while the image is writable:
 # the unprivileged process could not, and would fall back to tsx (~35 MB more per process).

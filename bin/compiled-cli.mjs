@@ -11,7 +11,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The folders the CLI's sources live in (bin/ itself is plain JavaScript). */
-const SOURCE_DIRS = ['activities', 'core', 'policies', 'simulator', 'worker', 'workflows'];
+export const SOURCE_DIRS = [
+  'activities',
+  'cli',
+  'core',
+  'policies',
+  'receiver',
+  'runtime',
+  'setup',
+  'simulator',
+  'workflows',
+];
 /** Under node_modules, so the bundle's package imports resolve from the project's node_modules. */
 export const DEFAULT_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'lbmedic');
 
@@ -72,7 +82,7 @@ export async function compiledCli({ root = ROOT, cacheDir = DEFAULT_CACHE_DIR } 
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   await build({
-    entryPoints: [join(root, 'worker', 'cli.ts')],
+    entryPoints: [join(root, 'cli', 'main.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -46,7 +46,7 @@ async function loadCli() {
   }
   const { register } = await import('tsx/esm/api');
   register();
-  return import('../worker/cli.ts');
+  return import('../cli/main.ts');
 }
 const { main } = await loadCli();
 process.exitCode = await main(args);

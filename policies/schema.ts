@@ -1,6 +1,6 @@
 /**
  * The policy format: what lbmedic may do on its own, per root cause. Parsed with zod at the edge
- * (worker/policy-loader.ts reads the files); the schema and its inferred type share one name.
+ * (runtime/policy-loader.ts reads the files); the schema and its inferred type share one name.
  */
 import { z } from 'zod';
 

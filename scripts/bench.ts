@@ -21,10 +21,10 @@ import { startWorkerProcess, stopWorkerProcess } from '../test/helpers/crash';
 import { freePort, wrongPortTiers } from '../test/helpers/scenarios';
 import { parseScenario, scenarioPath } from '../simulator/scenario';
 import { control } from '../test/helpers/sim';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../worker/policy-loader';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { remediateInProcess } from './bench-floor';
-import { demoAlert, newIncidentId } from '../worker/demo';
-import { PROJECT_ROOT } from '../worker/temporal-binaries';
+import { demoAlert, newIncidentId } from '../cli/demo';
+import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 import {
   REMEDIATION_WORKFLOW,
   alertSignal,

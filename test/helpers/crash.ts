@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { PROJECT_ROOT } from '../../worker/temporal-binaries';
+import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import {
   alertSignal,
   REMEDIATION_WORKFLOW,

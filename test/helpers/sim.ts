@@ -7,7 +7,7 @@ import { createGcpClients, type GcpClients, type GcpClientOptions } from '../../
 import { classify, type Diagnosis } from '../../core/classify';
 import { collectEvidence } from '../../core/collect';
 import type { Evidence } from '../../core/evidence';
-import { startSimulation, type Simulation } from '../../worker/simulation';
+import { startSimulation, type Simulation } from '../../runtime/simulation';
 
 export interface SimHarness extends Simulation {
   clients: GcpClients;

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../../worker/policy-loader';
-import { createWorker } from '../../worker/worker';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
+import { createWorker } from '../../runtime/worker';
 import {
   REMEDIATION_WORKFLOW,
   alertSignal,

@@ -5,9 +5,9 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import { setupTemporalSearchAttributes } from '../../worker/setup-temporal';
-import { findTemporalCli, findTemporalTestServer } from '../../worker/temporal-binaries';
-import { installRuntime } from '../../worker/worker';
+import { setupTemporalSearchAttributes } from '../../runtime/search-attributes';
+import { findTemporalCli, findTemporalTestServer } from '../../runtime/temporal-binaries';
+import { installRuntime } from '../../runtime/worker';
 
 let runtimeInstalled = false;
 function quietRuntime() {

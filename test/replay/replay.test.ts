@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import type { HistoryAndWorkflowId } from '@temporalio/client';
 import { Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { installRuntime, WORKFLOWS_PATH } from '../../worker/worker';
+import { installRuntime, WORKFLOWS_PATH } from '../../runtime/worker';
 import { historyFromJson } from './history-json';
 
 const HISTORIES = fileURLToPath(new URL('histories/', import.meta.url));

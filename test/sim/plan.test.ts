@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../worker/policy-loader';
+import { loadPolicies } from '../../runtime/policy-loader';
 import { apiRequests, diagnose, startSim } from '../helpers/sim';
 
 const policies = loadPolicies();

@@ -7,13 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { protos } from '@google-cloud/monitoring';
-import { PROJECT_ROOT } from '../../worker/temporal-binaries';
-import {
-  desiredAlertResources,
-  renderDryRun,
-  setupAlerts,
-  type SetupAction,
-} from '../../worker/setup-alerts';
+import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import { desiredAlertResources, renderDryRun, setupAlerts, type SetupAction } from '../../setup/alerts';
 import { apiRequests, startSim, type SimHarness } from '../helpers/sim';
 
 type Policy = protos.google.monitoring.v3.IAlertPolicy;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { parseWebhookBody } from '../../core/alerts';
-import { intakeNotification, RecentlyAccepted } from '../../worker/alert-intake';
+import { intakeNotification, RecentlyAccepted } from '../../receiver/intake';
 import { alertFixture } from '../helpers/alert-fixtures';
 
 test('concurrent duplicates share one signal-with-start and are answered only once it is accepted', async () => {

@@ -1,8 +1,8 @@
 /** The receiver's credentials (token in the URL, basic auth) and their configuration. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadConfig } from '../../worker/config';
-import { authenticate, secretEquals, type ReceiverCredentials } from '../../worker/receiver-auth';
+import { loadConfig } from '../../runtime/config';
+import { authenticate, secretEquals, type ReceiverCredentials } from '../../receiver/auth';
 
 const TOKEN = 'f3c1d2e4b5a69788a1b2c3d4e5f60718';
 const basic = (user: string, password: string) =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { batchedLines } from '../../worker/receiver';
+import { batchedLines } from '../../receiver/server';
 
 test('log lines of one event-loop turn are written together, in order; flush writes what waits', async () => {
   const writes: string[] = [];

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 // @ts-expect-error: plain JavaScript next to the bin script, without type declarations
-import { ROOT, compiledCli, sourceKey } from '../../bin/compiled-cli.mjs';
-import { DEFAULT_POLICY_DIR } from '../../worker/policy-loader';
+import { ROOT, SOURCE_DIRS, compiledCli, sourceKey } from '../../bin/compiled-cli.mjs';
+import { DEFAULT_POLICY_DIR } from '../../runtime/policy-loader';
 
 test('the precompiled CLI runs from the cache with the paths of its sources', async () => {
   // Under node_modules, as the real cache: the bundle's package imports resolve from there.
@@ -26,7 +26,7 @@ test('the precompiled CLI runs from the cache with the paths of its sources', as
     const text = readFileSync(new URL(url), 'utf8');
     assert.doesNotMatch(text, /import\.meta\.url/, 'every import.meta.url is its source file URL');
     assert.ok(
-      text.includes(JSON.stringify(pathToFileURL(join(ROOT as string, 'worker', 'policy-loader.ts')).href)),
+      text.includes(JSON.stringify(pathToFileURL(join(ROOT as string, 'runtime', 'policy-loader.ts')).href)),
     );
     const cli = (await import(url)) as { main: (args: string[]) => Promise<number> };
     assert.equal(typeof cli.main, 'function');
@@ -42,7 +42,7 @@ test('the cache key changes with any source', () => {
     mkdirSync(join(root, 'node_modules', 'esbuild'), { recursive: true });
     writeFileSync(join(root, 'node_modules', 'esbuild', 'package.json'), '{"version":"0"}');
     writeFileSync(join(root, 'tsconfig.json'), '{}');
-    for (const dir of ['activities', 'core', 'policies', 'simulator', 'worker', 'workflows']) {
+    for (const dir of SOURCE_DIRS as string[]) {
       mkdirSync(join(root, dir, 'deep'), { recursive: true });
     }
     const file = join(root, 'core', 'deep', 'a.ts');

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../worker/config';
-import { temporalConnectionOptions } from '../../worker/temporal-connection';
+import { loadConfig } from '../../runtime/config';
+import { temporalConnectionOptions } from '../../runtime/connection';
 
 test('defaults work locally', () => {
   const c = loadConfig({});

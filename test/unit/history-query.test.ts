@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildHistoryQuery, parseSince, renderStatus } from '../../worker/cmd-remediation';
+import { buildHistoryQuery, parseSince, renderStatus } from '../../cli/remediation';
 
 test('--since takes minutes, hours, days and weeks', () => {
   assert.equal(parseSince('90m'), 90 * 60_000);

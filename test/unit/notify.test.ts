@@ -5,7 +5,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createNotifyActivities, NOTIFY_FAILURE_TYPE } from '../../activities/notify';
-import { loadConfig } from '../../worker/config';
+import { loadConfig } from '../../runtime/config';
 import type { TransitionEvent } from '../../workflows/definitions';
 
 interface Received {

@@ -6,7 +6,7 @@ import type { FirewallRule } from '../../core/firewall';
 import { buildPlan } from '../../core/plan';
 import { renderPlan } from '../../core/plan-render';
 import { Policy, type PolicySet } from '../../policies/schema';
-import { loadPolicies } from '../../worker/policy-loader';
+import { loadPolicies } from '../../runtime/policy-loader';
 import { broken, evidence, good, NET } from '../helpers/evidence-fixture';
 
 const shipped = loadPolicies();

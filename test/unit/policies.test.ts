@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Policy, type PolicySet } from '../../policies/schema';
 import { candidates, globMatch, selectPolicy } from '../../policies/select';
-import { loadPolicies, PolicyError } from '../../worker/policy-loader';
+import { loadPolicies, PolicyError } from '../../runtime/policy-loader';
 
 test('every shipped policy validates, one per root cause', () => {
   const set = loadPolicies();

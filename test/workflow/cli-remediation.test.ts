@@ -10,8 +10,8 @@ import {
   cmdStatus,
   type HistoryEntry,
   type Output,
-} from '../../worker/cmd-remediation';
-import { loadConfig, type Config } from '../../worker/config';
+} from '../../cli/remediation';
+import { loadConfig, type Config } from '../../runtime/config';
 import { REMEDIATION_WORKFLOW, type Incident } from '../../workflows/definitions';
 import type { FixtureInput } from './fixtures/approval-workflow';
 import { startDevServer } from '../helpers/temporal';

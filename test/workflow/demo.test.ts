@@ -21,8 +21,8 @@ import {
   summaryLines,
   webhookUrl,
   type DemoView,
-} from '../../worker/demo';
-import { PROJECT_ROOT } from '../../worker/temporal-binaries';
+} from '../../cli/demo';
+import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import type { RemediationStatus } from '../../workflows/definitions';
 import { policyDir } from '../helpers/stack';
 import { freePort } from '../helpers/scenarios';

@@ -1,6 +1,6 @@
 /**
  * The Temporal dev server goes away mid-remediation and comes back on its persisted SQLite database
- * (the way `lbmedic up` runs it, worker/dev-server.ts): the worker process and the client ride it out,
+ * (the way `lbmedic up` runs it, runtime/dev-server.ts): the worker process and the client ride it out,
  * and the remediation finishes with every change made once.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer, type DevServer } from '../../worker/dev-server';
+import { startDevServer, type DevServer } from '../../runtime/dev-server';
 import type { RemediationResult } from '../../workflows/remediation';
 import { crashWorld, holdNextRequest, operationCounts, type CrashWorld } from '../helpers/crash';
 import { freePort } from '../helpers/scenarios';

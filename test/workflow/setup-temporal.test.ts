@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from '../../core/search-attributes';
-import { setupTemporalSearchAttributes } from '../../worker/setup-temporal';
-import { findTemporalCli } from '../../worker/temporal-binaries';
-import { installRuntime } from '../../worker/worker';
+import { setupTemporalSearchAttributes } from '../../runtime/search-attributes';
+import { findTemporalCli } from '../../runtime/temporal-binaries';
+import { installRuntime } from '../../runtime/worker';
 
 let env: TestWorkflowEnvironment;
 before(async () => {

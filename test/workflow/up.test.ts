@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { PROJECT_ROOT } from '../../worker/temporal-binaries';
+import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { freePort } from '../helpers/scenarios';
 
 test('lbmedic up --once: embedded dev server + simulator + worker, inspection printed, clean exit', async () => {

@@ -25,8 +25,8 @@ import {
   type Outcome,
   type RemediationStatus,
 } from '../workflows/definitions';
-import type { Config } from './config';
-import { temporalConnectionOptions } from './temporal-connection';
+import type { Config } from '../runtime/config';
+import { temporalConnectionOptions } from '../runtime/connection';
 
 /** The four commands' lines in `lbmedic help`. */
 export const REMEDIATION_USAGE = `  lbmedic status <workflow-id> [--json]

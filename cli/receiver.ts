@@ -7,9 +7,9 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { createGcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
-import type { Config } from './config';
-import { startReceiver } from './receiver';
-import { temporalConnectionOptions } from './temporal-connection';
+import type { Config } from '../runtime/config';
+import { startReceiver } from '../receiver/server';
+import { temporalConnectionOptions } from '../runtime/connection';
 
 export const RECEIVER_USAGE = `  lbmedic receiver [--host H] [--port N]
       Receives Cloud Monitoring alerts (POST /alerts: webhook; POST /pubsub: Pub/Sub push) and starts

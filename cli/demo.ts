@@ -22,9 +22,9 @@ import { createVerifyActivities } from '../activities/verify';
 import { MANUAL_APPROVAL_LABEL } from '../core/plan';
 import { loadScenarioFile, scenarioNames, scenarioPath } from '../simulator/scenario';
 import { remediationWorkflowId, statusQuery, type RemediationStatus } from '../workflows/definitions';
-import type { Config } from './config';
-import { temporalConnectionOptions } from './temporal-connection';
-import { PROJECT_ROOT } from './temporal-binaries';
+import type { Config } from '../runtime/config';
+import { temporalConnectionOptions } from '../runtime/connection';
+import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 
 // ---------------------------------------------------------------------------------------------------
 // The state file of a running `lbmedic up`

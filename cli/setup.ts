@@ -5,10 +5,10 @@
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { createGcpClients } from '../activities/gcp-clients';
-import type { Config } from './config';
-import { desiredAlertResources, renderDryRun, setupAlerts } from './setup-alerts';
-import { setupTemporalSearchAttributes } from './setup-temporal';
-import { temporalConnectionOptions } from './temporal-connection';
+import type { Config } from '../runtime/config';
+import { desiredAlertResources, renderDryRun, setupAlerts } from '../setup/alerts';
+import { setupTemporalSearchAttributes } from '../runtime/search-attributes';
+import { temporalConnectionOptions } from '../runtime/connection';
 
 export const SETUP_USAGE = `  lbmedic setup alerts --project P --webhook-url URL [--runbook-url URL] [--dry-run]
       Creates (once; finds its own by the labels managed_by=lbmedic, lbmedic_role) a webhook

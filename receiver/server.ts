@@ -13,8 +13,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../core/alerts';
-import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './alert-intake';
-import { authenticate, hasCredentials, type ReceiverCredentials } from './receiver-auth';
+import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './intake';
+import { authenticate, hasCredentials, type ReceiverCredentials } from './auth';
 
 /** Strict UTF-8 (a malformed byte throws). Stateless between calls, so one serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

@@ -15,16 +15,16 @@ import { collectEvidence } from '../core/collect';
 import { buildPlan } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
-import { loadConfig, type Config } from './config';
-import { startDevServer, type DevServer } from './dev-server';
-import { startSimulation, type Simulation } from './simulation';
-import { DEFAULT_POLICY_DIR, loadPolicies } from './policy-loader';
-import { startReceiver } from './receiver';
-import { temporalConnectionOptions } from './temporal-connection';
-import { createWorker, installRuntime } from './worker';
-import { cmdReceiver, RECEIVER_USAGE } from './receiver-command';
-import { cmdSetup, SETUP_USAGE } from './setup-command';
-import { cmdApprove, cmdHistory, cmdReject, cmdStatus, REMEDIATION_USAGE } from './cmd-remediation';
+import { loadConfig, type Config } from '../runtime/config';
+import { startDevServer, type DevServer } from '../runtime/dev-server';
+import { startSimulation, type Simulation } from '../runtime/simulation';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
+import { startReceiver } from '../receiver/server';
+import { temporalConnectionOptions } from '../runtime/connection';
+import { createWorker, installRuntime } from '../runtime/worker';
+import { cmdReceiver, RECEIVER_USAGE } from './receiver';
+import { cmdSetup, SETUP_USAGE } from './setup';
+import { cmdApprove, cmdHistory, cmdReject, cmdStatus, REMEDIATION_USAGE } from './remediation';
 import { cmdDemo, DEFAULT_UP_STATE_FILE, DEMO_USAGE, removeUpState, webhookUrl, writeUpState } from './demo';
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy

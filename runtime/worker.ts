@@ -5,7 +5,7 @@ import { DefaultLogger, Runtime, Worker, type LogLevel, type NativeConnection } 
 import { fileURLToPath } from 'node:url';
 import { createActivities, type ActivityDeps } from '../activities';
 import { DEFAULT_MAX_CONCURRENT_READS } from './config';
-import { workflowBundle } from './workflow-bundle';
+import { workflowBundle } from './bundle';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
