@@ -3,6 +3,21 @@ import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const builtinBans = nodeBuiltins.map((name) => ({
+  name,
+  message: 'Node built-ins are not allowed in sandboxed/pure code.',
+}));
+const ioBan = { group: ['@google-cloud/*', 'google-auth-library'], message: 'I/O belongs in activities/.' };
+const activitiesAsTypes = {
+  group: ['**/activities/*', '**/activities/**'],
+  allowTypeImports: true,
+  message: 'Import activities as types only.',
+};
+/** Nothing below imports upward (DESIGN: parts and folders). */
+const upward = (folders) => ({
+  group: folders.flatMap((f) => [`**/${f}/*`, `**/${f}/**`]),
+  message: `This layer may not import ${folders.join('/, ')}/: nothing below imports upward.`,
+});
 
 export default tseslint.config(
   {
@@ -30,22 +45,49 @@ export default tseslint.config(
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O modules.
-    files: ['workflows/**/*.ts', 'core/**/*.ts', 'policies/**/*.ts'],
+    files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Node built-ins are not allowed in sandboxed/pure code.',
-          })),
+          paths: builtinBans,
+          patterns: [ioBan, activitiesAsTypes, upward(['cli', 'receiver', 'runtime', 'setup'])],
+        },
+      ],
+    },
+  },
+  {
+    // The pure core and the policy schema: sandbox-safe, and below everything but each other.
+    files: ['core/**/*.ts', 'policies/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: builtinBans,
+          patterns: [ioBan, activitiesAsTypes, upward(['workflows', 'cli', 'receiver', 'runtime', 'setup'])],
+        },
+      ],
+    },
+  },
+  {
+    // Activities own I/O; they sit below the workflows and the composition roots.
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [upward(['workflows', 'cli', 'receiver', 'runtime', 'setup'])] },
+      ],
+    },
+  },
+  {
+    // The simulator is GCP, not lbmedic: it imports nothing of the operator.
+    files: ['simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
           patterns: [
-            { group: ['@google-cloud/*', 'google-auth-library'], message: 'I/O belongs in activities/.' },
-            {
-              group: ['**/activities/*', '**/activities/**'],
-              allowTypeImports: true,
-              message: 'Import activities as types only.',
-            },
+            upward(['activities', 'cli', 'core', 'policies', 'receiver', 'runtime', 'setup', 'workflows']),
           ],
         },
       ],

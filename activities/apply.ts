@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FirewallPermission } from '../core/firewall';
-import { DRIFT_FAILURE, type Mutation, type NamedPort, type PlanStep } from '../core/plan';
+import { FAILURE_TYPES } from '../core/model';
+import type { Mutation, NamedPort, PlanStep } from '../core/plan';
 import type { GcpClients } from './gcp-clients';
 import { GoogleApiError } from './google-errors';
 import { isDone, operationOf, waitForOperation } from './operations';
@@ -247,7 +248,7 @@ export function createApplyActivities(clients: Clients) {
   return {
     /**
      * Reads every resource a plan touches and returns, per step, the mutation that restores it as it
-     * is now. Fails with {@link DRIFT_FAILURE} when the state is no longer what the plan was made from.
+     * is now. Fails with a `ResourceDrifted` failure when the state is no longer what the plan was made from.
      */
     async snapshot(input: {
       project: string;
@@ -270,7 +271,7 @@ export function createApplyActivities(clients: Clients) {
       }
       if (drift.length > 0) {
         throw ApplicationFailure.create({
-          type: DRIFT_FAILURE,
+          type: FAILURE_TYPES.drift,
           nonRetryable: true,
           message: drift.join('; '),
         });

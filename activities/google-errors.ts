@@ -7,6 +7,7 @@
  */
 
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../core/model';
 
 /** HTTP statuses that a retry can cure (DESIGN: 429/5xx/timeouts are retryable with backoff). */
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
@@ -91,18 +92,12 @@ function httpFromCode(code: unknown): number {
   return grpcToHttp[code] ?? 0;
 }
 
-/**
- * Failure type names the workflows branch on. Retryable Google errors stay retryable for Temporal's
- * activity retry policy; permanent ones (400/403/404/409/412) fail the activity at once.
- */
-export const FAILURE_TYPES = { retryable: 'GoogleApiRetryable', permanent: 'GoogleApiPermanent' } as const;
-
 /** Converts a thrown error into the ApplicationFailure Temporal records; non-Google errors pass through. */
 export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof GoogleApiError)) return err;
   return ApplicationFailure.create({
     message: err.message,
-    type: err.retryable ? FAILURE_TYPES.retryable : FAILURE_TYPES.permanent,
+    type: err.retryable ? FAILURE_TYPES.googleRetryable : FAILURE_TYPES.googlePermanent,
     nonRetryable: !err.retryable,
     details: [{ status: err.status, reason: err.reason, operation: err.operation }],
     cause: err,

@@ -10,9 +10,8 @@
  */
 import { activityInfo, asyncLocalStorage, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Outcome, TransitionEvent } from '../workflows/definitions';
+import { FAILURE_TYPES, type Outcome, type TransitionEvent } from '../core/model';
 
-export const NOTIFY_FAILURE_TYPE = 'NotifySinkFailed';
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 5_000;
 const MAX_NOTIFY_TIMEOUT_MS = 30_000;
 
@@ -202,7 +201,7 @@ export function createNotifyActivities(opts: NotifyOptions = {}) {
         recordDelivered(delivered);
         throw ApplicationFailure.retryable(
           `notification not delivered: ${failures.join('; ')}`,
-          NOTIFY_FAILURE_TYPE,
+          FAILURE_TYPES.notifySink,
         );
       }
       return { delivered };

@@ -15,16 +15,14 @@ import {
 } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { SA } from '../core/search-attributes';
+import { approveUpdate, rejectSignal, statusQuery } from '../workflows/definitions';
 import {
-  approveUpdate,
   OUTCOMES,
   REMEDIATION_WORKFLOW,
-  rejectSignal,
-  statusQuery,
   type ApprovalRequest,
   type Outcome,
   type RemediationStatus,
-} from '../workflows/definitions';
+} from '../core/model';
 import type { Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 

@@ -25,7 +25,7 @@
  * that fields may be missing or empty depending on the policy, and unknown fields are kept.
  */
 import { z } from 'zod';
-import type { Incident } from '../workflows/definitions';
+import type { Incident } from './model';
 
 /** Strict UTF-8 (a malformed byte throws). Stateless between calls, so one serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });

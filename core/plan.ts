@@ -10,12 +10,7 @@ import type { FirewallPermission, FirewallRule } from './firewall';
 import { PROBE_RANGES, cidrContains, networkName } from './firewall';
 import type { Action, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
-
-/** Failure type of a snapshot that found a resource no longer as the plan was made from it. */
-export const DRIFT_FAILURE = 'ResourceDrifted';
-
-/** The alert-policy user label that asks for manual approval whatever the policy says. */
-export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';
+import { MANUAL_APPROVAL_LABEL } from './model';
 
 export interface NamedPort {
   name: string;

@@ -15,13 +15,13 @@ import { GoogleApiError } from '../activities/google-errors';
 import type { UrlMapResolver } from '../activities/url-maps';
 import { alertTarget } from '../core/alert-targets';
 import { toIncident, type WebhookNotification } from '../core/alerts';
+import { alertSignal } from '../workflows/definitions';
 import {
-  alertSignal,
   REMEDIATION_WORKFLOW,
   remediationWorkflowId,
   type Incident,
   type RemediationInput,
-} from '../workflows/definitions';
+} from '../core/model';
 
 export interface IntakeOptions {
   client: Client;
@@ -74,7 +74,8 @@ export class RecentlyAccepted {
   }
 }
 
-export type Outcome =
+/** What the receiver did with a notification (its answer's `outcome`; not a remediation's outcome). */
+export type IntakeOutcome =
   | 'accepted'
   | 'signalled'
   | 'recorded'
@@ -91,7 +92,7 @@ export interface TargetResult {
 
 export interface IntakeResult {
   status: number;
-  outcome: Outcome;
+  outcome: IntakeOutcome;
   message: string;
   incidentId?: string;
   targets?: TargetResult[];

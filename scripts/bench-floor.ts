@@ -15,7 +15,7 @@ import { collectEvidence, type EvidenceReaders } from '../core/collect';
 import { checkLimits } from '../core/limits';
 import { buildPlan } from '../core/plan';
 import type { PolicySet } from '../policies/schema';
-import type { TransitionEvent } from '../workflows/definitions';
+import type { TransitionEvent } from '../core/model';
 
 export interface FloorRun {
   /** ms from the start to the last change applied. */

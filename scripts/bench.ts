@@ -25,13 +25,8 @@ import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { remediateInProcess } from './bench-floor';
 import { demoAlert, newIncidentId } from '../cli/demo';
 import { PROJECT_ROOT } from '../runtime/temporal-binaries';
-import {
-  REMEDIATION_WORKFLOW,
-  alertSignal,
-  remediationWorkflowId,
-  statusQuery,
-  type Incident,
-} from '../workflows/definitions';
+import { alertSignal, statusQuery } from '../workflows/definitions';
+import { REMEDIATION_WORKFLOW, remediationWorkflowId, type Incident } from '../core/model';
 import type { RemediationResult } from '../workflows/remediation';
 
 const quick = process.argv.includes('--quick');

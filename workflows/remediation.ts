@@ -26,23 +26,20 @@ import { classify, type Diagnosis, type RootCause } from '../core/classify';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
 import type { Evidence } from '../core/evidence';
 import { checkLimits } from '../core/limits';
-import { buildPlan, DRIFT_FAILURE, type Mutation, type Plan, type PlanStep } from '../core/plan';
-import { renderPlan } from '../core/plan-render';
-import { SA } from '../core/search-attributes';
-import type { PolicySet } from '../policies/schema';
 import {
-  alertSignal,
-  approveSignal,
-  approveUpdate,
-  rejectSignal,
-  statusQuery,
+  FAILURE_TYPES,
   type ApprovalRequest,
   type ApprovalResult,
   type Incident,
   type Outcome,
   type RemediationInput,
   type RemediationStatus,
-} from './definitions';
+} from '../core/model';
+import { buildPlan, type Mutation, type Plan, type PlanStep } from '../core/plan';
+import { renderPlan } from '../core/plan-render';
+import { SA } from '../core/search-attributes';
+import type { PolicySet } from '../policies/schema';
+import { alertSignal, approveSignal, approveUpdate, rejectSignal, statusQuery } from './definitions';
 
 /** Diagnose → apply → verify rounds before lbmedic gives up and rolls back. */
 export const MAX_ROUNDS = 2;
@@ -406,7 +403,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
         const drifted =
           err instanceof ActivityFailure &&
           err.cause instanceof ApplicationFailure &&
-          err.cause.type === DRIFT_FAILURE;
+          err.cause.type === FAILURE_TYPES.drift;
         return finish(
           'ESCALATED',
           drifted

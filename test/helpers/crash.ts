@@ -7,13 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
-import {
-  alertSignal,
-  REMEDIATION_WORKFLOW,
-  remediationWorkflowId,
-  statusQuery,
-  type RemediationInput,
-} from '../../workflows/definitions';
+import { alertSignal, statusQuery } from '../../workflows/definitions';
+import { REMEDIATION_WORKFLOW, remediationWorkflowId, type RemediationInput } from '../../core/model';
 import { control, eventually, startSim, type SimHarness } from './sim';
 
 export interface WorkerProcess {

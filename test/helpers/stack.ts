@@ -9,14 +9,14 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
 import { createWorker } from '../../runtime/worker';
+import { alertSignal } from '../../workflows/definitions';
 import {
   REMEDIATION_WORKFLOW,
-  alertSignal,
   remediationWorkflowId,
   type Incident,
   type RemediationInput,
   type TransitionEvent,
-} from '../../workflows/definitions';
+} from '../../core/model';
 import { startSim, type SimHarness } from './sim';
 
 /**

@@ -15,7 +15,7 @@ import {
   toIncident,
   type ParsedNotification,
 } from '../../core/alerts';
-import { remediationWorkflowId } from '../../workflows/definitions';
+import { remediationWorkflowId } from '../../core/model';
 import {
   anyJson,
   base64ish,

@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createNotifyActivities, NOTIFY_FAILURE_TYPE } from '../../activities/notify';
+import { createNotifyActivities } from '../../activities/notify';
+import { FAILURE_TYPES } from '../../core/model';
 import { loadConfig } from '../../runtime/config';
-import type { TransitionEvent } from '../../workflows/definitions';
+import type { TransitionEvent } from '../../core/model';
 
 interface Received {
   path: string;
@@ -153,7 +154,7 @@ test('a non-2xx answer is a retryable failure that names the host, never the sec
     (e: unknown) => e,
   );
   assert.ok(err instanceof ApplicationFailure);
-  assert.equal(err.type, NOTIFY_FAILURE_TYPE);
+  assert.equal(err.type, FAILURE_TYPES.notifySink);
   assert.equal(err.nonRetryable, false);
   const host = new URL(base).host;
   assert.match(err.message, new RegExp(`slack \\(${host}\\): HTTP 404 invalid_payload`));

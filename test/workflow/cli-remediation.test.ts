@@ -12,7 +12,7 @@ import {
   type Output,
 } from '../../cli/remediation';
 import { loadConfig, type Config } from '../../runtime/config';
-import { REMEDIATION_WORKFLOW, type Incident } from '../../workflows/definitions';
+import { REMEDIATION_WORKFLOW, type Incident } from '../../core/model';
 import type { FixtureInput } from './fixtures/approval-workflow';
 import { startDevServer } from '../helpers/temporal';
 

@@ -23,7 +23,7 @@ import {
   type DemoView,
 } from '../../cli/demo';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
-import type { RemediationStatus } from '../../workflows/definitions';
+import type { RemediationStatus } from '../../core/model';
 import { policyDir } from '../helpers/stack';
 import { freePort } from '../helpers/scenarios';
 

@@ -21,7 +21,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { alertTarget } from '../../core/alert-targets';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../../core/alerts';
-import { remediationWorkflowId } from '../../workflows/definitions';
+import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { alertFixture, pubsubEnvelope } from '../helpers/alert-fixtures';

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createNotifyActivities } from '../../activities/notify';
-import type { TransitionEvent } from '../../workflows/definitions';
+import type { TransitionEvent } from '../../core/model';
 import { startDevServer } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;

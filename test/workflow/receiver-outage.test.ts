@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { remediationWorkflowId } from '../../workflows/definitions';
+import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { startDevServer } from '../helpers/temporal';

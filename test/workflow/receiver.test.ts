@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createUrlMapResolver } from '../../activities/url-maps';
-import { remediationWorkflowId, type Incident } from '../../workflows/definitions';
+import { remediationWorkflowId, type Incident } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';

@@ -1,0 +1,119 @@
+/**
+ * lbmedic's shared vocabulary: what an incident is, how a remediation is asked for and how it can end,
+ * the transitions it announces and the failure types activities raise and workflows branch on. Plain
+ * types and constants, imported by every layer (workflows, activities, the receiver, the CLI); nothing
+ * here imports from above core/.
+ */
+
+/** The registered workflow type name (the exported function's name). */
+export const REMEDIATION_WORKFLOW = 'remediationWorkflow';
+
+/** One alert notification as the receiver understood it. */
+export interface Incident {
+  /** Cloud Monitoring's incident id; the same incident delivered again is one incident. */
+  incidentId: string;
+  state: 'open' | 'closed';
+  /** Where it came from: `webhook`, `pubsub`, `cli`, `test`. */
+  source: string;
+  policyName?: string;
+  conditionName?: string;
+  summary?: string;
+  url?: string;
+  /** The alert policy's user labels (policies can select on them; `lbmedic_approval: manual` asks for a person). */
+  labels?: Record<string, string>;
+  /** Unix seconds, as Cloud Monitoring sends them. */
+  startedAt?: number;
+  endedAt?: number;
+  /** When lbmedic received it (ISO). */
+  receivedAt: string;
+}
+
+export interface RemediationInput {
+  project: string;
+  backendService: string;
+  /** Incidents known when the workflow started; later ones arrive by the `alert` signal. */
+  incidents: Incident[];
+  /** Who or what asked for this remediation (recorded; may matter for self-approval rules). */
+  triggeredBy?: string;
+}
+
+export interface ApprovalRequest {
+  approver: string;
+  reason?: string;
+}
+
+export interface ApprovalResult {
+  accepted: true;
+  approvals: number;
+  required: number;
+  /** The phase after this approval. */
+  phase: string;
+}
+
+/** Filled by the workflow; kept structurally loose here so callers need not import the pure core. */
+export interface RemediationStatus {
+  workflowId: string;
+  project: string;
+  backendService: string;
+  phase: string;
+  incidents: Incident[];
+  [key: string]: unknown;
+}
+
+/**
+ * One running remediation per backend service: the id is derived from project + backend service.
+ * Characters outside Temporal-friendly ones are replaced so any name maps to a valid id.
+ */
+export function remediationWorkflowId(project: string, backendService: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+  return `lbmedic/${clean(project)}/${clean(backendService)}`;
+}
+
+/** Outcomes a remediation ends with (search attribute `LbmedicOutcome`). */
+export const OUTCOMES = [
+  'REMEDIATED',
+  'NO_FAULT',
+  'DRY_RUN',
+  'ESCALATED',
+  'REJECTED',
+  'APPROVAL_TIMEOUT',
+  'CANCELLED',
+  'BLOCKED_BY_LIMITS',
+  'ROLLED_BACK',
+  'ROLLBACK_FAILED',
+  'DUPLICATE',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** A phase change worth telling people about (notifications; also the workflow's own log). */
+export interface TransitionEvent {
+  workflowId: string;
+  project: string;
+  backendService: string;
+  phase: string;
+  /** Set on the final transition. */
+  outcome?: Outcome;
+  /** One line for humans, e.g. "plan ready: 3 changes, waiting for 1 approval". */
+  summary: string;
+  /** Longer text (diagnosis, plan, escalation's human fix). */
+  details?: string;
+  /** Workflow time (ISO). */
+  at: string;
+}
+
+/**
+ * Failure types (ApplicationFailure `type`) activities raise and workflows branch on, in one place.
+ * - `googleRetryable` / `googlePermanent`: a Google API error (429/5xx/timeouts vs 400/403/404/409/412);
+ * - `drift`: a snapshot found a resource no longer as the plan was made from it;
+ * - `notifySink`: a notification sink failed (retried; sinks that delivered are skipped).
+ */
+export const FAILURE_TYPES = {
+  googleRetryable: 'GoogleApiRetryable',
+  googlePermanent: 'GoogleApiPermanent',
+  drift: 'ResourceDrifted',
+  notifySink: 'NotifySinkFailed',
+} as const;
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
+/** The alert-policy user label that asks for manual approval whatever the policy says. */
+export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';
