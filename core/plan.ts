@@ -11,36 +11,7 @@ import { PROBE_RANGES, cidrContains, networkName } from './firewall';
 import type { Action, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
-
-export interface NamedPort {
-  name: string;
-  port: number;
-}
-
-/** One Compute call. Inverse mutations use the same shapes. */
-export type Mutation =
-  | {
-      kind: 'patchHealthCheck';
-      healthCheck: string;
-      type: string;
-      port?: number;
-      requestPath?: string;
-      portSpecification?: string;
-    }
-  | { kind: 'patchFirewall'; firewall: string; allowed: FirewallPermission[] }
-  | {
-      kind: 'insertFirewall';
-      firewall: string;
-      network: string;
-      priority: number;
-      sourceRanges: string[];
-      targetTags: string[];
-      allowed: FirewallPermission[];
-      description: string;
-    }
-  | { kind: 'deleteFirewall'; firewall: string }
-  | { kind: 'setNamedPorts'; instanceGroup: string; zone: string; namedPorts: NamedPort[] }
-  | { kind: 'patchBackendService'; backendService: string; timeoutSec: number };
+import type { Mutation, NamedPort } from './mutation';
 
 export interface FieldChange {
   field: string;

@@ -35,7 +35,8 @@ import {
   type RemediationInput,
   type RemediationStatus,
 } from '../core/model';
-import { buildPlan, type Mutation, type Plan, type PlanStep } from '../core/plan';
+import type { Mutation } from '../core/mutation';
+import { buildPlan, type Plan, type PlanStep } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import { SA } from '../core/search-attributes';
 import type { PolicySet } from '../policies/schema';

@@ -1,0 +1,41 @@
+/**
+ * The changes lbmedic can make, as data: one shape per kind of Compute call. Plans carry them (a step's
+ * `apply` and `inverse`), history records them, and activities/mutations/<kind>.ts knows how to read,
+ * compare, send and invert each. The union is the one list of kinds; the activities' dispatch table is
+ * typed by it, so a kind without a module does not compile.
+ */
+import type { FirewallPermission } from './firewall';
+
+export interface NamedPort {
+  name: string;
+  port: number;
+}
+
+/** One Compute call. Inverse mutations use the same shapes. */
+export type Mutation =
+  | {
+      kind: 'patchHealthCheck';
+      healthCheck: string;
+      type: string;
+      port?: number;
+      requestPath?: string;
+      portSpecification?: string;
+    }
+  | { kind: 'patchFirewall'; firewall: string; allowed: FirewallPermission[] }
+  | {
+      kind: 'insertFirewall';
+      firewall: string;
+      network: string;
+      priority: number;
+      sourceRanges: string[];
+      targetTags: string[];
+      allowed: FirewallPermission[];
+      description: string;
+    }
+  | { kind: 'deleteFirewall'; firewall: string }
+  | { kind: 'setNamedPorts'; instanceGroup: string; zone: string; namedPorts: NamedPort[] }
+  | { kind: 'patchBackendService'; backendService: string; timeoutSec: number };
+
+export type MutationKind = Mutation['kind'];
+/** The mutation of one kind. */
+export type MutationOf<K extends MutationKind> = Extract<Mutation, { kind: K }>;
