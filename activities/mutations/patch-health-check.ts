@@ -1,0 +1,61 @@
+/**
+ * Patching a health check's port, request path or port specification (root cause 1, and the port-moved
+ * fix). Compute keeps them in a sub-object named after the check's type (`httpHealthCheck`, …), and a
+ * patch replaces that sub-object whole, so the fields the mutation leaves alone are sent back as read.
+ */
+import type { MutationOf } from '../../core/mutation';
+import type { MutationModule } from './module';
+
+type PatchHealthCheck = MutationOf<'patchHealthCheck'>;
+
+/** `HTTP` → `httpHealthCheck`: where a health check keeps its port and path on the wire. */
+const detailKey = (type: string) =>
+  `${type.toLowerCase()}HealthCheck` as
+    'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck' | 'tcpHealthCheck' | 'sslHealthCheck';
+
+/** Set `port`, `requestPath` and `portSpecification` on a health check, each only when given. */
+export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {
+  describe: (m) => `healthCheck ${m.healthCheck}`,
+
+  async read(clients, project, m): Promise<PatchHealthCheck> {
+    const [hc] = await clients.healthChecks.get({ project, healthCheck: m.healthCheck });
+    const d = (hc[detailKey(m.type)] ?? {}) as {
+      port?: number | null;
+      requestPath?: string | null;
+      portSpecification?: unknown;
+    };
+    return {
+      kind: 'patchHealthCheck',
+      healthCheck: m.healthCheck,
+      type: m.type,
+      ...(d.port != null ? { port: d.port } : {}),
+      ...(d.requestPath != null ? { requestPath: d.requestPath } : {}),
+      ...(d.portSpecification != null ? { portSpecification: String(d.portSpecification) } : {}),
+    };
+  },
+
+  holds: (current, desired) =>
+    current?.kind === 'patchHealthCheck' &&
+    (desired.port === undefined || current.port === desired.port) &&
+    (desired.requestPath === undefined || current.requestPath === desired.requestPath) &&
+    (desired.portSpecification === undefined || current.portSpecification === desired.portSpecification),
+
+  async send(clients, project, m, requestId) {
+    const [hc] = await clients.healthChecks.get({ project, healthCheck: m.healthCheck });
+    const key = detailKey(m.type);
+    const details = {
+      ...(hc[key] ?? {}),
+      ...(m.port !== undefined ? { port: m.port } : {}),
+      ...(m.requestPath !== undefined ? { requestPath: m.requestPath } : {}),
+      ...(m.portSpecification !== undefined ? { portSpecification: m.portSpecification } : {}),
+    };
+    return clients.healthChecks.patch({
+      project,
+      healthCheck: m.healthCheck,
+      requestId,
+      healthCheckResource: { [key]: details },
+    });
+  },
+
+  inverse: (current) => current,
+};
