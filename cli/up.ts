@@ -9,16 +9,17 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackendHealth } from '../activities/backend-health';
-import { createGcpClients } from '../activities/gcp-clients';
+import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
-import { startReceiver } from '../receiver/server';
+import type { PolicySet } from '../policies/schema';
+import { startReceiver, type Receiver } from '../receiver/server';
 import type { Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
 import { loadPolicies } from '../runtime/policy-loader';
 import { startSimulation, type Simulation } from '../runtime/simulation';
 import { createWorker } from '../runtime/worker';
-import { notifyOptions, probeRanges } from './clients';
+import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
 import { busyPort, portFlag, UsageError } from './flags';
 import { formatHealth } from './inspect';
 import { untilSignal } from './signals';
@@ -77,6 +78,16 @@ class Started {
   }
 }
 
+/** The GCP simulator on --sim-port (any free port by default), with the scenario loaded. */
+async function startSimulator(flags: UpFlags, started: Started): Promise<Simulation> {
+  const port = flags.simPort ?? 0;
+  const sim = await startSimulation({ scenario: flags.scenario ?? 'port-moved', port }).catch(
+    busyPort(port, '--sim-port'),
+  );
+  started.add(() => sim.stop());
+  return sim;
+}
+
 /** Temporal: the embedded dev server, or TEMPORAL_ADDRESS when it is set. */
 async function startTemporal(
   flags: UpFlags,
@@ -91,6 +102,68 @@ async function startTemporal(
   });
   started.add(() => dev.stop());
   return { address: dev.address, dev };
+}
+
+/** The worker, running; returns the Temporal client it shares with the receiver and the inspection. */
+async function startWorker(
+  config: Config,
+  parts: { address: string; dev?: DevServer; sim?: Simulation; clients: GcpClients; policies: PolicySet },
+  started: Started,
+): Promise<Client> {
+  const { address, dev, sim, clients, policies } = parts;
+  // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
+  const target = dev ? { address } : temporalConnectionOptions(config, address);
+  const nativeConnection = await NativeConnection.connect(target);
+  started.add(() => nativeConnection.close());
+  const connection = await Connection.connect(target);
+  started.add(() => connection.close());
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    clients,
+    policies,
+    temporal: client,
+    ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
+    notify: notifyOptions(config),
+    maxConcurrentReads: config.maxConcurrentReads,
+  });
+  const running = worker.run();
+  started.add(async () => {
+    // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  return client;
+}
+
+/** The alert receiver. Locally a token is made up when none is configured, and printed. */
+async function startAlertReceiver(
+  config: Config,
+  flags: UpFlags,
+  temporal: { client: Client; clients: GcpClients },
+  started: Started,
+): Promise<{ receiver: Receiver; token?: string }> {
+  const token =
+    config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
+  const port = flags.receiverPort ?? config.receiverPort;
+  const receiver = await startReceiver({
+    client: temporal.client,
+    taskQueue: config.taskQueue,
+    temporalTimeoutMs: config.receiverTemporalTimeoutMs,
+    resolveUrlMap: createUrlMapResolver(temporal.clients),
+    credentials: {
+      ...(token ? { token } : {}),
+      ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
+    },
+    host: config.receiverHost,
+    port,
+    maxBodyBytes: config.receiverMaxBodyBytes,
+    log: () => undefined,
+  }).catch(busyPort(port, '--receiver-port'));
+  started.add(() => receiver.close());
+  return { receiver, ...(token ? { token } : {}) };
 }
 
 function printWhere(
@@ -111,90 +184,37 @@ function printWhere(
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
 }
 
+/** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
+async function inspectAll(client: Client, config: Config, sim: Simulation, project: string): Promise<void> {
+  for (const backendService of sim.world.projects.get(project)?.backendServices.keys() ?? []) {
+    const health = await client.workflow.execute('inspectBackendWorkflow', {
+      taskQueue: config.taskQueue,
+      workflowId: `inspect-${project}-${backendService}-${Date.now()}`,
+      args: [{ project, backendService }],
+    });
+    console.log(formatHealth(health as BackendHealth));
+  }
+}
+
 export async function cmdUp(args: string[], config: Config): Promise<number> {
   const flags = parseUpFlags(args);
   const simulate = flags.simulate === true || !config.project;
   const policies = loadPolicies(config.policyDir);
   const started = new Started();
   try {
-    let sim: Simulation | undefined;
-    if (simulate) {
-      const port = flags.simPort ?? 0;
-      const running = await startSimulation({ scenario: flags.scenario ?? 'port-moved', port }).catch(
-        busyPort(port, '--sim-port'),
-      );
-      started.add(() => running.stop());
-      sim = running;
-    }
+    const sim = simulate ? await startSimulator(flags, started) : undefined;
     const { address, dev } = await startTemporal(flags, config, started);
     const project = sim ? [...sim.world.projects.keys()][0] : config.project;
     if (!project) throw new UsageError('no project: set LBMEDIC_PROJECT or use --simulate');
-    const clients = createGcpClients({
-      ...(sim ? { endpoint: sim.url } : config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
-      projectId: project,
-      timeoutMs: config.gcpTimeoutMs,
-    });
+    const clients = sim
+      ? createGcpClients({ endpoint: sim.url, projectId: project, timeoutMs: config.gcpTimeoutMs })
+      : gcpClientsFor(config, project);
     started.add(() => clients.close());
-    // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
-    const target = dev ? { address } : temporalConnectionOptions(config, address);
-    const nativeConnection = await NativeConnection.connect(target);
-    started.add(() => nativeConnection.close());
-    const connection = await Connection.connect(target);
-    started.add(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace });
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: config.temporalNamespace,
-      taskQueue: config.taskQueue,
-      clients,
-      policies,
-      temporal: client,
-      ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
-      notify: notifyOptions(config),
-      maxConcurrentReads: config.maxConcurrentReads,
-    });
-    const running = worker.run();
-    started.add(async () => {
-      // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-    });
-    // The alert receiver. Locally a token is made up when none is configured, and printed.
-    const token =
-      config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
-    const receiverPort = flags.receiverPort ?? config.receiverPort;
-    const receiver = await startReceiver({
-      client,
-      taskQueue: config.taskQueue,
-      temporalTimeoutMs: config.receiverTemporalTimeoutMs,
-      resolveUrlMap: createUrlMapResolver(clients),
-      credentials: {
-        ...(token ? { token } : {}),
-        ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
-      },
-      host: config.receiverHost,
-      port: receiverPort,
-      maxBodyBytes: config.receiverMaxBodyBytes,
-      log: () => undefined,
-    }).catch(busyPort(receiverPort, '--receiver-port'));
-    started.add(() => receiver.close());
-    printWhere(config, {
-      address,
-      ...(dev ? { dev } : {}),
-      receiverUrl: receiver.url,
-      ...(token ? { token } : {}),
-      ...(sim ? { sim } : {}),
-    });
-
-    const services = sim ? [...(sim.world.projects.get(project)?.backendServices.keys() ?? [])] : [];
-    for (const backendService of services) {
-      const health = await client.workflow.execute('inspectBackendWorkflow', {
-        taskQueue: config.taskQueue,
-        workflowId: `inspect-${project}-${backendService}-${Date.now()}`,
-        args: [{ project, backendService }],
-      });
-      console.log(formatHealth(health as BackendHealth));
-    }
+    const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
+    const client = await startWorker(config, { ...where, clients, policies }, started);
+    const { receiver, token } = await startAlertReceiver(config, flags, { client, clients }, started);
+    printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
+    if (sim) await inspectAll(client, config, sim, project);
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
       const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
