@@ -1,17 +1,12 @@
 /**
  * Reads a backend service's health as the load balancer sees it: `backendServices.get`, then
- * `getHealth` for each backend group. Built from injected clients (see gcp-clients.ts).
+ * `getHealth` for each backend group (health-status.ts), and waits for it after a fix. Built from
+ * injected clients (see gcp-clients.ts).
  */
 import { asyncLocalStorage, Context } from '@temporalio/activity';
 import { healthPolling } from '../core/health-polling';
 import type { GcpClients } from './gcp-clients';
-
-export interface InstanceHealth {
-  instance: string;
-  ipAddress: string;
-  port: number | undefined;
-  healthState: string;
-}
+import { readGroupHealth, type InstanceHealth } from './health-status';
 
 export interface GroupHealth {
   group: string;
@@ -59,19 +54,9 @@ export function createBackendHealthActivities(clients: Pick<GcpClients, 'backend
       const groups: GroupHealth[] = [];
       for (const backend of bs.backends ?? []) {
         if (!backend.group) continue;
-        const [health] = await clients.backendServices.getHealth({
-          project,
-          backendService,
-          resourceGroupReferenceResource: { group: backend.group },
-        });
         groups.push({
           group: backend.group,
-          instances: (health.healthStatus ?? []).map((s) => ({
-            instance: s.instance ?? '',
-            ipAddress: s.ipAddress ?? '',
-            port: s.port ?? undefined,
-            healthState: String(s.healthState ?? 'UNKNOWN'),
-          })),
+          instances: await readGroupHealth(clients, { project, backendService, group: backend.group }),
         });
       }
       const all = groups.flatMap((g) => g.instances);

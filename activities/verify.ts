@@ -2,6 +2,7 @@
  * Verification reads: how many LB responses were 5xx since a moment (the fix, or HEALTHY).
  */
 import type { GcpClients } from './gcp-clients';
+import { readLbRequests } from './lb-request-log';
 
 export function createVerifyActivities(clients: Pick<GcpClients, 'logging'>, opts: { limit?: number } = {}) {
   const limit = opts.limit ?? 2_000;
@@ -12,31 +13,12 @@ export function createVerifyActivities(clients: Pick<GcpClients, 'logging'>, opt
       backendService: string;
       since: string;
     }): Promise<{ total: number; errors: number }> {
-      const filter = [
-        'resource.type="http_load_balancer"',
-        `resource.labels.backend_service_name="${input.backendService}"`,
-        `timestamp>="${input.since}"`,
-      ].join(' AND ');
       let total = 0;
       let errors = 0;
-      let pageToken: string | undefined;
-      do {
-        const [entries, , response] = await clients.logging.getEntries({
-          resourceNames: [`projects/${input.project}`],
-          filter,
-          orderBy: 'timestamp desc',
-          pageSize: Math.min(1000, limit - total),
-          autoPaginate: false,
-          ...(pageToken ? { pageToken } : {}),
-        });
-        for (const e of entries) {
-          const status =
-            (e.metadata as { httpRequest?: { status?: number | null } | null }).httpRequest?.status ?? 0;
-          total += 1;
-          if (status >= 500) errors += 1;
-        }
-        pageToken = (response as { nextPageToken?: string } | undefined)?.nextPageToken || undefined;
-      } while (pageToken && total < limit);
+      for await (const r of readLbRequests(clients, { ...input, limit })) {
+        total += 1;
+        if (r.status >= 500) errors += 1;
+      }
       return { total, errors };
     },
   };

@@ -5,53 +5,33 @@
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { createGcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
 import type { Config } from '../runtime/config';
 import { startReceiver } from '../receiver/server';
 import { temporalConnectionOptions } from '../runtime/connection';
+import { gcpClientsFor } from './clients';
+import { busyPort, portFlag, UsageError } from './flags';
+import { untilSignal } from './signals';
 
 export const RECEIVER_USAGE = `  lbmedic receiver [--host H] [--port N]
       Receives Cloud Monitoring alerts (POST /alerts: webhook; POST /pubsub: Pub/Sub push) and starts
       or signals one remediation workflow per backend service on TEMPORAL_ADDRESS. Needs
       LBMEDIC_RECEIVER_TOKEN and/or LBMEDIC_RECEIVER_BASIC_AUTH.`;
 
-function untilSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
-function usage(message: string): number {
-  console.error(`lbmedic receiver: ${message}\n\nUsage:\n${RECEIVER_USAGE}`);
-  return 2;
-}
-
 export async function cmdReceiver(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' } } });
-  const port = values.port === undefined ? config.receiverPort : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return usage(`--port must be a port number`);
+  const port = portFlag(values.port, 'port') ?? config.receiverPort;
   const credentials = {
     ...(config.receiverToken ? { token: config.receiverToken } : {}),
     ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
   };
   if (!credentials.token && !credentials.basic) {
-    return usage(
+    throw new UsageError(
       'set LBMEDIC_RECEIVER_TOKEN (the ?token= of the webhook URL) and/or LBMEDIC_RECEIVER_BASIC_AUTH (user:password)',
     );
   }
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  const clients = createGcpClients({
-    ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
-    projectId: config.project ?? '',
-    timeoutMs: config.gcpTimeoutMs,
-  });
+  const clients = gcpClientsFor(config, config.project ?? '');
   try {
     const receiver = await startReceiver({
       client: new Client({ connection, namespace: config.temporalNamespace }),
@@ -62,7 +42,7 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
       host: values.host ?? config.receiverHost,
       port,
       maxBodyBytes: config.receiverMaxBodyBytes,
-    });
+    }).catch(busyPort(port, '--port'));
     console.log(
       JSON.stringify({
         time: new Date().toISOString(),

@@ -4,24 +4,23 @@
  */
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { createGcpClients } from '../activities/gcp-clients';
 import type { Config } from '../runtime/config';
 import { desiredAlertResources, renderDryRun, setupAlerts } from '../setup/alerts';
 import { setupTemporalSearchAttributes } from '../runtime/search-attributes';
 import { temporalConnectionOptions } from '../runtime/connection';
+import { gcpClientsFor } from './clients';
+import { UsageError } from './flags';
 
-export const SETUP_USAGE = `  lbmedic setup alerts --project P --webhook-url URL [--runbook-url URL] [--dry-run]
+export const SETUP_ALERTS_USAGE = `  lbmedic setup alerts --project P --webhook-url URL [--runbook-url URL] [--dry-run]
       Creates (once; finds its own by the labels managed_by=lbmedic, lbmedic_role) a webhook
       notification channel for URL (token auth; basic auth when URL has user:password@) and alert
       policies on the load balancers' 5xx ratio and on failed_to_pick_backend log entries.
-      --dry-run prints them (secrets masked) without calling Google Cloud.
-  lbmedic setup temporal
+      --dry-run prints them (secrets masked) without calling Google Cloud.`;
+
+export const SETUP_TEMPORAL_USAGE = `  lbmedic setup temporal
       Registers lbmedic's search attributes in TEMPORAL_NAMESPACE on TEMPORAL_ADDRESS.`;
 
-function usage(message: string): number {
-  console.error(`lbmedic setup: ${message}\n\nUsage:\n${SETUP_USAGE}`);
-  return 2;
-}
+export const SETUP_USAGE = `${SETUP_ALERTS_USAGE}\n${SETUP_TEMPORAL_USAGE}`;
 
 async function setupAlertsCommand(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({
@@ -35,7 +34,7 @@ async function setupAlertsCommand(args: string[], config: Config): Promise<numbe
   });
   const project = values.project ?? config.project;
   const webhookUrl = values['webhook-url'];
-  if (!project || !webhookUrl) return usage('setup alerts needs --project and --webhook-url');
+  if (!project || !webhookUrl) throw new UsageError('setup alerts needs --project and --webhook-url');
   const opts = {
     project,
     webhookUrl,
@@ -45,18 +44,14 @@ async function setupAlertsCommand(args: string[], config: Config): Promise<numbe
   try {
     desired = desiredAlertResources(opts);
   } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err));
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   if (values['dry-run']) {
     console.log(renderDryRun(project, desired));
     return 0;
   }
   for (const warning of desired.warnings) console.error(`warning: ${warning}`);
-  const clients = createGcpClients({
-    ...(config.gcpEndpoint ? { endpoint: config.gcpEndpoint } : {}),
-    projectId: project,
-    timeoutMs: config.gcpTimeoutMs,
-  });
+  const clients = gcpClientsFor(config, project);
   try {
     const actions = await setupAlerts(clients, opts);
     for (const a of actions) {
@@ -87,5 +82,5 @@ export async function cmdSetup(args: string[], config: Config): Promise<number> 
   const [what, ...rest] = args;
   if (what === 'alerts') return setupAlertsCommand(rest, config);
   if (what === 'temporal') return setupTemporalCommand(rest, config);
-  return usage(what === undefined ? 'setup what?' : `unknown setup target "${what}"`);
+  throw new UsageError(what === undefined ? 'setup what?' : `unknown setup target "${what}"`);
 }

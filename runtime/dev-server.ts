@@ -44,6 +44,11 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
       `port ${opts.port} is already in use: is another Temporal server running? (set --temporal-port)`,
     );
   }
+  if (await portOpen(opts.uiPort)) {
+    throw new Error(
+      `port ${opts.uiPort} is already in use: is another Temporal Web UI running? (set --ui-port)`,
+    );
+  }
   const dbFile = opts.dbFile ?? join(PROJECT_ROOT, '.temporal', 'lbmedic.db');
   mkdirSync(join(dbFile, '..'), { recursive: true });
   const args = [

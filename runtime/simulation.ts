@@ -2,7 +2,7 @@
  * Starts the GCP simulator (a World plus its HTTP server) for `lbmedic sim` and `lbmedic up --simulate`.
  */
 import { loadScenario } from '../simulator/scenario';
-import { startSimulatorServer } from '../simulator/server';
+import { startSimulatorServer, type SimulatorServer } from '../simulator/server';
 import { World } from '../simulator/world';
 
 export interface SimulationOptions {
@@ -25,9 +25,17 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
   const loaded = loadScenario(opts.scenarioFile ?? opts.scenario ?? 'healthy');
   const scenario = opts.project ? { ...loaded, project: opts.project } : loaded;
   const world = new World(opts.timeScale === undefined ? {} : { timeScale: opts.timeScale });
-  await world.load(scenario);
-  await world.start();
-  const server = await startSimulatorServer({ world, port: opts.port ?? 0 });
+  let server: SimulatorServer;
+  try {
+    await world.load(scenario);
+    await world.start();
+    server = await startSimulatorServer({ world, port: opts.port ?? 0 });
+  } catch (err) {
+    // The World's instance apps already listen (e.g. the server's port was busy): stop them, or
+    // they keep the process alive.
+    await world.stop();
+    throw err;
+  }
   return {
     url: server.url,
     world,

@@ -23,7 +23,7 @@ import { parseScenario, scenarioPath } from '../simulator/scenario';
 import { control } from '../test/helpers/sim';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { remediateInProcess } from './bench-floor';
-import { demoAlert, newIncidentId } from '../cli/demo';
+import { demoAlert, newIncidentId } from '../cli/demo-alert';
 import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 import { alertSignal, statusQuery } from '../workflows/definitions';
 import { REMEDIATION_WORKFLOW, remediationWorkflowId, type Incident } from '../core/model';

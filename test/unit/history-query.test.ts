@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildHistoryQuery, parseSince, renderStatus } from '../../cli/remediation';
+import { buildHistoryQuery, parseSince } from '../../cli/history';
+import { renderStatus } from '../../cli/status';
 
 test('--since takes minutes, hours, days and weeks', () => {
   assert.equal(parseSince('90m'), 90 * 60_000);

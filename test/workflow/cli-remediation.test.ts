@@ -3,14 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import {
-  cmdApprove,
-  cmdHistory,
-  cmdReject,
-  cmdStatus,
-  type HistoryEntry,
-  type Output,
-} from '../../cli/remediation';
+import { cmdApprove, cmdReject } from '../../cli/approve';
+import { cmdHistory, type HistoryEntry } from '../../cli/history';
+import type { Output } from '../../cli/output';
+import { cmdStatus } from '../../cli/status';
 import { loadConfig, type Config } from '../../runtime/config';
 import { REMEDIATION_WORKFLOW, type Incident } from '../../core/model';
 import type { FixtureInput } from './fixtures/approval-workflow';

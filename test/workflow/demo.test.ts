@@ -11,17 +11,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { alertTarget } from '../../core/alert-targets';
 import { parseWebhookBody, toIncident } from '../../core/alerts';
+import { demoAlert, newIncidentId } from '../../cli/demo-alert';
 import {
-  demoAlert,
-  newIncidentId,
   NOTHING_SHOWN,
   phaseDurations,
   progressLines,
-  readUpState,
   summaryLines,
-  webhookUrl,
   type DemoView,
-} from '../../cli/demo';
+} from '../../cli/demo-render';
+import { readUpState, webhookUrl } from '../../cli/up-state';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import type { RemediationStatus } from '../../core/model';
 import { policyDir } from '../helpers/stack';

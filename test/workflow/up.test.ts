@@ -1,11 +1,15 @@
-/** README command 1: `lbmedic up` brings up Temporal, the simulator and the worker, and stops cleanly. */
+/**
+ * README command 1: `lbmedic up` brings up Temporal, the simulator and the worker, and stops cleanly;
+ * a busy port makes it stop again what it had started and exit, naming the port.
+ */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import { busyPort, portInUse, runLbmedic } from '../helpers/lbmedic';
 import { freePort } from '../helpers/scenarios';
 
 test('lbmedic up --once: embedded dev server + simulator + worker, inspection printed, clean exit', async () => {
@@ -44,3 +48,41 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const flag of ['--sim-port', '--temporal-port', '--ui-port', '--receiver-port']) {
+  test(`lbmedic up ${flag} on a busy port: stops what it started and exits non-zero, naming the port`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-busy-'));
+    const held = await busyPort();
+    try {
+      const ports: Record<string, number> = {
+        '--sim-port': await freePort(),
+        '--temporal-port': await freePort(),
+        '--ui-port': await freePort(),
+        '--receiver-port': await freePort(),
+        [flag]: held.port,
+      };
+      const state = join(dir, 'up.json');
+      const r = await runLbmedic(
+        [
+          'up',
+          ...Object.entries(ports).flatMap(([f, p]) => [f, String(p)]),
+          '--temporal-db',
+          join(dir, 'temporal.db'),
+          '--state',
+          state,
+        ],
+        { env: { ...process.env, LBMEDIC_PROJECT: '', TEMPORAL_ADDRESS: '' }, timeoutMs: 60_000 },
+      );
+      assert.equal(r.code, 1, `exit code (null: still running after 60 s)\n${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`port ${held.port} is already in use.*${flag}`));
+      assert.doesNotMatch(r.stdout, /lbmedic is up/);
+      assert.equal(existsSync(state), false, 'no state file for an up that never came up');
+      for (const [f, p] of Object.entries(ports)) {
+        if (f !== flag) assert.equal(await portInUse(p), false, `${f} ${p} was released`);
+      }
+    } finally {
+      await held.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * The load balancer's request log in Cloud Logging: one filter and one paged reader, behind the
+ * evidence (`readLbLogs`: the mix of statusDetails) and the verification (`countLbResponses`: how
+ * many answers were 5xx since a fix).
+ */
+import type { LogFacts } from '../core/evidence';
+import type { GcpClients } from './gcp-clients';
+
+/** One LB request log entry, as far as lbmedic reads it. */
+export interface LbRequest {
+  /** The HTTP status the load balancer answered; 0 when the entry has none. */
+  status: number;
+  /** `jsonPayload.statusDetails`, e.g. `failed_to_pick_backend`. */
+  statusDetails: string | undefined;
+}
+
+export interface LbRequestQuery {
+  project: string;
+  backendService: string;
+  /** ISO timestamp: entries from this moment on. */
+  since: string;
+  /** Most entries read: the newest first. */
+  limit: number;
+}
+
+/** The Logging filter for a backend service's LB request log entries since `since` (ISO). */
+export function lbRequestLogFilter(backendService: string, since: string): string {
+  return [
+    'resource.type="http_load_balancer"',
+    `resource.labels.backend_service_name="${backendService}"`,
+    `timestamp>="${since}"`,
+  ].join(' AND ');
+}
+
+/** The entries of {@link lbRequestLogFilter}, newest first, a page (at most 1000) per round trip. */
+export async function* readLbRequests(
+  clients: Pick<GcpClients, 'logging'>,
+  q: LbRequestQuery,
+): AsyncGenerator<LbRequest> {
+  const filter = lbRequestLogFilter(q.backendService, q.since);
+  let read = 0;
+  let pageToken: string | undefined;
+  do {
+    const [entries, , response] = await clients.logging.getEntries({
+      resourceNames: [`projects/${q.project}`],
+      filter,
+      orderBy: 'timestamp desc',
+      pageSize: Math.min(1000, q.limit - read),
+      autoPaginate: false,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    for (const e of entries) {
+      const meta = e.metadata as { httpRequest?: { status?: number | null } | null };
+      const data = e.data as { statusDetails?: string } | undefined;
+      read += 1;
+      yield { status: meta.httpRequest?.status ?? 0, statusDetails: data?.statusDetails };
+    }
+    pageToken = (response as { nextPageToken?: string } | undefined)?.nextPageToken || undefined;
+  } while (pageToken && read < q.limit);
+}
+
+/** The evidence: the last `windowMinutes` of the log, counted by statusDetails and by status. */
+export async function readLbLogFacts(
+  clients: Pick<GcpClients, 'logging'>,
+  t: { project: string; backendService: string; windowMinutes: number },
+  limit: number,
+): Promise<LogFacts> {
+  const since = new Date(Date.now() - t.windowMinutes * 60_000).toISOString();
+  const facts: LogFacts = {
+    windowMinutes: t.windowMinutes,
+    total: 0,
+    limit,
+    byStatusDetails: {},
+    byStatus: {},
+  };
+  for await (const r of readLbRequests(clients, {
+    project: t.project,
+    backendService: t.backendService,
+    since,
+    limit,
+  })) {
+    const detail = r.statusDetails ?? 'unknown';
+    const status = String(r.status);
+    facts.byStatusDetails[detail] = (facts.byStatusDetails[detail] ?? 0) + 1;
+    facts.byStatus[status] = (facts.byStatus[status] ?? 0) + 1;
+    facts.total += 1;
+  }
+  return facts;
+}

@@ -1,0 +1,96 @@
+/**
+ * `lbmedic diagnose` and `lbmedic plan`: the field guide's diagnostic workflow outside Temporal.
+ * Both collect the evidence and classify it from the same flags; plan also selects the policies and
+ * prints the plan. Neither changes anything. Exit 0 no fault, 3 faults found, 4 inconclusive.
+ */
+import { parseArgs } from 'node:util';
+import { createEvidenceActivities, withDeadline } from '../activities/evidence';
+import { classify } from '../core/classify';
+import { collectEvidence } from '../core/collect';
+import { buildPlan } from '../core/plan';
+import { renderPlan } from '../core/plan-render';
+import { renderDiagnosis } from '../core/report';
+import type { Config } from '../runtime/config';
+import { loadPolicies } from '../runtime/policy-loader';
+import { gcpClientsFor, probeRanges } from './clients';
+import { portFlag, UsageError } from './flags';
+
+export const DIAGNOSE_USAGE = `  lbmedic diagnose --project P --backend-service BS [--window MIN] [--probe-ports 8080,9090] [--json]
+      Collects the evidence (logs, getHealth, health check, firewall, named ports, latency, NEGs,
+      an in-VPC probe) and names the root cause(s), like the field guide's diagnostic workflow.`;
+
+export const PLAN_USAGE = `  lbmedic plan --project P --backend-service BS [--policies DIR] [--json]
+      Diagnoses, selects the policies and prints the plan (before → after, rollback). Changes nothing.`;
+
+const DIAGNOSE_OPTIONS = {
+  project: { type: 'string' },
+  'backend-service': { type: 'string' },
+  window: { type: 'string', default: '10' },
+  'probe-ports': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** Collects evidence and classifies it, outside Temporal (diagnose and plan). */
+async function diagnoseFromFlags(
+  values: {
+    project?: string;
+    'backend-service'?: string;
+    window: string;
+    'probe-ports'?: string;
+  },
+  config: Config,
+  command: string,
+) {
+  const project = values.project ?? config.project;
+  const backendService = values['backend-service'];
+  if (!project || !backendService) throw new UsageError(`${command} needs --project and --backend-service`);
+  const windowMinutes = Number(values.window);
+  if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > 1440) {
+    throw new UsageError('--window must be whole minutes between 1 and 1440');
+  }
+  const probePorts = (values['probe-ports'] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((p) => portFlag(p.trim(), 'probe-ports') ?? 0);
+  const clients = gcpClientsFor(config, project);
+  try {
+    const readers = createEvidenceActivities(clients, probeRanges(config));
+    const evidence = await collectEvidence(
+      withDeadline(readers, config.gcpTimeoutMs * 3),
+      { project, backendService },
+      { windowMinutes, probePorts, now: new Date().toISOString() },
+    );
+    return { evidence, diagnosis: classify(evidence) };
+  } finally {
+    await clients.close();
+  }
+}
+
+const verdictExitCode = (verdict: string) =>
+  verdict === 'NO_FAULT' ? 0 : verdict === 'FAULTS_FOUND' ? 3 : 4;
+
+export async function cmdDiagnose(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({ args, options: DIAGNOSE_OPTIONS });
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'diagnose');
+  console.log(
+    values.json ? JSON.stringify({ evidence, diagnosis }, null, 2) : renderDiagnosis(evidence, diagnosis),
+  );
+  return verdictExitCode(diagnosis.verdict);
+}
+
+export async function cmdPlan(args: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...DIAGNOSE_OPTIONS, policies: { type: 'string' } } });
+  // Policies first: a broken policy folder should not cost a diagnosis.
+  const policies = loadPolicies(values.policies ?? config.policyDir);
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan');
+  const plan = buildPlan(evidence, diagnosis, policies);
+  if (values.json) console.log(JSON.stringify({ diagnosis, plan }, null, 2));
+  else {
+    console.log(
+      `Diagnosis: ${diagnosis.verdict}${diagnosis.findings.map((f) => `\n  ✗ ${f.cause}: ${f.summary}`).join('')}`,
+    );
+    for (const u of diagnosis.unavailable) console.log(`  could not see ${u.source}: ${u.error}`);
+    console.log(`\n${renderPlan(plan)}\n\nNothing was changed (lbmedic plan only reads).`);
+  }
+  return verdictExitCode(diagnosis.verdict);
+}

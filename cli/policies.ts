@@ -1,0 +1,24 @@
+/** `lbmedic policies validate [DIR]`: loads a policy folder as the worker would, and lists it. */
+import type { Config } from '../runtime/config';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
+import { UsageError } from './flags';
+
+export const POLICIES_USAGE = `  lbmedic policies validate [DIR]
+      Validates a policy folder (default: the shipped policies/, or LBMEDIC_POLICY_DIR).`;
+
+export function cmdPolicies(args: string[], config: Config): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'validate')
+    throw new UsageError(sub === undefined ? 'policies what?' : `unknown policies subcommand "${sub}"`);
+  const dir = rest[0] ?? config.policyDir ?? DEFAULT_POLICY_DIR;
+  const set = loadPolicies(dir);
+  console.log(
+    `${dir}: ${set.policies.length} valid polic${set.policies.length === 1 ? 'y' : 'ies'}${set.settings.killSwitch ? ' (kill switch ON: everything is dry-run)' : ''}`,
+  );
+  for (const p of set.policies) {
+    console.log(
+      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${p.dryRun ? ' dry-run' : ''}`,
+    );
+  }
+  return 0;
+}

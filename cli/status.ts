@@ -1,0 +1,126 @@
+/**
+ * `lbmedic status <workflow-id>`: the remediation's status query, as a person reads it or as JSON.
+ */
+import { parseArgs } from 'node:util';
+import type { RemediationStatus } from '../core/model';
+import type { Config } from '../runtime/config';
+import { statusQuery } from '../workflows/definitions';
+import { consoleOutput, isRecord, type Output } from './output';
+import { EXIT, oneWorkflowId, run, timeoutFlag, withClient } from './remediation-client';
+
+export const STATUS_USAGE = `  lbmedic status <workflow-id> [--json] [--timeout SEC]
+      The remediation's phase, outcome, incidents, plan, approvals and deadlines (its status query).`;
+
+/** The `status` query, readable or as JSON. */
+export async function cmdStatus(
+  args: string[],
+  config: Config,
+  io: Output = consoleOutput(),
+): Promise<number> {
+  return run('status', STATUS_USAGE, io, async () => {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { json: { type: 'boolean' }, timeout: { type: 'string' } },
+      allowPositionals: true,
+    });
+    const workflowId = oneWorkflowId(positionals);
+    const timeoutMs = timeoutFlag(values.timeout);
+    return withClient(config, async (client) => {
+      const handle = client.workflow.getHandle(workflowId);
+      const [description, status] = await client.withDeadline(Date.now() + timeoutMs, () =>
+        Promise.all([handle.describe(), handle.query(statusQuery)]),
+      );
+      const execution = description.status.name;
+      if (values.json) io.out(JSON.stringify({ execution, ...status }, null, 2));
+      else io.out(renderStatus(status, execution));
+      return EXIT.ok;
+    });
+  });
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const indent = (text: string, by: string) =>
+  text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
+
+/** Known fields get a readable shape; anything else is printed generically. */
+const FIELD_RENDERERS: Record<string, (v: unknown) => string | undefined> = {
+  incidents: (v) =>
+    Array.isArray(v)
+      ? v
+          .filter(isRecord)
+          .map(
+            (i) =>
+              `${String(i.incidentId)} (${String(i.state)}, ${String(i.source)}, received ${String(i.receivedAt)})${
+                str(i.summary) ? ` ${String(i.summary)}` : ''
+              }`,
+          )
+          .join('\n')
+      : undefined,
+  diagnosis: (v) => {
+    if (!isRecord(v) || !Array.isArray(v.findings)) return undefined;
+    const findings = v.findings.filter(isRecord).map((f) => `✗ ${String(f.cause)}: ${String(f.summary)}`);
+    return [String(v.verdict), ...findings].join('\n');
+  },
+  plan: (v) => {
+    if (typeof v === 'string') return v;
+    if (!isRecord(v)) return undefined;
+    return str(v.rendered) ?? str(v.summary);
+  },
+  approvals: (v) =>
+    Array.isArray(v)
+      ? v
+          .filter(isRecord)
+          .map((a) => decisionLine(a))
+          .join('\n')
+      : undefined,
+  rejection: (v) => (isRecord(v) ? decisionLine(v) : undefined),
+  timeline: (v) =>
+    Array.isArray(v)
+      ? v
+          .filter(isRecord)
+          .map((t) => `${String(t.at)}  ${String(t.phase).padEnd(18)} ${String(t.note)}`)
+          .join('\n')
+      : undefined,
+};
+
+function decisionLine(d: Record<string, unknown>): string {
+  return `${String(d.approver)}${str(d.at) ? ` at ${String(d.at)}` : ''}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
+}
+
+function renderValue(key: string, value: unknown): string {
+  const special = FIELD_RENDERERS[key]?.(value);
+  if (special !== undefined) return special;
+  if (Array.isArray(value) && value.every((x) => typeof x !== 'object' || x === null))
+    return value.map(String).join(', ');
+  if (typeof value === 'object' && value !== null) {
+    const compact = JSON.stringify(value);
+    return compact.length <= 100 ? compact : JSON.stringify(value, null, 2);
+  }
+  return String(value);
+}
+
+/** A status as a person reads it: the headline fields first, then everything else the workflow reports. */
+export function renderStatus(status: RemediationStatus, execution?: string): string {
+  const out = [`${status.workflowId}${execution ? `  (${execution})` : ''}`];
+  const head: [string, unknown][] = [
+    ['project', status.project],
+    ['backend service', status.backendService],
+    ['phase', status.phase],
+    ['outcome', status.outcome ?? '-'],
+  ];
+  for (const [label, value] of head) out.push(`  ${label.padEnd(16)} ${String(value)}`);
+  const shown = new Set(['workflowId', 'project', 'backendService', 'phase', 'outcome']);
+  for (const [key, value] of Object.entries(status)) {
+    if (shown.has(key) || value === undefined || value === null) continue;
+    if (Array.isArray(value) && value.length === 0) continue;
+    const text = renderValue(key, value);
+    // Lists of records (incidents, approvals, the timeline) always get their own lines.
+    const block = text.includes('\n') || text.length > 100 || (Array.isArray(value) && value.some(isRecord));
+    if (!block) out.push(`  ${key.padEnd(16)} ${text}`);
+    else out.push(`  ${key}`, indent(text, '    '));
+  }
+  return out.join('\n');
+}

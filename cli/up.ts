@@ -1,0 +1,239 @@
+/**
+ * `lbmedic up`: everything on one machine. The embedded Temporal dev server, the worker, the alert
+ * receiver and (with --simulate) the GCP simulator; inspects every backend service once, then runs
+ * until Ctrl-C, saying where everything runs in the up state file for `lbmedic demo`. Whatever was
+ * started is stopped again, in reverse order, when it ends or when a later part fails to start.
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { BackendHealth } from '../activities/backend-health';
+import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
+import { createUrlMapResolver } from '../activities/url-maps';
+import type { PolicySet } from '../policies/schema';
+import { startReceiver, type Receiver } from '../receiver/server';
+import type { Config } from '../runtime/config';
+import { temporalConnectionOptions } from '../runtime/connection';
+import { startDevServer, type DevServer } from '../runtime/dev-server';
+import { loadPolicies } from '../runtime/policy-loader';
+import { startSimulation, type Simulation } from '../runtime/simulation';
+import { createWorker } from '../runtime/worker';
+import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { busyPort, portFlag, UsageError } from './flags';
+import { formatHealth } from './inspect';
+import { untilSignal } from './signals';
+import { DEFAULT_UP_STATE_FILE, removeUpState, webhookUrl, writeUpState } from './up-state';
+
+export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
+             [--receiver-port N] [--temporal-db FILE] [--state FILE] [--once]
+      Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
+      GCP project is configured) also the GCP simulator. Inspects every backend service once,
+      then runs until Ctrl-C (--once: stop after the inspection). While it runs, --state (default
+      .temporal/up.json) says where everything is, for \`lbmedic demo\`.`;
+
+function parseUpFlags(args: string[]) {
+  // `--simulate [SCENARIO]`: an optional value, which parseArgs cannot express; rewrite it as --scenario.
+  const at = args.indexOf('--simulate');
+  const next = at >= 0 ? args[at + 1] : undefined;
+  if (next !== undefined && !next.startsWith('-'))
+    args = [...args.slice(0, at + 1), '--scenario', ...args.slice(at + 1)];
+  const { values } = parseArgs({
+    args,
+    options: {
+      simulate: { type: 'boolean' },
+      scenario: { type: 'string' },
+      'sim-port': { type: 'string' },
+      'temporal-port': { type: 'string' },
+      'ui-port': { type: 'string' },
+      'temporal-db': { type: 'string' },
+      'receiver-port': { type: 'string' },
+      state: { type: 'string' },
+      once: { type: 'boolean' },
+    },
+  });
+  return {
+    ...values,
+    simPort: portFlag(values['sim-port'], 'sim-port'),
+    temporalPort: portFlag(values['temporal-port'], 'temporal-port'),
+    uiPort: portFlag(values['ui-port'], 'ui-port'),
+    receiverPort: portFlag(values['receiver-port'], 'receiver-port'),
+  };
+}
+
+type UpFlags = ReturnType<typeof parseUpFlags>;
+
+/** What `up` has started, stopped newest first. */
+class Started {
+  private readonly stops: (() => Promise<void>)[] = [];
+
+  add(stop: () => Promise<void>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.stops.reverse()) {
+      await stop().catch((e: unknown) => console.error('stop failed:', e));
+    }
+  }
+}
+
+/** The GCP simulator on --sim-port (any free port by default), with the scenario loaded. */
+async function startSimulator(flags: UpFlags, started: Started): Promise<Simulation> {
+  const port = flags.simPort ?? 0;
+  const sim = await startSimulation({ scenario: flags.scenario ?? 'port-moved', port }).catch(
+    busyPort(port, '--sim-port'),
+  );
+  started.add(() => sim.stop());
+  return sim;
+}
+
+/** Temporal: the embedded dev server, or TEMPORAL_ADDRESS when it is set. */
+async function startTemporal(
+  flags: UpFlags,
+  config: Config,
+  started: Started,
+): Promise<{ address: string; dev?: DevServer }> {
+  if (process.env.TEMPORAL_ADDRESS) return { address: config.temporalAddress };
+  const dev = await startDevServer({
+    port: flags.temporalPort ?? 7233,
+    uiPort: flags.uiPort ?? config.temporalUiPort,
+    ...(flags['temporal-db'] ? { dbFile: flags['temporal-db'] } : {}),
+  });
+  started.add(() => dev.stop());
+  return { address: dev.address, dev };
+}
+
+/** The worker, running; returns the Temporal client it shares with the receiver and the inspection. */
+async function startWorker(
+  config: Config,
+  parts: { address: string; dev?: DevServer; sim?: Simulation; clients: GcpClients; policies: PolicySet },
+  started: Started,
+): Promise<Client> {
+  const { address, dev, sim, clients, policies } = parts;
+  // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
+  const target = dev ? { address } : temporalConnectionOptions(config, address);
+  const nativeConnection = await NativeConnection.connect(target);
+  started.add(() => nativeConnection.close());
+  const connection = await Connection.connect(target);
+  started.add(() => connection.close());
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    clients,
+    policies,
+    temporal: client,
+    ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
+    notify: notifyOptions(config),
+    maxConcurrentReads: config.maxConcurrentReads,
+  });
+  const running = worker.run();
+  started.add(async () => {
+    // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  });
+  return client;
+}
+
+/** The alert receiver. Locally a token is made up when none is configured, and printed. */
+async function startAlertReceiver(
+  config: Config,
+  flags: UpFlags,
+  temporal: { client: Client; clients: GcpClients },
+  started: Started,
+): Promise<{ receiver: Receiver; token?: string }> {
+  const token =
+    config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
+  const port = flags.receiverPort ?? config.receiverPort;
+  const receiver = await startReceiver({
+    client: temporal.client,
+    taskQueue: config.taskQueue,
+    temporalTimeoutMs: config.receiverTemporalTimeoutMs,
+    resolveUrlMap: createUrlMapResolver(temporal.clients),
+    credentials: {
+      ...(token ? { token } : {}),
+      ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
+    },
+    host: config.receiverHost,
+    port,
+    maxBodyBytes: config.receiverMaxBodyBytes,
+    log: () => undefined,
+  }).catch(busyPort(port, '--receiver-port'));
+  started.add(() => receiver.close());
+  return { receiver, ...(token ? { token } : {}) };
+}
+
+function printWhere(
+  config: Config,
+  parts: { address: string; dev?: DevServer; receiverUrl: string; token?: string; sim?: Simulation },
+): void {
+  const { address, dev, receiverUrl, token, sim } = parts;
+  console.log('lbmedic is up:');
+  console.log(
+    `  Temporal     ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
+  );
+  if (dev) console.log(`  Temporal UI  ${dev.uiUrl}`);
+  console.log(
+    `  Receiver     ${receiverUrl}/alerts${token && !config.receiverToken ? `?token=${token}` : '  (token/basic auth from the config)'}`,
+  );
+  if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
+  else
+    console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
+}
+
+/** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
+async function inspectAll(client: Client, config: Config, sim: Simulation, project: string): Promise<void> {
+  for (const backendService of sim.world.projects.get(project)?.backendServices.keys() ?? []) {
+    const health = await client.workflow.execute('inspectBackendWorkflow', {
+      taskQueue: config.taskQueue,
+      workflowId: `inspect-${project}-${backendService}-${Date.now()}`,
+      args: [{ project, backendService }],
+    });
+    console.log(formatHealth(health as BackendHealth));
+  }
+}
+
+export async function cmdUp(args: string[], config: Config): Promise<number> {
+  const flags = parseUpFlags(args);
+  const simulate = flags.simulate === true || !config.project;
+  const policies = loadPolicies(config.policyDir);
+  const started = new Started();
+  try {
+    const sim = simulate ? await startSimulator(flags, started) : undefined;
+    const { address, dev } = await startTemporal(flags, config, started);
+    const project = sim ? [...sim.world.projects.keys()][0] : config.project;
+    if (!project) throw new UsageError('no project: set LBMEDIC_PROJECT or use --simulate');
+    const clients = sim
+      ? createGcpClients({ endpoint: sim.url, projectId: project, timeoutMs: config.gcpTimeoutMs })
+      : gcpClientsFor(config, project);
+    started.add(() => clients.close());
+    const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
+    const client = await startWorker(config, { ...where, clients, policies }, started);
+    const { receiver, token } = await startAlertReceiver(config, flags, { client, clients }, started);
+    printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
+    if (sim) await inspectAll(client, config, sim, project);
+    if (!flags.once) {
+      // Where everything runs, for `lbmedic demo`; removed first when up stops.
+      const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
+      writeUpState(stateFile, {
+        temporalAddress: address,
+        namespace: config.temporalNamespace,
+        taskQueue: config.taskQueue,
+        uiUrl: dev?.uiUrl ?? null,
+        simulatorUrl: sim?.url ?? null,
+        receiverUrl: webhookUrl(receiver.url, token, config.receiverBasicAuth),
+        project,
+        pid: process.pid,
+      });
+      started.add(async () => removeUpState(stateFile));
+      console.log('Press Ctrl-C to stop.');
+      await untilSignal();
+    }
+    return 0;
+  } finally {
+    await started.stopAll();
+  }
+}

@@ -1,0 +1,46 @@
+/** `lbmedic worker`: the worker against TEMPORAL_ADDRESS, for containers and production. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from '../runtime/config';
+import { temporalConnectionOptions } from '../runtime/connection';
+import { loadPolicies } from '../runtime/policy-loader';
+import { createWorker } from '../runtime/worker';
+import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { UsageError } from './flags';
+
+export const WORKER_USAGE = `  lbmedic worker
+      Runs the worker against TEMPORAL_ADDRESS (for containers and production).`;
+
+export async function cmdWorker(config: Config): Promise<number> {
+  const project = config.project;
+  if (!project)
+    throw new UsageError('the worker needs LBMEDIC_PROJECT (the default project for Google clients)');
+  // Refuse to start on invalid policies, before touching Temporal.
+  const policies = loadPolicies(config.policyDir);
+  const clients = gcpClientsFor(config, project);
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      clients,
+      policies,
+      temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
+      ...probeRanges(config),
+      notify: notifyOptions(config),
+      maxConcurrentReads: config.maxConcurrentReads,
+    });
+    console.log(
+      `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
+    );
+    // The SDK's worker shuts down gracefully on SIGINT/SIGTERM.
+    await worker.run();
+    return 0;
+  } finally {
+    await clientConnection.close();
+    await connection.close();
+    await clients.close();
+  }
+}

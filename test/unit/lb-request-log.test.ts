@@ -1,0 +1,98 @@
+/**
+ * The LB request log is read in one place: the evidence (readLbLogs) and the verification
+ * (countLbResponses) send the same filter and page the same way, against a fake Cloud Logging.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createEvidenceActivities } from '../../activities/evidence';
+import type { GcpClients } from '../../activities/gcp-clients';
+import { lbRequestLogFilter } from '../../activities/lb-request-log';
+import { createVerifyActivities } from '../../activities/verify';
+
+interface EntriesRequest {
+  resourceNames: string[];
+  filter: string;
+  orderBy: string;
+  pageSize: number;
+  autoPaginate: boolean;
+  pageToken?: string;
+}
+
+/** Cloud Logging holding `count` entries (every third a 502 failed_to_pick_backend, else a 200). */
+function fakeLogging(count: number) {
+  const requests: EntriesRequest[] = [];
+  const entries = Array.from({ length: count }, (_, i) =>
+    i % 3 === 0
+      ? { metadata: { httpRequest: { status: 502 } }, data: { statusDetails: 'failed_to_pick_backend' } }
+      : { metadata: { httpRequest: { status: 200 } }, data: { statusDetails: 'response_sent_by_backend' } },
+  );
+  const logging = {
+    getEntries(req: EntriesRequest) {
+      requests.push(req);
+      const from = Number(req.pageToken ?? 0);
+      const to = Math.min(entries.length, from + req.pageSize);
+      const page = entries.slice(from, to);
+      return Promise.resolve([page, req, to < entries.length ? { nextPageToken: String(to) } : {}]);
+    },
+  };
+  return { clients: { logging } as unknown as GcpClients, requests };
+}
+
+test('lbRequestLogFilter: the backend service LB entries since a moment', () => {
+  assert.equal(
+    lbRequestLogFilter('web-bs', '2026-01-01T00:00:00.000Z'),
+    'resource.type="http_load_balancer" AND resource.labels.backend_service_name="web-bs" AND timestamp>="2026-01-01T00:00:00.000Z"',
+  );
+});
+
+test('countLbResponses pages up to its limit, newest first, and counts the 5xx', async () => {
+  const { clients, requests } = fakeLogging(2_500);
+  const since = '2026-01-01T00:00:00.000Z';
+  const counts = await createVerifyActivities(clients, { limit: 1_500 }).countLbResponses({
+    project: 'p',
+    backendService: 'web-bs',
+    since,
+  });
+  assert.deepEqual(counts, { total: 1_500, errors: 500 });
+  assert.deepEqual(
+    requests.map((r) => [r.pageSize, r.pageToken]),
+    [
+      [1_000, undefined],
+      [500, '1000'],
+    ],
+  );
+  for (const r of requests) {
+    assert.deepEqual(r.resourceNames, ['projects/p']);
+    assert.equal(r.filter, lbRequestLogFilter('web-bs', since));
+    assert.equal(r.orderBy, 'timestamp desc');
+    assert.equal(r.autoPaginate, false);
+  }
+});
+
+test('readLbLogs reads the same entries the same way and counts them by statusDetails and status', async () => {
+  const { clients, requests } = fakeLogging(1_200);
+  const before = Date.now();
+  const facts = await createEvidenceActivities(clients, { logLimit: 2_000 }).readLbLogs({
+    project: 'p',
+    backendService: 'web-bs',
+    windowMinutes: 10,
+  });
+  assert.deepEqual(facts, {
+    windowMinutes: 10,
+    total: 1_200,
+    limit: 2_000,
+    byStatusDetails: { failed_to_pick_backend: 400, response_sent_by_backend: 800 },
+    byStatus: { '502': 400, '200': 800 },
+  });
+  assert.deepEqual(
+    requests.map((r) => [r.pageSize, r.pageToken]),
+    [
+      [1_000, undefined],
+      [1_000, '1000'],
+    ],
+  );
+  const since = /timestamp>="([^"]+)"$/.exec(requests[0]!.filter)?.[1] ?? '';
+  assert.equal(requests[0]!.filter, lbRequestLogFilter('web-bs', since));
+  const windowStart = Date.parse(since);
+  assert.ok(windowStart >= before - 10 * 60_000 && windowStart <= Date.now() - 10 * 60_000);
+});
