@@ -10,7 +10,16 @@ import ts from 'typescript';
 
 export const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 /** Folders of lbmedic's own code (the simulator is GCP, the tests are tests). */
-export const CODE_DIRS = ['activities', 'cli', 'core', 'policies', 'receiver', 'runtime', 'setup', 'workflows'];
+export const CODE_DIRS = [
+  'activities',
+  'cli',
+  'core',
+  'policies',
+  'receiver',
+  'runtime',
+  'setup',
+  'workflows',
+];
 
 function tsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
