@@ -1,26 +1,11 @@
 /**
  * The policy format: what lbmedic may do on its own, per root cause. Parsed with zod at the edge
  * (runtime/policy-loader.ts reads the files); the schema and its inferred type share one name.
+ * The causes a policy can match and the actions it can take come from the root-cause registry
+ * (core/causes/): each cause brings the schemas of the actions that can remedy it.
  */
 import { z } from 'zod';
-
-export const ROOT_CAUSES = [
-  'HEALTH_CHECK_MISMATCH',
-  'FIREWALL_BLOCKS_PROBES',
-  'NAMED_PORT_MISMATCH',
-  'BACKEND_TIMEOUT',
-  'KEEPALIVE_TOO_SHORT',
-  'NEG_MISCONFIGURED',
-] as const;
-
-export const ACTION_TYPES = [
-  'patchHealthCheck',
-  'allowProbesInFirewall',
-  'setNamedPort',
-  'raiseBackendTimeout',
-  'escalate',
-] as const;
-export type ActionType = (typeof ACTION_TYPES)[number];
+import { causeOf, REMEDY_ACTIONS, ROOT_CAUSES, type RootCause } from '../core/causes';
 
 /** Durations as people write them: `90s`, `30m`, `2h`, `1d`. Parsed to seconds. */
 export const Duration = z
@@ -32,45 +17,21 @@ export const Duration = z
     return n * ({ s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[unit]!;
   });
 
-const FromDiagnosis = z.literal('fromDiagnosis');
-const Port = z.number().int().min(1).max(65535);
+/** Hand the finding to people, with extra words for them; any cause can escalate. */
+const Escalate = z.strictObject({
+  type: z.literal('escalate'),
+  /** Extra words for the humans who receive the escalation. */
+  message: z.string().optional(),
+});
 
-/** Actions and their parameters. `fromDiagnosis` takes the value the diagnosis proved (the port the app serves). */
-export const Action = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('patchHealthCheck'),
-    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
-    requestPath: z.union([FromDiagnosis, z.string().startsWith('/')]).default('fromDiagnosis'),
-  }),
-  z.strictObject({
-    type: z.literal('allowProbesInFirewall'),
-    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
-    /** Priority of an inserted rule; it is lowered below any deny rule that would win over it. */
-    priority: z.number().int().min(0).max(65534).default(1000),
-    /** Name prefix of an inserted rule; the network and port complete it (deterministic, idempotent). */
-    namePrefix: z
-      .string()
-      .regex(/^[a-z]([-a-z0-9]{0,40})$/, 'expected a lowercase name prefix (letters, digits, dashes)')
-      .default('lbmedic-allow-health-checks'),
-  }),
-  z.strictObject({
-    type: z.literal('setNamedPort'),
-    port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
-  }),
-  z.strictObject({
-    type: z.literal('raiseBackendTimeout'),
-    /** New timeout = observed latency × margin (× censoredMargin when the LB cut requests off), capped. */
-    margin: z.number().min(1).max(10).default(1.5),
-    censoredMargin: z.number().min(1).max(10).default(2),
-    maxTimeoutSec: z.number().int().min(1).max(86_400).default(300),
-  }),
-  z.strictObject({
-    type: z.literal('escalate'),
-    /** Extra words for the humans who receive the escalation. */
-    message: z.string().optional(),
-  }),
-]);
+/** Actions and their parameters: escalation and every cause's remedies. */
+export const Action = z.discriminatedUnion('type', [Escalate, ...REMEDY_ACTIONS]);
 export type Action = z.infer<typeof Action>;
+
+/** The action types that can remedy `cause`: its own remedies, and escalation. */
+export function actionsFor(cause: RootCause): string[] {
+  return [...causeOf(cause).actionTypes, 'escalate'];
+}
 
 export const Approval = z
   .strictObject({
@@ -114,17 +75,6 @@ const Glob = z
   .min(1)
   .regex(/^[A-Za-z0-9*?._-]+$/, 'expected a name or a glob of letters, digits, . _ - * ?');
 
-/** Which actions can remedy which root cause; anything can escalate. */
-export const ACTIONS_FOR_CAUSE: Record<(typeof ROOT_CAUSES)[number], readonly ActionType[]> = {
-  HEALTH_CHECK_MISMATCH: ['patchHealthCheck', 'escalate'],
-  FIREWALL_BLOCKS_PROBES: ['allowProbesInFirewall', 'escalate'],
-  NAMED_PORT_MISMATCH: ['setNamedPort', 'escalate'],
-  BACKEND_TIMEOUT: ['raiseBackendTimeout', 'escalate'],
-  // No change on GCP's side fixes these: the app's keepalive and a NEG's target are human decisions.
-  KEEPALIVE_TOO_SHORT: ['escalate'],
-  NEG_MISCONFIGURED: ['escalate'],
-};
-
 export const Policy = z
   .strictObject({
     name: z.string().regex(/^[a-z][-a-z0-9]*$/, 'expected a lowercase name (letters, digits, dashes)'),
@@ -148,7 +98,7 @@ export const Policy = z
   })
   .superRefine((p, ctx) => {
     for (const [i, cause] of p.match.causes.entries()) {
-      const allowed = ACTIONS_FOR_CAUSE[cause];
+      const allowed = actionsFor(cause);
       if (!allowed.includes(p.action.type)) {
         ctx.addIssue({
           code: 'custom',

@@ -8,6 +8,7 @@
  *  3. the policy name, alphabetically (so the choice never depends on file order).
  * No matching policy: the cause is escalated in dry-run (nothing changes unless a policy allows it).
  */
+import type { RootCause } from '../core/causes';
 import type { Policy, PolicySet } from './schema';
 
 export interface SelectionContext {
@@ -42,10 +43,10 @@ export interface Candidate {
 }
 
 /** Policies matching `cause` in `ctx`, best first. */
-export function candidates(set: PolicySet, cause: string, ctx: SelectionContext): Candidate[] {
+export function candidates(set: PolicySet, cause: RootCause, ctx: SelectionContext): Candidate[] {
   const out: Candidate[] = [];
   for (const policy of set.policies) {
-    if (!policy.match.causes.includes(cause as never)) continue;
+    if (!policy.match.causes.includes(cause)) continue;
     const p = specificity(policy.match.projects, ctx.project);
     const b = specificity(policy.match.backendServices, ctx.backendService);
     if (p < 0 || b < 0) continue;
@@ -59,6 +60,6 @@ export function candidates(set: PolicySet, cause: string, ctx: SelectionContext)
   );
 }
 
-export function selectPolicy(set: PolicySet, cause: string, ctx: SelectionContext): Policy | undefined {
+export function selectPolicy(set: PolicySet, cause: RootCause, ctx: SelectionContext): Policy | undefined {
   return candidates(set, cause, ctx)[0]?.policy;
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { CAUSES } from '../../core/causes';
 import type { RootCause } from '../../core/classify';
 import { renderDiagnosis } from '../../core/report';
 import { control, diagnose, startSim } from '../helpers/sim';
@@ -25,6 +26,17 @@ const table: { scenario: string; backendService?: string; verdict: string; cause
     causes: ['FIREWALL_BLOCKS_PROBES', 'HEALTH_CHECK_MISMATCH', 'NAMED_PORT_MISMATCH'],
   },
 ];
+
+test('every scenario a root cause names is in this table, diagnosed as that cause', () => {
+  for (const cause of CAUSES) {
+    for (const scenario of cause.scenarios) {
+      assert.ok(
+        table.some((r) => r.scenario === scenario && r.causes.includes(cause.id)),
+        `${cause.id} names scenario ${scenario}`,
+      );
+    }
+  }
+});
 
 for (const row of table) {
   const bs = row.backendService ?? 'web-bs';

@@ -103,43 +103,6 @@ test('port-moved: the fix facts move everything to the port the app serves', () 
   assert.deepEqual(d.serving, { port: 9090, path: '/healthz' });
 });
 
-test('hc wrong path: the fix is the path, not the port', () => {
-  const d = classify(evidence(broken({ hcPath: '/health' })));
-  assert.deepEqual(d.findings[0]?.fix, {
-    cause: 'HEALTH_CHECK_MISMATCH',
-    healthCheck: 'web-hc',
-    requestPath: '/healthz',
-  });
-});
-
-test('backend timeout carries the observed latency, flagged when the LB cut it off', () => {
-  const cut = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 33_882 }));
-  assert.deepEqual(cut.findings[0]?.fix, {
-    cause: 'BACKEND_TIMEOUT',
-    backendService: 'web-bs',
-    timeoutSec: 30,
-    observedLatencyMs: 33_882,
-    latencyCensored: true,
-  });
-  const below = classify(evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 12_000 }));
-  assert.deepEqual(below.findings[0]?.fix, {
-    cause: 'BACKEND_TIMEOUT',
-    backendService: 'web-bs',
-    timeoutSec: 30,
-    observedLatencyMs: 12_000,
-    latencyCensored: false,
-  });
-  const noMetrics = classify(
-    evidence({ ...good, logs: { backend_timeout: 5 } }, { latency: { ok: false, error: '503' } }),
-  );
-  assert.deepEqual(noMetrics.findings[0]?.fix, {
-    cause: 'BACKEND_TIMEOUT',
-    backendService: 'web-bs',
-    timeoutSec: 30,
-  });
-  assert.deepEqual(noMetrics.unavailable, [{ source: 'latency', error: '503' }]);
-});
-
 test('partial evidence: what could not be seen is said, and no confident wrong answer', () => {
   const w = broken({ appPort: 9090 });
   const noProbe = classify(evidence(w, { probe: { ok: false, error: 'timeout' } }));
@@ -190,44 +153,4 @@ test('partial evidence: what could not be seen is said, and no confident wrong a
     evidence(good, { health: { ok: false, error: '503' }, logs: { ok: false, error: '503' } }),
   );
   assert.equal(blind.verdict, 'UNKNOWN', 'no health and no logs: cannot say there is no fault');
-});
-
-test('a serverless NEG of size 0 is misconfigured', () => {
-  const ev = evidence(good, {
-    backend: {
-      ok: true,
-      value: {
-        name: 'api-bs',
-        protocol: 'HTTPS',
-        portName: 'http',
-        timeoutSec: 30,
-        loadBalancingScheme: 'EXTERNAL_MANAGED',
-        backends: [
-          { group: 'x/regions/r1/networkEndpointGroups/run-neg', kind: 'neg', name: 'run-neg', region: 'r1' },
-        ],
-      },
-    },
-    health: { ok: true, value: [] },
-    healthCheck: { ok: true, value: null },
-    logs: {
-      ok: true,
-      value: {
-        windowMinutes: 10,
-        total: 9,
-        limit: 5000,
-        byStatusDetails: { failed_to_pick_backend: 9 },
-        byStatus: { '502': 9 },
-      },
-    },
-    negs: {
-      ok: true,
-      value: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, region: 'r1', cloudRunService: 'api' }],
-    },
-  });
-  const d = classify(ev);
-  assert.equal(d.verdict, 'FAULTS_FOUND');
-  assert.deepEqual(
-    d.findings.map((f) => f.fix),
-    [{ cause: 'NEG_MISCONFIGURED', negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }] }],
-  );
 });

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classify } from '../../core/classify';
+import { namedPortMismatch, SetNamedPort } from '../../core/causes/named-port-mismatch';
+import type { Evidence } from '../../core/evidence';
+import { buildPlan } from '../../core/plan';
+import { loadPolicies } from '../../runtime/policy-loader';
+import { detectIn } from '../helpers/causes';
+import { broken, evidence, good } from '../helpers/evidence-fixture';
+
+const servingPortCheck = broken({ namedPort: 8081, hcPort: 8081, portSpecification: 'USE_SERVING_PORT' });
+
+test('named-port mismatch, detect: the named port against the port the app serves', () => {
+  const rows: { name: string; ev: Evidence; port: number | null; summary?: string }[] = [
+    { name: 'healthy', ev: evidence(good), port: null },
+    {
+      name: 'named port 8081, app 8080',
+      ev: evidence(servingPortCheck),
+      port: 8080,
+      summary: 'named port http is 8081 but the app serves 8080',
+    },
+    {
+      name: 'named port missing',
+      ev: evidence(broken({ namedPort: undefined })),
+      port: 8080,
+      summary: 'named port http is missing but the app serves 8080',
+    },
+    { name: 'the app moved', ev: evidence(broken({ appPort: 9090 })), port: 9090 },
+    { name: 'named port right', ev: evidence(broken({ hcPort: 8081 })), port: null },
+    {
+      name: 'instance groups unreadable',
+      ev: evidence(servingPortCheck, { instanceGroups: { ok: false, error: '503' } }),
+      port: null,
+    },
+    { name: 'backends healthy: not chased', ev: evidence({ ...good, namedPort: 8081 }), port: null },
+  ];
+  for (const r of rows) {
+    const { findings } = detectIn(namedPortMismatch, r.ev);
+    assert.deepEqual(
+      findings.map((f) => f.fix),
+      r.port === null
+        ? []
+        : [
+            {
+              cause: 'NAMED_PORT_MISMATCH',
+              portName: 'http',
+              port: r.port,
+              groups: [{ name: 'web-ig', zone: 'z1' }],
+            },
+          ],
+      r.name,
+    );
+    if (r.summary) assert.equal(findings[0]?.summary, r.summary, r.name);
+  }
+  const [f] = detectIn(namedPortMismatch, evidence(servingPortCheck)).findings;
+  assert.deepEqual(f?.evidence, [
+    'backendServices.get web-bs: portName http',
+    'instanceGroups.get web-ig: namedPorts http:8081',
+    'in-VPC probe :8080/healthz → HTTP 200',
+  ]);
+  assert.equal(
+    namedPortMismatch.humanFix(f!.fix),
+    'set named port http to 8080 on the backend instance groups',
+  );
+});
+
+test('named-port mismatch, plan: one step per group, the named port set or added, the others kept', () => {
+  const [finding] = detectIn(namedPortMismatch, evidence(servingPortCheck)).findings;
+  assert.ok(finding);
+  const rows: { name: string; current: { name: string; port: number }[]; action: object; next: string }[] = [
+    { name: 'set', current: [{ name: 'http', port: 8081 }], action: {}, next: 'http:8080' },
+    { name: 'added', current: [{ name: 'admin', port: 9000 }], action: {}, next: 'admin:9000, http:8080' },
+    {
+      name: 'the policy names the port',
+      current: [{ name: 'http', port: 8081 }],
+      action: { port: 8443 },
+      next: 'http:8443',
+    },
+  ];
+  for (const r of rows) {
+    const ev = evidence(servingPortCheck);
+    const groups = ev.instanceGroups.ok ? ev.instanceGroups.value : [];
+    const withPorts = groups.map((g) => ({ ...g, namedPorts: r.current }));
+    const action = SetNamedPort.parse({ type: 'setNamedPort', ...r.action });
+    const p = namedPortMismatch.planFinding(finding, action, {
+      evidence: { ...ev, instanceGroups: { ok: true, value: withPorts } },
+    });
+    assert.deepEqual(
+      p?.steps?.map((s) => [s.id, ...s.changes.map((c) => `${c.before} → ${c.after}`)]),
+      [['instanceGroup/z1/web-ig', `${r.current.map((x) => `${x.name}:${x.port}`).join(', ')} → ${r.next}`]],
+      r.name,
+    );
+    assert.deepEqual(p?.steps?.[0]?.inverse, {
+      kind: 'setNamedPorts',
+      instanceGroup: 'web-ig',
+      zone: 'z1',
+      namedPorts: r.current,
+    });
+  }
+});
+
+test('named port: other named ports are kept', () => {
+  const ev = evidence(servingPortCheck);
+  const groups = ev.instanceGroups.ok ? ev.instanceGroups.value : [];
+  const withExtra = groups.map((g) => ({
+    ...g,
+    namedPorts: [{ name: 'admin', port: 9000 }, ...g.namedPorts],
+  }));
+  const withGroups = { ...ev, instanceGroups: { ok: true as const, value: withExtra } };
+  const p = buildPlan(withGroups, classify(withGroups), loadPolicies());
+  assert.deepEqual(p.steps[0]?.apply, {
+    kind: 'setNamedPorts',
+    instanceGroup: 'web-ig',
+    zone: 'z1',
+    namedPorts: [
+      { name: 'admin', port: 9000 },
+      { name: 'http', port: 8080 },
+    ],
+  });
+});

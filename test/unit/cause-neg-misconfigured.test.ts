@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classify } from '../../core/classify';
+import { negMisconfigured } from '../../core/causes/neg-misconfigured';
+import type { Evidence, NegFacts } from '../../core/evidence';
+import { buildPlan } from '../../core/plan';
+import { loadPolicies } from '../../runtime/policy-loader';
+import { detectIn } from '../helpers/causes';
+import { evidence, good } from '../helpers/evidence-fixture';
+
+/** api-bs with one serverless NEG backend, run-neg, and the NEGs as listed. */
+const negWorld = (negs: Evidence['negs']): Evidence =>
+  evidence(good, {
+    backend: {
+      ok: true,
+      value: {
+        name: 'api-bs',
+        protocol: 'HTTPS',
+        portName: 'http',
+        timeoutSec: 30,
+        loadBalancingScheme: 'EXTERNAL_MANAGED',
+        backends: [
+          { group: 'x/regions/r1/networkEndpointGroups/run-neg', kind: 'neg', name: 'run-neg', region: 'r1' },
+        ],
+      },
+    },
+    health: { ok: true, value: [] },
+    healthCheck: { ok: true, value: null },
+    logs: {
+      ok: true,
+      value: {
+        windowMinutes: 10,
+        total: 9,
+        limit: 5000,
+        byStatusDetails: { failed_to_pick_backend: 9 },
+        byStatus: { '502': 9 },
+      },
+    },
+    negs,
+  });
+const neg = (size: number): NegFacts => ({
+  name: 'run-neg',
+  type: 'SERVERLESS',
+  size,
+  region: 'r1',
+  cloudRunService: 'api',
+});
+
+test('NEG, detect: a NEG backend with no endpoints, or none at all', () => {
+  const rows: { name: string; ev: Evidence; negs: object[] | null; notes?: string[] }[] = [
+    { name: 'instance groups only', ev: evidence(good), negs: null },
+    {
+      name: 'size 0',
+      ev: negWorld({ ok: true, value: [neg(0)] }),
+      negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }],
+    },
+    {
+      name: 'missing',
+      ev: negWorld({ ok: true, value: [] }),
+      negs: [{ name: 'run-neg', type: 'MISSING', size: 0 }],
+    },
+    { name: 'endpoints present', ev: negWorld({ ok: true, value: [neg(2)] }), negs: null },
+    {
+      name: 'unreadable',
+      ev: negWorld({ ok: false, error: '403' }),
+      negs: null,
+      notes: ['network endpoint groups could not be read'],
+    },
+  ];
+  for (const r of rows) {
+    const found = detectIn(negMisconfigured, r.ev);
+    assert.deepEqual(
+      found.findings.map((f) => f.fix),
+      r.negs === null ? [] : [{ cause: 'NEG_MISCONFIGURED', negs: r.negs }],
+      r.name,
+    );
+    assert.deepEqual(found.notes, r.notes ?? [], r.name);
+  }
+  const [f] = detectIn(negMisconfigured, negWorld({ ok: true, value: [neg(0)] })).findings;
+  assert.deepEqual(f?.evidence, [
+    'networkEndpointGroups: run-neg SERVERLESS size 0 → Cloud Run api',
+    'LB logs: 9 × failed_to_pick_backend',
+  ]);
+});
+
+test('a serverless NEG of size 0 is misconfigured', () => {
+  const d = classify(negWorld({ ok: true, value: [neg(0)] }));
+  assert.equal(d.verdict, 'FAULTS_FOUND');
+  assert.deepEqual(
+    d.findings.map((f) => f.fix),
+    [{ cause: 'NEG_MISCONFIGURED', negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }] }],
+  );
+});
+
+test('NEG, plan: no remedy on GCP; the shipped policy escalates with the human fix and its message', () => {
+  assert.deepEqual(negMisconfigured.remedies, []);
+  const ev = negWorld({ ok: true, value: [neg(0)] });
+  const p = buildPlan(ev, classify(ev), loadPolicies());
+  assert.deepEqual(p.steps, []);
+  assert.deepEqual(
+    p.escalations.map((e) => [e.cause, e.policy, e.humanFix]),
+    [
+      [
+        'NEG_MISCONFIGURED',
+        'neg-misconfigured',
+        'repoint or recreate run-neg so it has endpoints (check the Cloud Run service and region). Point the NEG at the right Cloud Run service/region, or resync the GKE NEG; then re-run lbmedic.',
+      ],
+    ],
+  );
+});
