@@ -61,6 +61,10 @@ export function mergeDiagnosis(before: Diagnosis | undefined, found: Diagnosis):
   return { ...found, findings: [...before.findings, ...added] };
 }
 
+/**
+ * Writes the record of one run over its {@link RunState}: every phase change, note, notification,
+ * search attribute and memo entry goes through here, so they always agree.
+ */
 export class RunRecord {
   /** The notifications so far, one after another (see {@link RunRecord.tell}). */
   private told: Promise<void> = Promise.resolve();
@@ -93,10 +97,8 @@ export class RunRecord {
 
   /** The alert policies' user labels: policies may select on them. */
   labels(): Record<string, string> {
-    return Object.assign({}, ...[...this.s.incidents.values()].map((i) => i.labels ?? {})) as Record<
-      string,
-      string
-    >;
+    const all = [...this.s.incidents.values()].map((i) => i.labels ?? {});
+    return Object.assign({}, ...all) as Record<string, string>;
   }
 
   note(text: string): void {
@@ -127,10 +129,12 @@ export class RunRecord {
     return this.s.approvals.map((a) => a.approver);
   }
 
-  /** Search attributes that say who approved and what kinds of change were made, as they happen. */
+  /** Who approved, as a search attribute, as soon as the approval is complete. */
   recordApprovers(): void {
     upsertSearchAttributes([{ key: SA.approver, value: this.approvedBy() }]);
   }
+
+  /** What kinds of change were made, as a search attribute, as soon as they are applied. */
   recordActions(): void {
     upsertSearchAttributes([
       { key: SA.action, value: [...new Set(this.s.applied.map((a) => a.step.apply.kind))] },
