@@ -13,6 +13,17 @@ const activitiesAsTypes = {
   allowTypeImports: true,
   message: 'Import activities as types only.',
 };
+/**
+ * Decisions run in the recorded `decide` local activity, never in the workflow sandbox, so changing
+ * them never breaks replay (docs/versioning.md): workflows import their types only.
+ */
+const decisionsAsTypes = {
+  group: ['classify', 'plan', 'plan-render', 'limits', 'causes/*', 'causes/**']
+    .flatMap((m) => [`**/core/${m}`, `**/core/${m}.ts`])
+    .concat(['**/policies/*', '**/policies/**']),
+  allowTypeImports: true,
+  message: 'Decisions run in the decide local activity (activities/decide.ts); import their types only.',
+};
 /** Nothing below imports upward (DESIGN: parts and folders). */
 const upward = (folders) => ({
   group: folders.flatMap((f) => [`**/${f}/*`, `**/${f}/**`]),
@@ -51,7 +62,12 @@ export default tseslint.config(
         'error',
         {
           paths: builtinBans,
-          patterns: [ioBan, activitiesAsTypes, upward(['cli', 'receiver', 'runtime', 'setup'])],
+          patterns: [
+            ioBan,
+            activitiesAsTypes,
+            decisionsAsTypes,
+            upward(['cli', 'receiver', 'runtime', 'setup']),
+          ],
         },
       ],
     },

@@ -5,6 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../policies/schema';
 import { createApplyActivities } from './apply';
 import { createBackendHealthActivities } from './backend-health';
+import { createDecideActivities } from './decide';
 import { createEvidenceActivities } from './evidence';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
@@ -14,7 +15,7 @@ import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
   clients: GcpClients;
-  /** Validated at start-up; the workflows read them through an activity, so each run records its own. */
+  /** Validated at start-up; the workflow decides with them in the `decide` local activity, recorded per run. */
   policies: PolicySet;
   /** For the visibility queries behind cooldowns, daily limits and the circuit breaker. */
   temporal: Client;
@@ -25,7 +26,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  const { clients, policies } = deps;
+  const { clients } = deps;
   return withFailureMapping({
     ...createBackendHealthActivities(clients),
     ...createEvidenceActivities(
@@ -36,9 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVerifyActivities(clients),
     ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
-    async getPolicySet(): Promise<PolicySet> {
-      return policies;
-    },
+    ...createDecideActivities(deps.policies),
   });
 }
 

@@ -20,6 +20,7 @@ import type {
 } from './evidence';
 import type { FirewallRule } from './firewall';
 import { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './classify';
+import { failureMessage } from './failure';
 
 export interface Target {
   project: string;
@@ -58,20 +59,11 @@ export interface CollectOptions {
   now: string;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    // Temporal wraps activity errors: the cause says what really happened.
-    const cause = (err as { cause?: unknown }).cause;
-    return cause instanceof Error ? cause.message : err.message;
-  }
-  return String(err);
-}
-
 async function source<T>(read: () => Promise<T>): Promise<Source<T>> {
   try {
     return { ok: true, value: await read() };
   } catch (err) {
-    return { ok: false, error: describe(err) };
+    return { ok: false, error: failureMessage(err) };
   }
 }
 

@@ -10,10 +10,7 @@ import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { GcpClients } from '../activities/gcp-clients';
-import { classify } from '../core/classify';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
-import { checkLimits } from '../core/limits';
-import { buildPlan } from '../core/plan';
 import type { PolicySet } from '../policies/schema';
 import type { TransitionEvent } from '../core/model';
 
@@ -56,7 +53,6 @@ export async function remediateInProcess(opts: {
   };
 
   const t0 = performance.now();
-  const policies = await run(acts.getPolicySet)();
   const history = await run(acts.pastRemediations)({
     ...target,
     sinceHours: 24 * 7,
@@ -80,8 +76,13 @@ export async function remediateInProcess(opts: {
     windowMinutes: 10,
     now: new Date().toISOString(),
   });
-  const plan = buildPlan(evidence, classify(evidence), policies, {});
-  const limits = checkLimits(history.remediations, plan.limits, new Date());
+  const { plan, limits } = await run(acts.decide)({
+    evidence,
+    labels: {},
+    past: history.remediations,
+    now: new Date().toISOString(),
+    applied: [],
+  });
   if (!limits.allowed) throw new Error(`in-process run blocked: ${limits.reason}`);
   if (plan.dryRun || plan.steps.length === 0) throw new Error('in-process run: nothing to apply');
   tell('SNAPSHOT', `reading ${plan.steps.length} resource(s) before changing them`);

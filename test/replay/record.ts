@@ -3,14 +3,16 @@
  *
  *   node --import tsx test/replay/record.ts
  *
- * Runs three real remediations end to end (a fresh Temporal dev server, the GCP simulator, the real
+ * Runs four real remediations end to end (a fresh Temporal dev server, the GCP simulator, the real
  * Google clients, a worker with the real workflows) and writes each one's event history to
- * `test/replay/histories/<name>.json`, in the JSON form the Temporal CLI and UI export. Re-record only
- * on purpose: after a change to the workflow that is meant to break replay of older runs.
+ * `test/replay/histories/<name>.json`, in the JSON form the Temporal CLI and UI export. One of them is
+ * written while it is parked waiting for an approval, then terminated. Re-record only on purpose: after
+ * a change to the workflow that is meant to break replay of older runs (docs/versioning.md).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { format, resolveConfig } from 'prettier';
 import { approveUpdate, statusQuery } from '../../workflows/definitions';
@@ -27,7 +29,8 @@ interface Recording {
   /** The file name under histories/ (without `.json`). */
   name: string;
   scenario: string;
-  expected: Outcome;
+  /** The outcome, or AWAITING_APPROVAL: the history is written while the run waits, then it is terminated. */
+  expected: Outcome | 'AWAITING_APPROVAL';
   policies?: string;
   /** Runs while the workflow is under way (approve it, break the apps). */
   during?: (env: TestWorkflowEnvironment, stack: Stack, workflowId: string) => Promise<void>;
@@ -42,21 +45,58 @@ async function record(env: TestWorkflowEnvironment, r: Recording): Promise<void>
     const id = await stack.alert('web-bs');
     const handle = env.client.workflow.getHandle(id);
     await r.during?.(env, stack, id);
-    const result = (await handle.result()) as RemediationResult;
-    if (result.outcome !== r.expected) {
-      throw new Error(`${r.name}: expected ${r.expected}, got ${result.outcome}: ${result.summary}`);
+    let outcome: string;
+    if (r.expected === 'AWAITING_APPROVAL') {
+      await parked(handle);
+      outcome = 'parked in AWAITING_APPROVAL';
+    } else {
+      const result = (await handle.result()) as RemediationResult;
+      if (result.outcome !== r.expected) {
+        throw new Error(`${r.name}: expected ${r.expected}, got ${result.outcome}: ${result.summary}`);
+      }
+      outcome = result.outcome;
     }
     const history = await handle.fetchHistory();
+    if (r.expected === 'AWAITING_APPROVAL') await handle.terminate('recorded while parked for approval');
     const file = join(HISTORIES, `${r.name}.json`);
     const text = await format(JSON.stringify(historyToJson(history)), {
       ...(await resolveConfig(file)),
       parser: 'json',
     });
     writeFileSync(file, text);
-    console.log(`${file}: ${result.outcome}, ${history.events?.length ?? 0} events, ${text.length} bytes`);
+    console.log(`${file}: ${outcome}, ${history.events?.length ?? 0} events, ${text.length} bytes`);
   } finally {
     await stack.stop();
   }
+}
+
+async function awaitingApproval(env: TestWorkflowEnvironment, id: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(id);
+  await eventually(
+    'AWAITING_APPROVAL',
+    async () => {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
+    },
+    60_000,
+  );
+}
+
+/**
+ * Waits until a run waiting for approval has nothing more to write: its notification delivered and its
+ * last workflow task completed, so the history ends where any parked run's would.
+ */
+async function parked(handle: WorkflowHandle): Promise<void> {
+  await eventually(
+    'a parked run with a quiet history',
+    async () => {
+      const { raw } = await handle.describe();
+      const last = (await handle.fetchHistory()).events?.at(-1);
+      const quiet = (raw.pendingActivities?.length ?? 0) === 0 && last?.workflowTaskCompletedEventAttributes;
+      return quiet ? true : undefined;
+    },
+    60_000,
+  );
 }
 
 const approvers = policyDir({
@@ -72,19 +112,18 @@ const recordings: Recording[] = [
     expected: 'REMEDIATED',
     policies: approvers,
     async during(env, _stack, id) {
-      const handle = env.client.workflow.getHandle(id);
-      await eventually(
-        'AWAITING_APPROVAL',
-        async () => {
-          const s = await handle.query(statusQuery).catch(() => undefined);
-          return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
-        },
-        60_000,
-      );
-      await handle.executeUpdate(approveUpdate, {
+      await awaitingApproval(env, id);
+      await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, {
         args: [{ approver: 'alice@example.com', reason: 'recorded for the replay tests' }],
       });
     },
+  },
+  {
+    name: 'backend-timeout-awaiting-approval',
+    scenario: 'backend-timeout',
+    expected: 'AWAITING_APPROVAL',
+    policies: approvers,
+    during: (env, _stack, id) => awaitingApproval(env, id),
   },
   {
     name: 'firewall-missing-rolled-back',

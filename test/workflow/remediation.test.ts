@@ -4,10 +4,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { DecideInput } from '../../activities/decide';
+import { REMEDIATION_WORKFLOW, remediationWorkflowId } from '../../core/model';
 import { SA } from '../../core/search-attributes';
+import { workflowBundle } from '../../runtime/bundle';
+import { loadPolicies } from '../../runtime/policy-loader';
+import { WORKFLOWS_PATH } from '../../runtime/worker';
 import type { RemediationResult } from '../../workflows/remediation';
 import { FIX_STEPS, FIXED, mutationsOf, portState } from '../helpers/port-moved';
-import { apiRequests, control } from '../helpers/sim';
+import { apiRequests, control, startSim } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -99,5 +106,49 @@ test('a fix that does not heal (the app is down too): rolled back to the snapsho
   } finally {
     await stack.stop();
     removeDir(dir);
+  }
+});
+
+test('a bug before any change fails the workflow task, not the run: the fixed worker finishes it', async () => {
+  const sim = await startSim('port-moved', { project: `e2e-${process.pid}-bug` });
+  const taskQueue = `bug-${process.pid}`;
+  const activities = createActivities({
+    clients: sim.clients,
+    policies: loadPolicies(),
+    temporal: env.client,
+    probeAllowedRanges: ['127.0.0.0/8'],
+    notify: { writeLine: () => undefined },
+  });
+  // Deciding is broken until a fixed worker is deployed: every attempt of the first task fails.
+  let calls = 0;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { code: await workflowBundle(WORKFLOWS_PATH) },
+    activities: {
+      ...activities,
+      async decide(input: DecideInput) {
+        if (++calls <= 2) throw new TypeError("Cannot read properties of undefined (reading 'port')");
+        return activities.decide(input);
+      },
+    },
+  });
+  try {
+    const workflowId = remediationWorkflowId(sim.project, 'web-bs');
+    const result = await worker.runUntil(
+      env.client.workflow.execute(REMEDIATION_WORKFLOW, {
+        workflowId,
+        taskQueue,
+        args: [{ project: sim.project, backendService: 'web-bs', incidents: [] }],
+      }) as Promise<RemediationResult>,
+    );
+    assert.equal(result.outcome, 'REMEDIATED', result.summary);
+    assert.deepEqual(result.applied, FIX_STEPS);
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const failedTasks = events.flatMap((e) => e.workflowTaskFailedEventAttributes?.failure?.message ?? []);
+    assert.deepEqual(failedTasks, ["deciding failed: Cannot read properties of undefined (reading 'port')"]);
+    assert.equal(calls, 3, 'two failed attempts, then the decision the run recorded');
+  } finally {
+    await sim.stop();
   }
 });

@@ -1,0 +1,110 @@
+/**
+ * The approval rules of workflows/approval.ts, without a server: who may approve or reject, and when.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PlanApproval } from '../../core/plan';
+import { approvalProblem, rejectionProblem, type ApprovalView } from '../../workflows/approval';
+
+const rules: PlanApproval = {
+  mode: 'manual',
+  approvers: ['alice', 'bob'],
+  required: 2,
+  allowSelfApproval: false,
+  timeoutSec: 3600,
+  onTimeout: 'escalate',
+  cancelOnIncidentClosed: true,
+};
+const waiting: ApprovalView = {
+  phase: 'AWAITING_APPROVAL',
+  awaitingApproval: true,
+  rules,
+  triggeredBy: 'bob',
+  approvals: [],
+};
+
+test('who may approve, and when, table-style', () => {
+  const rows: { name: string; view: ApprovalView; approver: string; problem: string | undefined }[] = [
+    { name: 'an allowed approver while waiting', view: waiting, approver: 'alice', problem: undefined },
+    {
+      name: 'not on the list',
+      view: waiting,
+      approver: 'mallory',
+      problem: 'mallory may not approve; approvers: alice, bob',
+    },
+    {
+      name: 'an empty list lets anyone approve',
+      view: { ...waiting, rules: { ...rules, approvers: [] } },
+      approver: 'mallory',
+      problem: undefined,
+    },
+    {
+      name: 'the trigger may not approve its own remediation',
+      view: waiting,
+      approver: 'bob',
+      problem: 'bob triggered this remediation and the policy does not allow self-approval',
+    },
+    {
+      name: 'unless the policy allows self-approval',
+      view: { ...waiting, rules: { ...rules, allowSelfApproval: true } },
+      approver: 'bob',
+      problem: undefined,
+    },
+    {
+      name: 'the same approver twice',
+      view: { ...waiting, approvals: [{ approver: 'alice' }] },
+      approver: 'alice',
+      problem: 'alice has already approved',
+    },
+    { name: 'no approver', view: waiting, approver: '', problem: 'an approval needs an approver' },
+    {
+      name: 'nothing pending yet',
+      view: { ...waiting, phase: 'DIAGNOSING', awaitingApproval: false, rules: undefined },
+      approver: 'alice',
+      problem: 'nothing to approve (phase DIAGNOSING)',
+    },
+    {
+      name: 'already approved by enough people',
+      view: { ...waiting, phase: 'APPLYING', awaitingApproval: false, approvals: [{ approver: 'alice' }] },
+      approver: 'bob',
+      problem: 'already decided',
+    },
+    {
+      name: 'already rejected',
+      view: { ...waiting, awaitingApproval: false, rejection: { approver: 'bob', reason: 'freeze' } },
+      approver: 'alice',
+      problem: 'already decided',
+    },
+    {
+      name: 'the remediation ended',
+      view: { ...waiting, phase: 'DONE', awaitingApproval: false, outcome: 'APPROVAL_TIMEOUT' },
+      approver: 'alice',
+      problem: 'nothing to approve: the remediation ended (APPROVAL_TIMEOUT)',
+    },
+  ];
+  for (const r of rows) {
+    assert.equal(approvalProblem(r.view, { approver: r.approver }), r.problem, r.name);
+  }
+});
+
+test('who may reject, and when, table-style', () => {
+  const rows: { name: string; view: ApprovalView; approver: string; problem: string | undefined }[] = [
+    { name: 'an approver while waiting', view: waiting, approver: 'bob', problem: undefined },
+    { name: 'not an approver', view: waiting, approver: 'mallory', problem: 'not an approver' },
+    {
+      name: 'anyone when the list is empty',
+      view: { ...waiting, rules: { ...rules, approvers: [] } },
+      approver: 'mallory',
+      problem: undefined,
+    },
+    {
+      name: 'nothing awaits approval',
+      view: { ...waiting, awaitingApproval: false },
+      approver: 'bob',
+      problem: 'nothing awaits approval',
+    },
+  ];
+  for (const r of rows) {
+    assert.equal(rejectionProblem(r.view, { approver: r.approver }), r.problem, r.name);
+  }
+});

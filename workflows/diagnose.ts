@@ -1,0 +1,63 @@
+/**
+ * A diagnosis round: collect the evidence (reads are local activities; the order is core/collect.ts),
+ * then decide in the recorded `decide` local activity (activities/decide.ts) what it proves and what
+ * may change. Decisions never run in the sandbox, so changing them never breaks replay
+ * (docs/versioning.md).
+ */
+import { isCancellation } from '@temporalio/workflow';
+import type { Decision } from '../activities/decide';
+import type { PastRemediation } from '../core/limits';
+import { collectEvidence, type EvidenceReaders } from '../core/collect';
+import type { Evidence } from '../core/evidence';
+import { failureMessage } from '../core/failure';
+import type { RunRecord } from './record';
+import { decisions, probe, reads } from './stubs';
+
+const readers: EvidenceReaders = {
+  readBackendService: reads.readBackendService,
+  readHealth: reads.readHealth,
+  readHealthCheck: reads.readHealthCheck,
+  readFirewallRules: reads.readFirewallRules,
+  readInstanceGroups: reads.readInstanceGroups,
+  readLbLogs: reads.readLbLogs,
+  readBackendLatency: reads.readBackendLatency,
+  readNegs: reads.readNegs,
+  probeInstances: probe.probeInstances,
+};
+
+/**
+ * Collects the evidence and decides on it; the diagnosis joins the record. `past` are the closed runs
+ * the limits are judged on.
+ */
+export async function diagnose(
+  rec: RunRecord,
+  round: number,
+  past: PastRemediation[],
+): Promise<{ evidence: Evidence; decision: Decision }> {
+  rec.setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
+  const { project, backendService } = rec.s.input;
+  const now = () => new Date().toISOString();
+  const evidence = await collectEvidence(
+    readers,
+    { project, backendService },
+    { windowMinutes: 10, now: now() },
+  );
+  let decision: Decision;
+  try {
+    decision = await decisions.decide({
+      evidence,
+      labels: rec.labels(),
+      past,
+      now: now(),
+      applied: rec.s.applied.map((a) => a.step),
+    });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    // Deciding does no I/O: when it fails, the code is wrong. A plain error fails the workflow task
+    // (nothing of it is recorded), so a fixed worker decides again; after a change the run rolls back
+    // instead (rules.ts `onFailure`).
+    throw new Error(`deciding failed: ${failureMessage(err)}`);
+  }
+  rec.diagnosed(decision.diagnosis);
+  return { evidence, decision };
+}

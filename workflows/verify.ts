@@ -1,0 +1,78 @@
+/**
+ * Verification of a change: wait for HEALTHY on the health check's own schedule, then check that the
+ * load balancer's 5xx share came down too.
+ */
+import type { Evidence } from '../core/evidence';
+import type { Plan } from '../core/plan';
+import type { RunRecord } from './record';
+import { reads, watch } from './stubs';
+
+/** A verified fix must also bring the LB's 5xx share of requests below this. */
+export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
+/**
+ * Fewer LB responses than this since HEALTHY say nothing about the 5xx share (2 of 5 is not 40%):
+ * HEALTHY alone decides.
+ */
+export const MIN_RESPONSES_FOR_ERROR_RATE = 20;
+
+/** Does the 5xx share since HEALTHY allow calling the fix good? With the timeline note that says why. */
+export function errorRateVerdict(rate: { errors: number; total: number }): { ok: boolean; notes: string[] } {
+  const tooFew = rate.total < MIN_RESPONSES_FOR_ERROR_RATE;
+  const share = tooFew ? 0 : rate.errors / rate.total;
+  const notes = [
+    `after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx${
+      tooFew ? ` (fewer than ${MIN_RESPONSES_FOR_ERROR_RATE}: too few to judge)` : ''
+    }`,
+  ];
+  const ok = share <= MAX_ERROR_RATE_AFTER_FIX;
+  if (!ok) notes.push(`5xx still at ${(share * 100).toFixed(1)}% after HEALTHY`);
+  return { ok, notes };
+}
+
+/**
+ * Waits for HEALTHY on the health check's physical schedule (activities/backend-health.ts
+ * `awaitHealthy`); returns when HEALTHY (ISO) or undefined at the deadline.
+ */
+async function awaitHealthy(
+  rec: RunRecord,
+  ev: Evidence,
+  p: Plan,
+  changedAt: string,
+): Promise<string | undefined> {
+  const hc = ev.healthCheck.ok ? ev.healthCheck.value : null;
+  const deadlineMs = Date.now() + p.verification.deadlineSec * 1000;
+  const r = await watch.awaitHealthy.executeWithOptions(
+    {
+      startToCloseTimeout: (p.verification.deadlineSec + 120) * 1000,
+      summary: `wait for ${Math.round(p.verification.healthyFraction * 100)}% HEALTHY until ${new Date(deadlineMs).toISOString()}`,
+    },
+    [
+      {
+        project: rec.s.input.project,
+        backendService: rec.s.input.backendService,
+        changedAt,
+        deadline: new Date(deadlineMs).toISOString(),
+        healthyFraction: p.verification.healthyFraction,
+        checkIntervalSec: hc?.checkIntervalSec ?? 5,
+        healthyThreshold: hc?.healthyThreshold ?? 2,
+      },
+    ],
+  );
+  if (r.healthyAt) {
+    rec.note(`HEALTHY: ${r.healthy}/${r.total} after ${r.polls} getHealth poll(s)`);
+    return r.healthyAt;
+  }
+  rec.note(`deadline passed with ${r.healthy}/${r.total} HEALTHY after ${r.polls} getHealth poll(s)`);
+  return undefined;
+}
+
+/** Is the change verified: backends HEALTHY by the deadline, and the 5xx share down since then? */
+export async function verified(rec: RunRecord, ev: Evidence, p: Plan): Promise<boolean> {
+  rec.setPhase('VERIFYING', `waiting for ${Math.round(p.verification.healthyFraction * 100)}% HEALTHY`);
+  const healthy = await awaitHealthy(rec, ev, p, new Date().toISOString());
+  if (!healthy) return false;
+  const { project, backendService } = rec.s.input;
+  const verdict = errorRateVerdict(await reads.countLbResponses({ project, backendService, since: healthy }));
+  for (const n of verdict.notes) rec.note(n);
+  return verdict.ok;
+}
