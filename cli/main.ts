@@ -72,7 +72,7 @@ ${Object.values(COMMANDS)
 Help on one command: lbmedic <command> --help (or lbmedic help <command>).
 
 Environment: LBMEDIC_GCP_ENDPOINT, LBMEDIC_PROJECT, LBMEDIC_POLICY_DIR, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT, LBMEDIC_RECEIVER_* (see README).`;
+LBMEDIC_TASK_QUEUE, LBMEDIC_GCP_TIMEOUT_MS, LBMEDIC_TEMPORAL_UI_PORT, LBMEDIC_RECEIVER_* (see docs/production.md).`;
 
 const commandNamed = (name: string): Command | undefined =>
   Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;

@@ -1,5 +1,6 @@
 /**
- * The classifier: evidence in, diagnosis out. Pure and deterministic (used inside workflows).
+ * The classifier: evidence in, diagnosis out. Pure and deterministic; it runs in the recorded `decide`
+ * activity and in the CLI, never in the workflow sandbox (docs/versioning.md).
  *
  * It follows the field guide's diagnostic workflow: statusDetails say whether to chase health
  * (failed_to_pick_backend) or the backend itself (backend_timeout, connection closed); getHealth
@@ -13,9 +14,6 @@ import { CAUSES, type Finding } from './causes';
 import { type Facts, gatherFacts, healthNotes } from './causes/facts';
 import type { Evidence } from './evidence';
 import { EVIDENCE_SOURCES } from './evidence';
-
-export type { Finding, FixFacts, RootCause } from './causes';
-export { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './causes/facts';
 
 export type Verdict = 'FAULTS_FOUND' | 'NO_FAULT' | 'UNKNOWN';
 

@@ -19,7 +19,7 @@ import type {
   Source,
 } from './evidence';
 import type { FirewallRule } from './firewall';
-import { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './classify';
+import { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './causes/facts';
 import { failureMessage } from './failure';
 
 export interface Target {

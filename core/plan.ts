@@ -8,7 +8,8 @@
  * what spans causes: escalation, one change per resource, the strictest-wins approval and limits,
  * dry-run and the alert's approval label.
  */
-import type { Diagnosis, Finding, RootCause } from './classify';
+import type { Finding, RootCause } from './causes';
+import type { Diagnosis } from './classify';
 import { causeOf, humanFixOf } from './causes';
 import type { ProposedStep } from './causes/cause';
 import type { Evidence } from './evidence';

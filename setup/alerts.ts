@@ -37,8 +37,8 @@ const RATIO_DURATION_SEC = 120;
 const AUTO_CLOSE_SEC = 1800;
 /** At most one notification per 5 minutes for the log-match policy (required for log-match). */
 const LOG_MATCH_RATE_LIMIT_SEC = 300;
-/** Where the runbook is when no `--runbook-url` is given: the README section of this feature. */
-export const DEFAULT_RUNBOOK = 'README.md, section "Alert intake"';
+/** Where the runbook is when no `--runbook-url` is given: the chapter on alert intake. */
+export const DEFAULT_RUNBOOK = 'docs/intake.md in the lbmedic repository';
 
 export interface AlertSetupOptions {
   project: string;

@@ -4,7 +4,8 @@
  * says what happened; this says it to Temporal and to people, always the same way.
  */
 import { log, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import type { Diagnosis, RootCause } from '../core/classify';
+import type { RootCause } from '../core/causes';
+import type { Diagnosis } from '../core/classify';
 import { failureMessage } from '../core/failure';
 import type { Outcome, RemediationStatus, TransitionEvent } from '../core/model';
 import type { Plan } from '../core/plan';

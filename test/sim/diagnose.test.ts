@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CAUSES } from '../../core/causes';
-import type { RootCause } from '../../core/classify';
+import type { RootCause } from '../../core/causes';
 import { renderDiagnosis } from '../../core/report';
 import { control, diagnose, startSim } from '../helpers/sim';
 

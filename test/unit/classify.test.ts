@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classify, type RootCause } from '../../core/classify';
+import type { RootCause } from '../../core/causes';
+import { classify } from '../../core/classify';
 import { broken, evidence, good, NET, type World } from '../helpers/evidence-fixture';
 
 test('classification, table-style: each root cause, combinations and no fault', () => {

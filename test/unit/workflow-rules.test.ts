@@ -14,7 +14,8 @@ import {
   TimeoutType,
 } from '@temporalio/common';
 import { createDecideActivities, type Decision } from '../../activities/decide';
-import type { Diagnosis, Finding } from '../../core/classify';
+import type { Finding } from '../../core/causes';
+import type { Diagnosis } from '../../core/classify';
 import { FAILURE_TYPES } from '../../core/model';
 import { loadPolicies } from '../../runtime/policy-loader';
 import { mergeDiagnosis, statusOf } from '../../workflows/record';
@@ -145,16 +146,22 @@ test('after HEALTHY the 5xx share decides, unless too few responses say nothing'
 test('later rounds add causes not found before; the first round findings stay', async () => {
   const first = (await decided()).diagnosis;
   assert.equal(mergeDiagnosis(undefined, first), first);
-  const finding = (cause: Finding['cause']): Finding => ({
-    cause,
-    summary: cause,
+  const healthCheck: Finding = {
+    cause: 'HEALTH_CHECK_MISMATCH',
+    summary: 'HEALTH_CHECK_MISMATCH',
+    evidence: [],
+    fix: { cause: 'HEALTH_CHECK_MISMATCH', healthCheck: 'web-hc', port: 9090 },
+  };
+  const keepalive: Finding = {
+    cause: 'KEEPALIVE_TOO_SHORT',
+    summary: 'KEEPALIVE_TOO_SHORT',
     evidence: [],
     fix: { cause: 'KEEPALIVE_TOO_SHORT', requiredKeepaliveSec: 620 },
-  });
+  };
   const later: Diagnosis = {
     ...first,
     verdict: 'FAULTS_FOUND',
-    findings: [finding('HEALTH_CHECK_MISMATCH'), finding('KEEPALIVE_TOO_SHORT')],
+    findings: [healthCheck, keepalive],
     notes: ['round 2'],
   };
   const merged = mergeDiagnosis(first, later);
