@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { approveSignal } from '../../workflows/definitions';
+import { approveSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import {
   crashWorld,
@@ -16,7 +16,7 @@ import {
   retriedActivities,
 } from '../helpers/crash';
 import { FIX_OPERATIONS } from '../helpers/port-moved';
-import { control } from '../helpers/sim';
+import { control, eventually } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -72,8 +72,18 @@ test(
     const { sim, fleet, handle } = world;
     fleet.start();
     await world.alert();
-    // awaitHealthy polls once at once, then not before (healthyThreshold − 1) × 5 s: time to kill.
-    await fleet.replaceAfter(reachedPhase(handle, 'VERIFYING'));
+    // Once the diagnosis has read getHealth, the next getHealth is awaitHealthy's first poll: it is
+    // held 5 s at "Google" and the worker dies while it waits, however slow the machine is.
+    await eventually('the changes to start', async () => {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      return s && ['SNAPSHOT', 'APPLYING'].includes(s.phase) ? true : undefined;
+    });
+    const held = await holdNextRequest(sim, 5_000, {
+      service: 'compute',
+      method: 'POST',
+      path: 'getHealth$',
+    });
+    await fleet.replaceAfter(held.arrived());
 
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);
