@@ -5,6 +5,7 @@
  * worker, a run parked for approval for a day) keeps the decision it was made with, whatever the
  * decision code says now. Why and how: docs/versioning.md.
  */
+import { requirePerson } from '../core/approval-floor';
 import { classify, type Diagnosis } from '../core/classify';
 import type { Evidence } from '../core/evidence';
 import { checkLimits, type LimitVerdict, type PastRemediation } from '../core/limits';
@@ -22,6 +23,8 @@ export interface DecideInput {
   now: string;
   /** Steps this run applied in earlier rounds: a later round extends the same unit of change. */
   applied: PlanStep[];
+  /** Why the run needs a person, if it does: the plan then waits for one (core/approval-floor.ts). */
+  needsPerson?: string;
 }
 
 export interface Decision {
@@ -41,7 +44,7 @@ export interface Decision {
 /** Decides from evidence with the policies the worker validated at start-up. */
 export function decide(policies: PolicySet, input: DecideInput): Decision {
   const diagnosis = classify(input.evidence);
-  const plan = buildPlan(input.evidence, diagnosis, policies, input.labels);
+  const plan = requirePerson(buildPlan(input.evidence, diagnosis, policies, input.labels), input.needsPerson);
   const newSteps = plan.steps.filter((s) => !input.applied.some((a) => a.id === s.id));
   const unit = input.applied.length > 0 ? { ...plan, steps: [...input.applied, ...newSteps] } : undefined;
   return {

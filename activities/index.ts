@@ -7,17 +7,22 @@ import { createApplyActivities } from './apply';
 import { createBackendHealthActivities } from './backend-health';
 import { createDecideActivities } from './decide';
 import { createEvidenceActivities } from './evidence';
+import { createFleetActivities } from './fleet';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
 import { createHistoryActivities } from './history';
 import { createNotifyActivities, type NotifyOptions } from './notify';
+import { createUrlMapActivities } from './url-maps';
 import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
   clients: GcpClients;
   /** Validated at start-up; the workflow decides with them in the `decide` local activity, recorded per run. */
   policies: PolicySet;
-  /** For the visibility queries behind cooldowns, daily limits and the circuit breaker. */
+  /**
+   * For the visibility queries behind cooldowns, daily limits and the circuit breaker, and for the
+   * governor and kill switches (starting remediations, reading the switches).
+   */
   temporal: Client;
   /** Addresses the in-VPC probe may reach (the simulator's instances: 127.0.0.0/8). */
   probeAllowedRanges?: string[];
@@ -38,6 +43,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
     ...createDecideActivities(deps.policies),
+    ...createFleetActivities(deps.temporal, deps.policies),
+    ...createUrlMapActivities(clients),
   });
 }
 

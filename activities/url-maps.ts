@@ -1,11 +1,13 @@
 /**
  * URL map → backend services, for incidents that name only a URL map (the LB could not pick a
  * backend, so Monitoring reports `backend_target_name: UNKNOWN`). Reads `urlMaps.get` through the
- * retrying client; errors leave as {@link GoogleApiError}.
+ * retrying client, in the worker: the governor asks for it (the receiver holds no Google Cloud
+ * credentials). A URL map that cannot be read for good (404, 403) is an answer; anything transient
+ * leaves as a retryable {@link GoogleApiError}.
  */
 import { backendServicesOfUrlMap, type UrlMapLike } from '../core/alert-targets';
 import type { GcpClients } from './gcp-clients';
-import { toGoogleApiError } from './google-errors';
+import { GoogleApiError, toGoogleApiError } from './google-errors';
 
 export type UrlMapResolver = (project: string, urlMap: string) => Promise<string[]>;
 
@@ -17,5 +19,27 @@ export function createUrlMapResolver(clients: Pick<GcpClients, 'urlMaps'>): UrlM
     } catch (err) {
       throw toGoogleApiError(err, `urlMaps.get ${urlMap}`);
     }
+  };
+}
+
+export function createUrlMapActivities(clients: Pick<GcpClients, 'urlMaps'>) {
+  const resolve = createUrlMapResolver(clients);
+  return {
+    /** The backend services behind a URL map, or why there are none to remediate. */
+    async resolveUrlMap(input: {
+      project: string;
+      urlMap: string;
+    }): Promise<{ services: string[] } | { unmapped: string }> {
+      try {
+        const services = await resolve(input.project, input.urlMap);
+        if (services.length === 0) return { unmapped: `URL map ${input.urlMap} routes to no backend service` };
+        return { services };
+      } catch (err) {
+        if (err instanceof GoogleApiError && !err.retryable) {
+          return { unmapped: `URL map ${input.urlMap} could not be read (${err.status} ${err.reason})` };
+        }
+        throw err;
+      }
+    },
   };
 }

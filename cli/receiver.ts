@@ -1,15 +1,14 @@
 /**
  * `lbmedic receiver`: the alert receiver as a long-running process against `TEMPORAL_ADDRESS`.
  * Composition root: config → Temporal client (lazy, so the receiver starts and answers 503 while
- * Temporal is down) → Google clients for URL map lookups → the HTTP server, until SIGINT/SIGTERM.
+ * Temporal is down) → the HTTP server, until SIGINT/SIGTERM. It holds no Google Cloud credentials and
+ * builds no Google client: URL maps are resolved by the worker (the project's governor).
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { createUrlMapResolver } from '../activities/url-maps';
 import type { Config } from '../runtime/config';
 import { startReceiver } from '../receiver/server';
 import { temporalConnectionOptions } from '../runtime/connection';
-import { gcpClientsFor } from './clients';
 import { busyPort, portFlag, UsageError } from './flags';
 import { untilSignal } from './signals';
 
@@ -31,13 +30,11 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
     );
   }
   const connection = Connection.lazy(temporalConnectionOptions(config));
-  const clients = gcpClientsFor(config, config.project ?? '');
   try {
     const receiver = await startReceiver({
       client: new Client({ connection, namespace: config.temporalNamespace }),
       taskQueue: config.taskQueue,
       temporalTimeoutMs: config.receiverTemporalTimeoutMs,
-      resolveUrlMap: createUrlMapResolver(clients),
       credentials,
       host: values.host ?? config.receiverHost,
       port,
@@ -60,6 +57,5 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
     return 0;
   } finally {
     await connection.close();
-    await clients.close();
   }
 }

@@ -10,7 +10,6 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { BackendHealth } from '../activities/backend-health';
 import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
-import { createUrlMapResolver } from '../activities/url-maps';
 import type { PolicySet } from '../policies/schema';
 import { startReceiver, type Receiver } from '../receiver/server';
 import type { Config } from '../runtime/config';
@@ -138,21 +137,24 @@ async function startWorker(
   return client;
 }
 
-/** The alert receiver. Locally a token is made up when none is configured, and printed. */
+/**
+ * The alert receiver, with the Temporal client only: like `lbmedic receiver`, it gets no Google Cloud
+ * client or credentials (the worker resolves URL maps). Locally a token is made up when none is
+ * configured, and printed.
+ */
 async function startAlertReceiver(
   config: Config,
   flags: UpFlags,
-  temporal: { client: Client; clients: GcpClients },
+  client: Client,
   started: Started,
 ): Promise<{ receiver: Receiver; token?: string }> {
   const token =
     config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
   const port = flags.receiverPort ?? config.receiverPort;
   const receiver = await startReceiver({
-    client: temporal.client,
+    client,
     taskQueue: config.taskQueue,
     temporalTimeoutMs: config.receiverTemporalTimeoutMs,
-    resolveUrlMap: createUrlMapResolver(temporal.clients),
     credentials: {
       ...(token ? { token } : {}),
       ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
@@ -212,7 +214,7 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
     started.add(() => clients.close());
     const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
     const client = await startWorker(config, { ...where, clients, policies }, started);
-    const { receiver, token } = await startAlertReceiver(config, flags, { client, clients }, started);
+    const { receiver, token } = await startAlertReceiver(config, flags, client, started);
     printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
     if (sim) await inspectAll(client, config, sim, project);
     if (!flags.once) {

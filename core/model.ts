@@ -8,6 +8,12 @@
 /** The registered workflow type name (the exported function's name). */
 export const REMEDIATION_WORKFLOW = 'remediationWorkflow';
 
+/**
+ * Names of the remediation's signals that activities send by name (they may not import the
+ * definitions in workflows/definitions.ts, which use these same names).
+ */
+export const REMEDIATION_SIGNALS = { alert: 'alert', recheck: 'recheck' } as const;
+
 /** One alert notification as the receiver understood it. */
 export interface Incident {
   /** Cloud Monitoring's incident id; the same incident delivered again is one incident. */
@@ -60,13 +66,49 @@ export interface RemediationStatus {
   [key: string]: unknown;
 }
 
+const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+
 /**
  * One running remediation per backend service: the id is derived from project + backend service.
  * Characters outside Temporal-friendly ones are replaced so any name maps to a valid id.
  */
 export function remediationWorkflowId(project: string, backendService: string): string {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
   return `lbmedic/${clean(project)}/${clean(backendService)}`;
+}
+
+/** The registered type of the per-project governor (fleet limits, the fleet circuit breaker). */
+export const GOVERNOR_WORKFLOW = 'governorWorkflow';
+/** The registered type of a kill switch (global, or one project's). */
+export const KILL_SWITCH_WORKFLOW = 'killSwitchWorkflow';
+
+/**
+ * The governor of one project: where every new remediation of the project is admitted. Its prefix
+ * is not `lbmedic/`, so no project and backend service can name it.
+ */
+export function governorWorkflowId(project: string): string {
+  return `lbmedic-governor/${clean(project)}`;
+}
+
+/** The kill switch of one project, or the global one (no project). */
+export function killSwitchWorkflowId(project?: string): string {
+  return project === undefined ? 'lbmedic-kill-switch' : `lbmedic-kill-switch/${clean(project)}`;
+}
+
+/** A kill switch's position, as `lbmedic pause` / `resume` set it (memo of its workflow). */
+export interface SwitchState {
+  paused: boolean;
+  /** Who set it last, and why. */
+  by?: string;
+  reason?: string;
+  /** When (ISO, workflow time). */
+  at?: string;
+}
+
+/** What `lbmedic pause` / `resume` send to a kill switch. */
+export interface SwitchRequest {
+  paused: boolean;
+  by: string;
+  reason?: string;
 }
 
 /** Outcomes a remediation ends with (search attribute `LbmedicOutcome`). */

@@ -110,10 +110,38 @@ export const Policy = z
   });
 export type Policy = z.infer<typeof Policy>;
 
+/**
+ * Fleet limits per project (core/fleet.ts): how many remediations run at once and start per window,
+ * how many alerts wait for a slot, and when many backend services alerting at once pause automatic
+ * apply (the fleet circuit breaker).
+ */
+export const FleetSettings = z
+  .strictObject({
+    maxConcurrent: z.number().int().min(1).max(1000).default(10),
+    maxNew: z.number().int().min(1).max(10_000).default(20),
+    window: Duration.prefault('10m'),
+    queue: z.number().int().min(0).max(1000).default(100),
+    breaker: z
+      .strictObject({
+        backendServices: z.number().int().min(2).max(1000).default(10),
+        window: Duration.prefault('5m'),
+      })
+      .prefault({}),
+  })
+  .transform((f) => ({
+    maxConcurrent: f.maxConcurrent,
+    maxNew: f.maxNew,
+    windowSec: f.window,
+    queue: f.queue,
+    breaker: { backendServices: f.breaker.backendServices, windowSec: f.breaker.window },
+  }));
+export type FleetSettings = z.infer<typeof FleetSettings>;
+
 /** `settings.yaml` beside the policies: switches that apply to all of them. */
 export const PolicySettings = z.strictObject({
   /** true: every policy behaves as dry-run (an emergency stop for all changes). */
   killSwitch: z.boolean().default(false),
+  fleet: FleetSettings.prefault({}),
 });
 export type PolicySettings = z.infer<typeof PolicySettings>;
 

@@ -2,39 +2,46 @@
  * What the receiver does with a parsed notification: find the backend service(s), then hand the
  * incident to Temporal. The answer it returns (an HTTP status and an outcome) follows one rule: a 2xx
  * only once Temporal has accepted what was asked of it, or when retrying cannot help (a test
- * notification, an incident that names no backend). Anything transient is a 503, so Cloud Monitoring's
- * or Pub/Sub's redelivery covers an outage; the workflow dedups incidents, so redelivery is harmless.
+ * notification, an incident that names no backend, an alert the fleet limits refuse). Anything
+ * transient is a 503, so Cloud Monitoring's or Pub/Sub's redelivery covers an outage; the workflows
+ * dedup incidents, so redelivery is harmless.
  *
- * - open incident → `signalWithStart` of the remediation workflow of each backend service: starts it
- *   when none runs, else only attaches the incident (the `alert` signal);
+ * - open incident for a backend service whose remediation runs → the `alert` signal to it: one call,
+ *   however large the storm (and repeats within a minute are answered from memory);
+ * - open incident for a backend service with none running, or naming only a URL map → the project's
+ *   governor (workflows/governor.ts), by update-with-start: the one admission point, which resolves
+ *   the URL map (the receiver holds no Google Cloud credentials or clients), applies the fleet limits
+ *   and starts, attaches, queues (`queued`) or refuses (`fleet-limited`) each backend service;
  * - closed incident → the `alert` signal to a running remediation only; never a start. What a closed
  *   incident changes (an approval wait, never a running apply) is the workflow's policy to decide.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { GoogleApiError } from '../activities/google-errors';
-import type { UrlMapResolver } from '../activities/url-maps';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
 import { alertTarget } from '../core/alert-targets';
 import { toIncident, type WebhookNotification } from '../core/alerts';
+import type { AdmitRequest, AdmitResult, TargetAdmission } from '../core/fleet';
+import { boundedIncident } from '../core/incidents';
+import { GOVERNOR_WORKFLOW, governorWorkflowId, remediationWorkflowId, type Incident } from '../core/model';
+import { admitUpdate } from '../workflows/control-definitions';
 import { alertSignal } from '../workflows/definitions';
-import {
-  REMEDIATION_WORKFLOW,
-  remediationWorkflowId,
-  type Incident,
-  type RemediationInput,
-} from '../core/model';
 
 export interface IntakeOptions {
   client: Client;
+  /** Where remediations run (and the governors that start them, unless `governorTaskQueue` says otherwise). */
   taskQueue: string;
+  /** Where the governors run, when a worker of their own serves them; default `taskQueue`. */
+  governorTaskQueue?: string;
   /** Deadline for each Temporal call, ms: past it the receiver answers 503 instead of hanging. */
   temporalTimeoutMs: number;
-  /** URL map → backend services; without it, incidents naming only a URL map are unmapped. */
-  resolveUrlMap?: UrlMapResolver;
   /**
-   * Signal-with-starts in flight, by workflow id and incident: a duplicate that arrives while the
-   * same one is on its way to Temporal waits for it instead of sending another (an alert storm).
+   * Deliveries in flight, by workflow id and incident: a duplicate that arrives while the same one
+   * is on its way to Temporal waits for it instead of sending another (an alert storm).
    */
-  inFlight?: Map<string, Promise<void>>;
+  inFlight?: Map<string, Promise<TargetAdmission>>;
   /**
    * Open incidents Temporal accepted lately: the same incident for the same backend again within the
    * TTL is answered 2xx at once, backed by the signal already accepted (the workflow would drop it as
@@ -77,6 +84,8 @@ export class RecentlyAccepted {
 /** What the receiver did with a notification (its answer's `outcome`; not a remediation's outcome). */
 export type IntakeOutcome =
   | 'accepted'
+  | 'queued'
+  | 'fleet-limited'
   | 'signalled'
   | 'recorded'
   | 'test-notification'
@@ -86,8 +95,11 @@ export type IntakeOutcome =
 
 export interface TargetResult {
   workflowId: string;
-  /** `accepted`: signal-with-start done; `signalled`: closed incident attached; `not-running`: none to tell. */
-  result: 'accepted' | 'signalled' | 'not-running';
+  /**
+   * `accepted`: started or attached; `queued`: waits for a fleet slot; `fleet-limited`: refused by
+   * the fleet limits; `signalled`: closed incident attached; `not-running`: none to tell.
+   */
+  result: TargetAdmission;
 }
 
 export interface IntakeResult {
@@ -98,117 +110,149 @@ export interface IntakeResult {
   targets?: TargetResult[];
 }
 
-/** Who started a remediation from an alert, recorded in its input. */
-const TRIGGERED_BY = 'cloud-monitoring';
+/** A failure retrying can cure: answered 503 with this outcome. */
+class Transient extends Error {
+  constructor(
+    readonly outcome: 'temporal-unavailable' | 'gcp-unavailable',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-async function backendServicesOf(
-  notification: WebhookNotification,
-  opts: IntakeOptions,
-): Promise<{ project: string; services: string[]; via: string } | IntakeResult> {
-  const incidentId = notification.incident.incident_id;
-  const target = alertTarget(notification.incident);
-  if (target.kind === 'unmapped') {
-    return { status: 200, outcome: 'unmapped', message: `not remediated: ${target.reason}`, incidentId };
-  }
-  if (target.kind === 'backendServices') {
-    return { project: target.project, services: target.backendServices, via: target.via };
-  }
-  const via = `${target.via} → urlMaps.get ${target.urlMap}`;
-  if (!opts.resolveUrlMap) {
-    return {
-      status: 200,
-      outcome: 'unmapped',
-      message: `not remediated: only URL map ${target.urlMap} is named and no Google Cloud access is configured to resolve it`,
-      incidentId,
-    };
-  }
-  try {
-    const services = await opts.resolveUrlMap(target.project, target.urlMap);
-    if (services.length === 0) {
-      return {
-        status: 200,
-        outcome: 'unmapped',
-        message: `not remediated: URL map ${target.urlMap} routes to no backend service`,
-        incidentId,
-      };
+/** How often an admission is tried again while the governor is continuing as new. */
+const DRAINING_RETRIES = 5;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Asks the project's governor (started if none runs) to admit the incident. Waits for its answer,
+ * within the Temporal deadline: a worker must be running for a new remediation to be admitted.
+ */
+async function admit(opts: IntakeOptions, project: string, req: AdmitRequest): Promise<AdmitResult> {
+  const { client } = opts;
+  const deadline = Date.now() + opts.temporalTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const start = new WithStartWorkflowOperation(GOVERNOR_WORKFLOW, {
+      workflowId: governorWorkflowId(project),
+      taskQueue: opts.governorTaskQueue ?? opts.taskQueue,
+      args: [{ project, taskQueue: opts.taskQueue }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    try {
+      const result = await client.connection.withDeadline(deadline, () =>
+        client.workflow.executeUpdateWithStart(admitUpdate, { args: [req], startWorkflowOperation: start }),
+      );
+      if (result.retry) throw new Transient(req.urlMap ? 'gcp-unavailable' : 'temporal-unavailable', result.retry);
+      return result;
+    } catch (err) {
+      // The governor refuses admissions for the moment it continues as new: ask its next run.
+      const draining = err instanceof WorkflowUpdateFailedError && /continuing as new/.test(String(err.cause?.message));
+      if (!draining || attempt >= DRAINING_RETRIES || Date.now() > deadline) {
+        if (err instanceof Transient) throw err;
+        throw new Transient(
+          'temporal-unavailable',
+          `the governor of ${project} did not answer (is an lbmedic worker running on task queue ${opts.governorTaskQueue ?? opts.taskQueue}?): ${errorText(err)}`,
+        );
+      }
+      await sleep(50 * 2 ** attempt);
     }
-    return { project: target.project, services, via };
-  } catch (err) {
-    if (err instanceof GoogleApiError && !err.retryable) {
-      return {
-        status: 200,
-        outcome: 'unmapped',
-        message: `not remediated: URL map ${target.urlMap} could not be read (${err.status} ${err.reason})`,
-        incidentId,
-      };
-    }
-    return {
-      status: 503,
-      outcome: 'gcp-unavailable',
-      message: `URL map ${target.urlMap} could not be read, retry later: ${errorText(err)}`,
-      incidentId,
-    };
   }
 }
 
-async function deliver(
+/**
+ * An open incident for one backend service: the `alert` signal to its running remediation, or, with
+ * none running, an admission by the governor.
+ */
+async function deliverOpen(
   opts: IntakeOptions,
   project: string,
   backendService: string,
   incident: Incident,
-): Promise<TargetResult> {
+  via: string,
+): Promise<TargetAdmission> {
+  const { client } = opts;
+  const workflowId = remediationWorkflowId(project, backendService);
+  const key = `${workflowId}\n${incident.incidentId}`;
+  if (opts.recentlyAccepted?.has(key)) return 'accepted';
+  const pending = opts.inFlight?.get(key);
+  // Answered 2xx only when the delivery it joined was.
+  if (pending) return pending;
+  const sending = (async (): Promise<TargetAdmission> => {
+    try {
+      await client.connection.withDeadline(Date.now() + opts.temporalTimeoutMs, () =>
+        client.workflow.getHandle(workflowId).signal(alertSignal, incident),
+      );
+      return 'accepted';
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    const answer = await admit(opts, project, { incident, backendServices: [backendService], via });
+    return answer.targets[0]?.result ?? 'accepted';
+  })();
+  opts.inFlight?.set(key, sending);
+  try {
+    const result = await sending;
+    if (result === 'accepted') opts.recentlyAccepted?.add(key);
+    return result;
+  } finally {
+    opts.inFlight?.delete(key);
+  }
+}
+
+/** A closed incident for one backend service: only a running remediation hears of it. */
+async function deliverClosed(opts: IntakeOptions, project: string, backendService: string, incident: Incident) {
   const workflowId = remediationWorkflowId(project, backendService);
   const { client } = opts;
-  const deadline = Date.now() + opts.temporalTimeoutMs;
-  if (incident.state === 'open') {
-    const input: RemediationInput = {
-      project,
-      backendService,
-      incidents: [incident],
-      triggeredBy: TRIGGERED_BY,
-    };
-    const key = `${workflowId}\n${incident.incidentId}`;
-    if (opts.recentlyAccepted?.has(key)) return { workflowId, result: 'accepted' };
-    const pending = opts.inFlight?.get(key);
-    if (pending) {
-      // Answered 2xx only when the signal it joined was accepted by Temporal.
-      await pending;
-      return { workflowId, result: 'accepted' };
-    }
-    const sending = client.connection
-      .withDeadline(deadline, () =>
-        client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
-          workflowId,
-          taskQueue: opts.taskQueue,
-          args: [input],
-          signal: alertSignal,
-          signalArgs: [incident],
-        }),
-      )
-      .then(() => undefined);
-    opts.inFlight?.set(key, sending);
-    try {
-      await sending;
-      opts.recentlyAccepted?.add(key);
-    } finally {
-      opts.inFlight?.delete(key);
-    }
-    return { workflowId, result: 'accepted' };
-  }
   try {
-    await client.connection.withDeadline(deadline, () =>
+    await client.connection.withDeadline(Date.now() + opts.temporalTimeoutMs, () =>
       client.workflow.getHandle(workflowId).signal(alertSignal, incident),
     );
-    return { workflowId, result: 'signalled' };
+    return 'signalled' as const;
   } catch (err) {
     // No execution, or only closed ones: nothing is running that this incident could concern.
-    if (err instanceof WorkflowNotFoundError) return { workflowId, result: 'not-running' };
+    if (err instanceof WorkflowNotFoundError) return 'not-running' as const;
     throw err;
   }
+}
+
+/** The answer's outcome for an open incident: the most limited of its targets'. */
+const SEVERITY: TargetAdmission[] = ['accepted', 'queued', 'fleet-limited'];
+
+function openAnswer(targets: TargetResult[], project: string, via: string, incidentId: string): IntakeResult {
+  const worst = targets.reduce<TargetAdmission>(
+    (w, t) => (SEVERITY.indexOf(t.result) > SEVERITY.indexOf(w) ? t.result : w),
+    'accepted',
+  );
+  const names = (r: TargetAdmission) =>
+    targets
+      .filter((t) => t.result === r)
+      .map((t) => t.workflowId.split('/').at(-1))
+      .join(', ');
+  const parts = [
+    names('accepted') && `remediation requested for ${names('accepted')} (via ${via})`,
+    names('queued') && `queued: the fleet limits of ${project} are reached; ${names('queued')} start(s) when a slot frees`,
+    names('fleet-limited') &&
+      `refused: the fleet limits of ${project} are reached and its queue is full; ${names('fleet-limited')} not remediated`,
+  ].filter(Boolean);
+  return { status: 200, outcome: worst as IntakeOutcome, message: parts.join('; '), incidentId, targets };
+}
+
+function closedAnswer(targets: TargetResult[], incidentId: string): IntakeResult {
+  const running = targets.filter((t) => t.result === 'signalled');
+  return {
+    status: 200,
+    outcome: running.length > 0 ? 'signalled' : 'recorded',
+    message:
+      running.length > 0
+        ? `closed incident passed to the running remediation of ${running.map((t) => t.workflowId).join(', ')}`
+        : 'recorded: no remediation running',
+    incidentId,
+    targets,
+  };
 }
 
 /** Handles one parsed notification; never throws. */
@@ -228,40 +272,41 @@ export async function intakeNotification(
       incidentId,
     };
   }
-  const found = await backendServicesOf(notification, opts);
-  if ('status' in found) return found;
-  const incident = toIncident(notification.incident, source, receivedAt);
-  const settled = await Promise.allSettled(
-    found.services.map((bs) => deliver(opts, found.project, bs, incident)),
-  );
-  const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed.length > 0) {
+  const target = alertTarget(notification.incident);
+  if (target.kind === 'unmapped') {
+    return { status: 200, outcome: 'unmapped', message: `not remediated: ${target.reason}`, incidentId };
+  }
+  const incident = boundedIncident(toIncident(notification.incident, source, receivedAt));
+  try {
+    if (target.kind === 'urlMap') {
+      const answer = await admit(opts, target.project, { incident, urlMap: target.urlMap, via: target.via });
+      if (answer.unmapped) return { status: 200, outcome: 'unmapped', message: answer.unmapped, incidentId };
+      const targets = answer.targets.map(({ workflowId, result }) => ({ workflowId, result }));
+      return incident.state === 'open'
+        ? openAnswer(targets, target.project, answer.via, incidentId)
+        : closedAnswer(targets, incidentId);
+    }
+    const deliver = incident.state === 'open' ? deliverOpen : deliverClosed;
+    const settled = await Promise.allSettled(
+      target.backendServices.map((bs) => deliver(opts, target.project, bs, incident, target.via)),
+    );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const targets = settled.map((r, i) => ({
+      workflowId: remediationWorkflowId(target.project, target.backendServices[i]!),
+      result: (r as PromiseFulfilledResult<TargetAdmission>).value,
+    }));
+    return incident.state === 'open'
+      ? openAnswer(targets, target.project, target.via, incidentId)
+      : closedAnswer(targets, incidentId);
+  } catch (err) {
+    const outcome = err instanceof Transient ? err.outcome : 'temporal-unavailable';
+    const why = err instanceof Transient ? err.message : errorText(err);
     return {
       status: 503,
-      outcome: 'temporal-unavailable',
-      message: `Temporal did not accept the incident, retry later: ${errorText(failed[0]?.reason)}`,
+      outcome,
+      message: `${outcome === 'gcp-unavailable' ? 'the URL map could not be resolved' : 'Temporal did not accept the incident'}, retry later: ${why}`,
       incidentId,
     };
   }
-  const targets = settled.map((s) => (s as PromiseFulfilledResult<TargetResult>).value);
-  if (incident.state === 'open') {
-    return {
-      status: 200,
-      outcome: 'accepted',
-      message: `remediation requested for ${found.services.join(', ')} (via ${found.via})`,
-      incidentId,
-      targets,
-    };
-  }
-  const running = targets.filter((t) => t.result === 'signalled');
-  return {
-    status: 200,
-    outcome: running.length > 0 ? 'signalled' : 'recorded',
-    message:
-      running.length > 0
-        ? `closed incident passed to the running remediation of ${running.map((t) => t.workflowId).join(', ')}`
-        : 'recorded: no remediation running',
-    incidentId,
-    targets,
-  };
 }

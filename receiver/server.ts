@@ -5,7 +5,7 @@
  * Every request is checked in this order, each failure answered at once and nothing started:
  * route (404/405) → credentials (401) → `Content-Type: application/json` (415) → body size (413) →
  * JSON (400) → schema (400, naming each wrong field). Then {@link intakeNotification} decides, and the
- * receiver answers 2xx only once Temporal accepted the request (see alert-intake.ts).
+ * receiver answers 2xx only once Temporal accepted the request (see intake.ts).
  *
  * One JSON log line per request (method, path, status, outcome, incident, workflowId, durationMs):
  * the path is logged without its query string (it may hold the token) and no header is ever logged.
@@ -39,6 +39,9 @@ export interface Receiver {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** 2xx outcomes whose log line carries the reason: nothing (or not everything) was started. */
+const EXPLAINED = new Set(['unmapped', 'queued', 'fleet-limited']);
 
 const PARSERS: Record<string, { source: string; parse: (json: unknown) => ParsedNotification }> = {
   '/alerts': { source: 'webhook', parse: parseWebhookBody },
@@ -232,7 +235,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
           ...(answer.outcome ? { outcome: answer.outcome } : {}),
           ...(answer.incidentId ? { incident: answer.incidentId } : {}),
           ...(answer.targets ? { workflowId: answer.targets.map((t) => t.workflowId).join(',') } : {}),
-          ...(answer.status >= 300 || answer.outcome === 'unmapped' ? { reason: answer.message } : {}),
+          ...(answer.status >= 300 || EXPLAINED.has(answer.outcome ?? '') ? { reason: answer.message } : {}),
           durationMs: Date.now() - started,
         });
       })

@@ -98,7 +98,7 @@ export function loadPolicies(dir: string = DEFAULT_POLICY_DIR): PolicySet {
     ]);
   }
   const issues: PolicyIssue[] = [];
-  let settings: PolicySettings = { killSwitch: false };
+  let settings: PolicySettings = PolicySettings.parse({});
   const policies: Policy[] = [];
   const seen = new Map<string, string>();
   for (const f of entries) {

@@ -3,9 +3,12 @@
  * signal/update handlers that apply them, and the wait for a decision.
  */
 import { condition, setHandler } from '@temporalio/workflow';
+import { cut } from '../core/incidents';
 import type { ApprovalRequest, ApprovalResult, Outcome } from '../core/model';
 import type { Plan, PlanApproval } from '../core/plan';
+import { continueFrom, type ResumePoint } from './continuation';
 import { approveSignal, approveUpdate, rejectSignal } from './definitions';
+import { historyFull } from './history-watch';
 import type { Ending, RunRecord } from './record';
 import type { RunState } from './state';
 
@@ -57,8 +60,17 @@ export function rejectionProblem(v: ApprovalView, req: ApprovalRequest): string 
 
 const now = () => new Date().toISOString();
 
-function recordApproval(rec: RunRecord, req: ApprovalRequest): ApprovalResult {
+/** Names and reasons as kept in the record (a name is also a search attribute value). */
+function bounded(req: ApprovalRequest): ApprovalRequest {
+  return {
+    approver: cut(req.approver, 128),
+    ...(typeof req.reason === 'string' ? { reason: cut(req.reason, 512) } : {}),
+  };
+}
+
+function recordApproval(rec: RunRecord, raw: ApprovalRequest): ApprovalResult {
   const s = rec.s;
+  const req = bounded(raw);
   s.approvals.push({ ...req, at: now() });
   const required = s.plan?.approval.required ?? 1;
   if (s.approvals.length >= required) s.awaitingApproval = false;
@@ -81,7 +93,7 @@ export function installApprovalHandlers(rec: RunRecord): void {
   const s = rec.s;
   setHandler(approveSignal, (req) => {
     const problem = approvalProblem(approvalView(s), req);
-    if (problem) s.ignored.push(`approve by ${String(req.approver)} ignored: ${problem}`);
+    if (problem) rec.ignore(`approve by ${cut(String(req.approver), 128)} ignored: ${problem}`);
     else recordApproval(rec, req);
   });
   setHandler(approveUpdate, (req) => recordApproval(rec, req), {
@@ -93,39 +105,50 @@ export function installApprovalHandlers(rec: RunRecord): void {
   setHandler(rejectSignal, (req) => {
     const problem = rejectionProblem(approvalView(s), req);
     if (problem) {
-      s.ignored.push(`reject by ${String(req.approver)} ignored: ${problem}`);
+      rec.ignore(`reject by ${cut(String(req.approver), 128)} ignored: ${problem}`);
       return;
     }
-    s.rejection = { ...req, at: now() };
+    s.rejection = { ...bounded(req), at: now() };
     s.awaitingApproval = false;
   });
 }
 
 /**
  * Waits for the plan's approvals, a rejection, the incidents closing (if the policy says so) or the
- * deadline. Returns how the run ends when it must not go on, or undefined once approved.
+ * deadline. Returns how the run ends when it must not go on, or undefined once approved. When the
+ * history grows too long while it waits, the run continues as new from `point` and waits on there,
+ * with the same plan, approvals and deadline.
  */
 export async function awaitApproval(
   rec: RunRecord,
   plan: Plan,
   rendered: string,
+  point: ResumePoint,
 ): Promise<Ending | undefined> {
   const s = rec.s;
   const rules = plan.approval;
-  s.awaitingApproval = true;
-  s.approvals.length = 0;
-  const timeoutMs = rules.timeoutSec * 1000;
-  s.approvalDeadline = new Date(Date.now() + timeoutMs).toISOString();
-  rec.setPhase(
-    'AWAITING_APPROVAL',
-    `waiting for ${rules.required} approval(s) until ${s.approvalDeadline}`,
-    `${rendered}\n\napprove: lbmedic approve ${s.workflowId} --as <you>\nreject:  lbmedic reject ${s.workflowId} --as <you> --reason <why>`,
-  );
+  if (s.awaitingApproval && s.approvalDeadline) {
+    rec.note(`continued as new: still waiting for ${rules.required} approval(s) until ${s.approvalDeadline}`);
+  } else {
+    s.awaitingApproval = true;
+    s.approvals.length = 0;
+    s.approvalDeadline = new Date(Date.now() + rules.timeoutSec * 1000).toISOString();
+    rec.setPhase(
+      'AWAITING_APPROVAL',
+      `waiting for ${rules.required} approval(s) until ${s.approvalDeadline}`,
+      `${rendered}\n\napprove: lbmedic approve ${s.workflowId} --as <you>\nreject:  lbmedic reject ${s.workflowId} --as <you> --reason <why>`,
+    );
+  }
+  // Incidents that were only counted (core/incidents.ts) cannot be seen closing: then never cancel.
   const closed = () =>
     rules.cancelOnIncidentClosed &&
+    s.overflow.deliveries === 0 &&
     rec.incidentIds().length > 0 &&
     rec.incidentIds().every((id) => s.incidents.has(`${id}/closed`));
-  const decided = await condition(() => !s.awaitingApproval || closed(), timeoutMs);
+  const remainingMs = Date.parse(s.approvalDeadline) - Date.now();
+  const decided =
+    remainingMs > 0 && (await condition(() => !s.awaitingApproval || closed() || historyFull(), remainingMs));
+  if (decided && s.awaitingApproval && !closed()) return continueFrom(rec, 'approval', point);
   s.awaitingApproval = false;
   if (s.rejection) {
     const { approver, reason } = s.rejection;

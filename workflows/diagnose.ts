@@ -50,6 +50,7 @@ export async function diagnose(
       past,
       now: now(),
       applied: rec.s.applied.map((a) => a.step),
+      ...(rec.s.needsPerson ? { needsPerson: rec.s.needsPerson } : {}),
     });
   } catch (err) {
     if (isCancellation(err)) throw err;

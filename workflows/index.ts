@@ -1,2 +1,4 @@
 export { inspectBackendWorkflow } from './inspect';
 export { remediationWorkflow } from './remediation';
+export { governorWorkflow } from './governor';
+export { killSwitchWorkflow } from './kill-switch';

@@ -7,12 +7,18 @@ import { log, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio
 import type { RootCause } from '../core/causes';
 import type { Diagnosis } from '../core/classify';
 import { failureMessage } from '../core/failure';
-import type { Outcome, RemediationStatus, TransitionEvent } from '../core/model';
+import { asksForPerson, attachIncident, boundedIncident, cut } from '../core/incidents';
+import { MANUAL_APPROVAL_LABEL, type Outcome, type RemediationStatus, type TransitionEvent } from '../core/model';
 import type { Plan } from '../core/plan';
 import { SA } from '../core/search-attributes';
-import { alertSignal, statusQuery } from './definitions';
-import { incidentKey, type RunState } from './state';
+import { alertSignal, recheckSignal, statusQuery } from './definitions';
+import { STATE_BOUNDS, type RunState } from './state';
 import { announce } from './stubs';
+
+/** Longest text kept in one memo field (a plan, a summary): the memo is bounded too. */
+const MEMO_TEXT_CHARS = 16 * 1024;
+/** Keyword search attributes longer than this are refused by SQL visibility stores. */
+const KEYWORD_CHARS = 255;
 
 export interface RemediationResult {
   outcome: Outcome;
@@ -41,14 +47,19 @@ export function statusOf(s: RunState): RemediationStatus {
     phase: s.phase,
     outcome: s.outcome,
     incidents: [...s.incidents.values()],
+    ...(s.overflow.deliveries > 0 ? { incidentsNotKept: s.overflow } : {}),
+    ...(s.needsPerson ? { needsPerson: s.needsPerson } : {}),
+    ...(s.continuedAsNew > 0 ? { continuedAsNew: s.continuedAsNew } : {}),
     diagnosis: s.diagnosis,
     plan: s.plan && { ...s.plan, rendered: s.renderedPlan },
     approvals: s.approvals,
     rejection: s.rejection,
     approvalDeadline: s.approvalDeadline,
     ignored: s.ignored,
+    ...(s.ignoredCount > s.ignored.length ? { ignoredCount: s.ignoredCount } : {}),
     applied: s.applied.map((a) => a.step.id),
     timeline: s.timeline,
+    ...(s.timelineDropped > 0 ? { timelineLeftOut: s.timelineDropped } : {}),
   };
 }
 
@@ -72,26 +83,52 @@ export class RunRecord {
 
   constructor(readonly s: RunState) {}
 
-  /** Handlers first thing in the run: alerts attach to it, the status query shows it. */
+  /** What the memo says of the incidents, as last written (written again only when it changes). */
+  private memoIncidents = '';
+
+  /**
+   * Handlers first thing in the run: alerts attach to it (the first ones kept, the rest counted; an
+   * alert asking for a person makes the run need one), the status query shows it, a `recheck`
+   * wakes a run held by a kill switch.
+   */
   installHandlers(): void {
-    setHandler(alertSignal, (incident) => {
-      if (this.s.incidents.has(incidentKey(incident))) return; // the same delivery again: one incident
-      this.s.incidents.set(incidentKey(incident), incident);
-      upsertMemo({ incidents: this.incidentIds() });
+    setHandler(alertSignal, (raw) => {
+      const incident = boundedIncident(raw);
+      if (asksForPerson(incident)) {
+        this.requirePerson(`an alert carries ${MANUAL_APPROVAL_LABEL}=manual (incident ${incident.incidentId})`);
+      }
+      if (attachIncident(this.s.incidents, this.s.overflow, incident) === 'kept') this.writeIncidents();
     });
     setHandler(statusQuery, () => statusOf(this.s));
+    setHandler(recheckSignal, () => {
+      this.s.recheck = true;
+    });
   }
 
   /** Makes the run findable by project and backend service before anything else happens. */
   start(): void {
     upsertSearchAttributes([
-      { key: SA.project, value: this.s.input.project },
-      { key: SA.backendService, value: this.s.input.backendService },
-      { key: SA.phase, value: 'STARTING' },
+      { key: SA.project, value: cut(this.s.input.project, KEYWORD_CHARS) },
+      { key: SA.backendService, value: cut(this.s.input.backendService, KEYWORD_CHARS) },
+      { key: SA.phase, value: this.s.phase },
     ]);
-    upsertMemo({ incidents: this.incidentIds() });
+    this.writeIncidents();
+    if (this.s.needsPerson) upsertMemo({ needsPerson: this.s.needsPerson });
   }
 
+  /** The incidents in the memo: the kept ids, and how many deliveries were only counted. */
+  private writeIncidents(): void {
+    const memo = {
+      incidents: this.incidentIds(),
+      ...(this.s.overflow.deliveries > 0 ? { incidentsNotKept: this.s.overflow.deliveries } : {}),
+    };
+    const text = JSON.stringify(memo);
+    if (text === this.memoIncidents) return;
+    this.memoIncidents = text;
+    upsertMemo(memo);
+  }
+
+  /** The kept incidents' ids (at most INCIDENT_BOUNDS.kept, each at most INCIDENT_BOUNDS.idChars). */
   incidentIds(): string[] {
     return [...new Set([...this.s.incidents.values()].map((i) => i.incidentId))].sort();
   }
@@ -102,14 +139,38 @@ export class RunRecord {
     return Object.assign({}, ...all) as Record<string, string>;
   }
 
+  /**
+   * From now on this run needs a person to apply anything, for `why`: only ever tightens (the first
+   * reason stays), and a continuation carries it (docs/safety.md, "Runs").
+   */
+  requirePerson(why: string): void {
+    if (this.s.needsPerson) return;
+    this.s.needsPerson = cut(why, 512);
+    upsertMemo({ needsPerson: this.s.needsPerson });
+    this.note(`a person must approve any change: ${this.s.needsPerson}`);
+  }
+
+  /** A refused approval or rejection, kept up to STATE_BOUNDS.ignored (then only counted). */
+  ignore(text: string): void {
+    this.s.ignoredCount += 1;
+    if (this.s.ignored.length < STATE_BOUNDS.ignored) this.s.ignored.push(cut(text, 512));
+  }
+
+  /** A timeline entry; past STATE_BOUNDS.timeline, the oldest after the first few are left out. */
   note(text: string): void {
-    this.s.timeline.push({ at: now(), phase: this.s.phase, note: text });
+    const t = this.s.timeline;
+    t.push({ at: now(), phase: this.s.phase, note: cut(text, 2048) });
+    if (t.length > STATE_BOUNDS.timeline) {
+      t.splice(STATE_BOUNDS.timelineHead, 1);
+      this.s.timelineDropped += 1;
+    }
     log.info(text, { phase: this.s.phase });
   }
 
   setPhase(next: string, text: string, details?: string): void {
     this.s.phase = next;
     upsertSearchAttributes([{ key: SA.phase, value: next }]);
+    this.writeIncidents();
     this.note(text);
     void this.tell(text, details);
   }
@@ -123,7 +184,7 @@ export class RunRecord {
   planned(plan: Plan, rendered: string, first: boolean): void {
     this.s.plan = plan;
     this.s.renderedPlan = rendered;
-    if (first) upsertMemo({ plan: rendered });
+    if (first) upsertMemo({ plan: cut(rendered, MEMO_TEXT_CHARS) });
   }
 
   approvedBy(): string[] {
@@ -132,7 +193,7 @@ export class RunRecord {
 
   /** Who approved, as a search attribute, as soon as the approval is complete. */
   recordApprovers(): void {
-    upsertSearchAttributes([{ key: SA.approver, value: this.approvedBy() }]);
+    upsertSearchAttributes([{ key: SA.approver, value: this.approvedBy().map((a) => cut(a, KEYWORD_CHARS)) }]);
   }
 
   /** What kinds of change were made, as a search attribute, as soon as they are applied. */
@@ -153,12 +214,13 @@ export class RunRecord {
       { key: SA.outcome, value: end.outcome },
       { key: SA.rootCause, value: [...new Set(causes)] },
       { key: SA.action, value: [...new Set(s.applied.map((a) => a.step.apply.kind))] },
-      { key: SA.approver, value: this.approvedBy() },
+      { key: SA.approver, value: this.approvedBy().map((a) => cut(a, KEYWORD_CHARS)) },
     ]);
+    this.writeIncidents();
     upsertMemo({
-      summary: `${end.outcome}: ${end.summary}`,
-      ...(s.plan ? { plan: s.renderedPlan } : {}),
-      ...(end.details ? { details: end.details } : {}),
+      summary: cut(`${end.outcome}: ${end.summary}`, MEMO_TEXT_CHARS),
+      ...(s.plan && s.renderedPlan ? { plan: cut(s.renderedPlan, MEMO_TEXT_CHARS) } : {}),
+      ...(end.details ? { details: cut(end.details, MEMO_TEXT_CHARS) } : {}),
     });
     this.note(`${end.outcome}: ${end.summary}`);
     await this.tell(end.summary, end.details ?? s.renderedPlan, end.outcome);
@@ -170,6 +232,11 @@ export class RunRecord {
       applied: s.applied.map((a) => a.step.id),
       approvers: this.approvedBy(),
     };
+  }
+
+  /** Resolves once every notification so far went out (or failed): before a continue-as-new. */
+  notified(): Promise<void> {
+    return this.told;
   }
 
   /**

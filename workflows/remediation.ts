@@ -8,15 +8,18 @@
  * Orchestration only: the decisions run in the recorded `decide` local activity, I/O in activities.
  * Each stage has its file beside this one: diagnose.ts, approval.ts, change.ts, verify.ts,
  * rollback.ts; record.ts says what happened (phase, notifications, search attributes, memo, status);
- * state.ts is the run's one state object; rules.ts the loop's pure rules.
+ * state.ts is the run's one state object; rules.ts the loop's pure rules; pause.ts the fleet breaker
+ * and the kill switches; continuation.ts how a long wait continues as new and is resumed.
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { failureMessage } from '../core/failure';
-import type { RemediationInput } from '../core/model';
 import { awaitApproval, installApprovalHandlers } from './approval';
 import { applySteps, takeSnapshot } from './change';
+import { resumedAt, type RemediationRunInput } from './continuation';
 import { diagnose } from './diagnose';
-import { RunRecord, type RemediationResult } from './record';
+import { heedFleetBreaker, holdWhilePaused } from './pause';
+import type { PastRemediation } from '../core/limits';
+import { RunRecord, type Ending, type RemediationResult } from './record';
 import { rollBack } from './rollback';
 import { firstRoundEnding, NO_FAULT_ENDING, onFailure } from './rules';
 import { newRunState } from './state';
@@ -29,8 +32,8 @@ export { MAX_ERROR_RATE_AFTER_FIX, MIN_RESPONSES_FOR_ERROR_RATE } from './verify
 /** Diagnose → apply → verify rounds before lbmedic gives up and rolls back. */
 export const MAX_ROUNDS = 2;
 
-export async function remediationWorkflow(input: RemediationInput): Promise<RemediationResult> {
-  const rec = new RunRecord(newRunState(input, workflowInfo().workflowId));
+export async function remediationWorkflow(input: RemediationRunInput): Promise<RemediationResult> {
+  const rec = new RunRecord(newRunState(input, workflowInfo().workflowId, input.continued?.state));
   rec.installHandlers();
   installApprovalHandlers(rec);
   rec.start();
@@ -48,33 +51,21 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
 /** Diagnose → decide → gate → snapshot → apply → verify, in rounds; returns the outcome. */
 async function remediate(rec: RunRecord): Promise<RemediationResult> {
   const { s } = rec;
-  const target = { project: s.input.project, backendService: s.input.backendService };
-  // Re-delivered incidents whose remediation already ended are not remediated twice.
-  const ids = rec.incidentIds();
-  const history = await reads.pastRemediations({
-    ...target,
-    sinceHours: 24 * 7,
-    incidentIds: ids,
-    workflowId: s.workflowId,
-    runId: workflowInfo().runId,
-  });
-  if (history.unavailable) rec.note(`limits and incident de-duplication not checked: ${history.unavailable}`);
-  if (ids.length > 0 && history.seenIncidents.length === ids.length) {
-    const seen = history.seenIncidents.join(', ');
-    return rec.finish({
-      outcome: 'DUPLICATE',
-      summary: `incident(s) ${seen} were handled by an earlier run`,
-    });
-  }
+  const history = s.input.continued ?? (await pastRuns(rec));
+  if ('outcome' in history) return rec.finish(history);
 
-  for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const { evidence, decision: d } = await diagnose(rec, round, history.remediations);
-    if (round === 1) {
+  for (let round = s.input.continued?.round ?? 1; round <= MAX_ROUNDS; round++) {
+    const resumed = resumedAt(s.input, round);
+    if (!resumed) await heedFleetBreaker(rec);
+    const { evidence, decision: d } = resumed ?? (await diagnose(rec, round, history.past));
+    const point = { round, evidence, decision: d, past: history.past };
+    // A continuation goes on where its run stopped: the plan it carries is the one decided.
+    if (!resumed && round === 1) {
       if (d.diagnosis.verdict === 'NO_FAULT') return rec.finish(NO_FAULT_ENDING);
       rec.planned(d.plan, d.rendered, true);
       const ending = firstRoundEnding(d);
       if (ending) return rec.finish(ending);
-    } else {
+    } else if (!resumed) {
       // A later round only extends the unit of change; with nothing new to apply it rolls back.
       if (d.newSteps.length === 0 || d.plan.dryRun || !d.extended) break;
       rec.planned(d.extended.plan, d.extended.rendered, false);
@@ -82,10 +73,12 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
         `round ${round}: ${d.newSteps.length} more change(s): ${d.newSteps.map((x) => x.id).join(', ')}`,
       );
     }
-    if (d.plan.approval.mode === 'manual') {
-      const ending = await awaitApproval(rec, d.plan, d.rendered);
+    if (d.plan.approval.mode === 'manual' && resumed?.stage !== 'gate') {
+      rec.requirePerson(`the plan of round ${round} waits for a person`);
+      const ending = await awaitApproval(rec, d.plan, d.rendered, point);
       if (ending) return rec.finish(ending);
     }
+    await holdWhilePaused(rec, point);
     const snapshot = await takeSnapshot(rec, d.newSteps);
     if (typeof snapshot === 'string') {
       return s.applied.length > 0
@@ -105,4 +98,30 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
     }
   }
   return rollBack(rec, 'the backends did not recover');
+}
+
+/**
+ * The closed runs the limits are judged on, or how the run ends at once: every incident it carries
+ * was handled by an earlier run. An earlier run that ended without an outcome while it needed a
+ * person (terminated, timed out) makes this one need a person too.
+ */
+async function pastRuns(rec: RunRecord): Promise<{ past: PastRemediation[] } | Ending> {
+  const { s } = rec;
+  const ids = rec.incidentIds();
+  const history = await reads.pastRemediations({
+    project: s.input.project,
+    backendService: s.input.backendService,
+    sinceHours: 24 * 7,
+    incidentIds: ids,
+    workflowId: s.workflowId,
+    runId: workflowInfo().runId,
+  });
+  if (history.unavailable) rec.note(`limits and incident de-duplication not checked: ${history.unavailable}`);
+  if (history.needsPerson) rec.requirePerson(history.needsPerson);
+  // Incidents that were only counted are not known by id: they may be new, so the run goes on.
+  if (ids.length > 0 && s.overflow.deliveries === 0 && history.seenIncidents.length === ids.length) {
+    const seen = history.seenIncidents.join(', ');
+    return { outcome: 'DUPLICATE', summary: `incident(s) ${seen} were handled by an earlier run` };
+  }
+  return { past: history.remediations };
 }

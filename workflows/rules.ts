@@ -3,7 +3,13 @@
  * problem says, and what an error that reaches the top of the run does. They run in the sandbox: a
  * change that alters the commands of a recorded history goes through `patched()` (docs/versioning.md).
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ContinueAsNew,
+  isCancellation,
+  TemporalFailure,
+} from '@temporalio/workflow';
 import type { Decision } from '../activities/decide';
 import { failureMessage } from '../core/failure';
 import { FAILURE_TYPES, type Outcome } from '../core/model';
@@ -64,7 +70,8 @@ export function missingFromSnapshot(
 
 /**
  * What an error that reached the top of the run does (the error policy):
- * - `rethrow`: a cancellation, or anything after the outcome was recorded, ends the run as it is; a
+ * - `rethrow`: a cancellation, a continue-as-new (the run goes on in its continuation), or anything
+ *   after the outcome was recorded, ends the run as it is; a
  *   programming error (not a Temporal failure) with nothing changed fails the workflow task, which
  *   Temporal retries, so a fixed worker continues the run from its history;
  * - `roll back`: after a change, anything unexpected undoes the unit of change;
@@ -74,7 +81,7 @@ export function onFailure(
   err: unknown,
   s: { outcome?: Outcome | undefined; applied: readonly unknown[] },
 ): 'rethrow' | 'roll back' | 'escalate' {
-  if (isCancellation(err) || s.outcome) return 'rethrow';
+  if (isCancellation(err) || err instanceof ContinueAsNew || s.outcome) return 'rethrow';
   if (s.applied.length > 0) return 'roll back';
   return err instanceof TemporalFailure ? 'escalate' : 'rethrow';
 }

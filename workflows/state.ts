@@ -1,11 +1,19 @@
 /**
  * Everything a remediation run knows, in one object: the handlers, the status query, the loop and the
- * rollback all read and write this, and nothing else holds state.
+ * rollback all read and write this, and nothing else holds state. A run that continues as new
+ * carries it over (workflows/continuation.ts), so it is plain data and bounded: the incidents by
+ * core/incidents.ts, the timeline and the refused decisions by {@link STATE_BOUNDS}.
  */
+import type { Decision } from '../activities/decide';
 import type { Diagnosis } from '../core/classify';
+import type { Evidence } from '../core/evidence';
+import type { PastRemediation } from '../core/limits';
+import { attachIncident, boundedIncident, NO_OVERFLOW, type IncidentOverflow } from '../core/incidents';
 import type { ApprovalRequest, Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
 import type { Plan, PlanStep } from '../core/plan';
+
+export { incidentKey } from '../core/incidents';
 
 /** An approval or a rejection, with when it arrived (workflow time, ISO). */
 export interface Decided extends ApprovalRequest {
@@ -24,41 +32,96 @@ export interface TimelineEntry {
   note: string;
 }
 
-export interface RunState {
-  readonly input: RemediationInput;
-  readonly workflowId: string;
+export const STATE_BOUNDS = {
+  /** Timeline entries kept: the first ones, then the latest (a note says how many were left out). */
+  timeline: 200,
+  timelineHead: 20,
+  /** Refused approvals and rejections kept (a storm of wrong approvers is counted, not kept). */
+  ignored: 50,
+} as const;
+
+/** The part of the state a continue-as-new carries. */
+export interface CarriedState {
   phase: string;
-  /** Set once, when the run ends. */
-  outcome?: Outcome;
-  /** Keyed by incident id and state: the same delivery twice is one incident. */
-  readonly incidents: Map<string, Incident>;
-  /** Every finding of the run: the first round's, then what later rounds added. */
+  incidents: Incident[];
+  overflow: IncidentOverflow;
+  /**
+   * Why this run needs a person, once anything said so (an alert's label, a plan, the fleet breaker,
+   * an earlier run that ended waiting): it never becomes automatic again, continuations included.
+   */
+  needsPerson?: string;
   diagnosis?: Diagnosis;
-  /** The unit of change (a later round extends it) and how it reads. */
   plan?: Plan;
   renderedPlan?: string;
   awaitingApproval: boolean;
   approvalDeadline?: string;
-  readonly approvals: Decided[];
+  approvals: Decided[];
   rejection?: Decided;
-  /** Approvals and rejections that were refused, with why. */
-  readonly ignored: string[];
-  readonly applied: AppliedStep[];
-  readonly timeline: TimelineEntry[];
+  ignored: string[];
+  ignoredCount: number;
+  applied: AppliedStep[];
+  timeline: TimelineEntry[];
+  timelineDropped: number;
+  continuedAsNew: number;
 }
 
-export const incidentKey = (i: Incident) => `${i.incidentId}/${i.state}`;
+/** Where a run may continue as new (workflows/continuation.ts), and what the next run needs to go on. */
+export interface ResumePoint {
+  round: number;
+  evidence: Evidence;
+  decision: Decision;
+  /** The closed runs the limits were judged on. */
+  past: PastRemediation[];
+}
 
-export function newRunState(input: RemediationInput, workflowId: string): RunState {
+export interface Continuation extends ResumePoint {
+  /** Waiting for approval, or approved and held by a kill switch. */
+  stage: 'approval' | 'gate';
+  state: CarriedState;
+}
+
+/** A remediation's input; `continued` only when an earlier run of it continued as new. */
+export interface RemediationRunInput extends RemediationInput {
+  continued?: Continuation;
+}
+
+export interface RunState extends Omit<CarriedState, 'incidents'> {
+  readonly input: RemediationRunInput;
+  readonly workflowId: string;
+  /** Set once, when the run ends. */
+  outcome?: Outcome;
+  /** The first incidents attached, keyed by id and state (core/incidents.ts); the rest are counted. */
+  readonly incidents: Map<string, Incident>;
+  /** Set by the `recheck` signal: a run held by a kill switch reads it again. */
+  recheck: boolean;
+}
+
+export function newRunState(input: RemediationRunInput, workflowId: string, carried?: CarriedState): RunState {
+  const incidents = new Map<string, Incident>();
+  const overflow = { ...(carried?.overflow ?? NO_OVERFLOW) };
+  for (const i of carried?.incidents ?? input.incidents) attachIncident(incidents, overflow, boundedIncident(i));
+  const { incidents: _, ...rest } = carried ?? fresh();
+  return { ...rest, overflow, input, workflowId, incidents, recheck: false };
+}
+
+function fresh(): CarriedState {
   return {
-    input,
-    workflowId,
     phase: 'STARTING',
-    incidents: new Map(input.incidents.map((i) => [incidentKey(i), i])),
+    incidents: [],
+    overflow: NO_OVERFLOW,
     awaitingApproval: false,
     approvals: [],
     ignored: [],
+    ignoredCount: 0,
     applied: [],
     timeline: [],
+    timelineDropped: 0,
+    continuedAsNew: 0,
   };
+}
+
+/** The state to carry over a continue-as-new. */
+export function carriedState(s: RunState): CarriedState {
+  const { input: _i, workflowId: _w, outcome: _o, recheck: _r, incidents, ...rest } = s;
+  return { ...rest, incidents: [...incidents.values()] };
 }

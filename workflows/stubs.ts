@@ -54,3 +54,13 @@ export const mutations = proxyActivities<Activities>({
   heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 6 },
 });
+
+/**
+ * The control reads and calls of the governor, the kill switches and the gate before a change
+ * (Temporal client calls and one URL map read): short, local, a few quick retries. Inside an
+ * admission the receiver is waiting, so they must fail fast enough for it to answer 503 in time.
+ */
+export const control = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});

@@ -1,36 +1,41 @@
 /**
- * Alert storms: a duplicate that arrives while the same alert is on its way to Temporal joins it; one
- * that arrives shortly after Temporal accepted it is answered from the receiver's memory.
- * The Temporal client is a stand-in whose signal-with-start the test releases by hand, so the timing
- * is certain; the real client is exercised in test/workflow/receiver.test.ts.
+ * Alert storms on a running remediation: a duplicate that arrives while the same alert is on its way
+ * to Temporal joins it; one that arrives shortly after Temporal accepted it is answered from the
+ * receiver's memory. The Temporal client is a stand-in whose `alert` signal the test releases by
+ * hand, so the timing is certain; the real client (and the governor that admits new remediations)
+ * is exercised in test/workflow/receiver.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { parseWebhookBody } from '../../core/alerts';
+import type { TargetAdmission } from '../../core/fleet';
 import { intakeNotification, RecentlyAccepted } from '../../receiver/intake';
 import { alertFixture } from '../helpers/alert-fixtures';
 
-test('concurrent duplicates share one signal-with-start and are answered only once it is accepted', async () => {
+/** A stand-in client whose running remediations take the `alert` signal through `signal`. */
+function clientWith(signal: () => Promise<void>): Client {
+  return {
+    connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
+    workflow: { getHandle: () => ({ signal }) },
+  } as unknown as Client;
+}
+
+test('concurrent duplicates share one signal and are answered only once it is accepted', async () => {
   let calls = 0;
   let release!: () => void;
   const accepted = new Promise<void>((r) => (release = r));
-  const client = {
-    connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
-    workflow: {
-      signalWithStart: async () => {
-        calls++;
-        await accepted;
-      },
-    },
-  } as unknown as Client;
+  const client = clientWith(async () => {
+    calls++;
+    await accepted;
+  });
   const parsed = parseWebhookBody(alertFixture('lb-5xx-open'));
   assert.ok(parsed.ok);
   const opts = {
     client,
     taskQueue: 'q',
     temporalTimeoutMs: 1000,
-    inFlight: new Map<string, Promise<void>>(),
+    inFlight: new Map<string, Promise<TargetAdmission>>(),
   };
   let answered = 0;
   const intakes = Array.from({ length: 5 }, () =>
@@ -40,7 +45,7 @@ test('concurrent duplicates share one signal-with-start and are answered only on
     }),
   );
   await new Promise((r) => setTimeout(r, 20));
-  assert.equal(calls, 1, 'one signal-with-start for five concurrent deliveries');
+  assert.equal(calls, 1, 'one signal for five concurrent deliveries');
   assert.equal(answered, 0, 'nobody is answered before Temporal accepts');
   release();
   const results = await Promise.all(intakes);
@@ -56,18 +61,13 @@ test('concurrent duplicates share one signal-with-start and are answered only on
 test('a re-delivery within the TTL is answered from memory; after it, or after a failure, Temporal is asked', async () => {
   let calls = 0;
   let failNext = false;
-  const client = {
-    connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
-    workflow: {
-      signalWithStart: async () => {
-        calls++;
-        if (failNext) {
-          failNext = false;
-          throw new Error('Temporal unavailable');
-        }
-      },
-    },
-  } as unknown as Client;
+  const client = clientWith(async () => {
+    calls++;
+    if (failNext) {
+      failNext = false;
+      throw new Error('Temporal unavailable');
+    }
+  });
   let clock = 0;
   const opts = {
     client,
@@ -81,7 +81,7 @@ test('a re-delivery within the TTL is answered from memory; after it, or after a
     return intakeNotification(parsed.notification, false, 'webhook', opts, new Date().toISOString());
   };
   const table: [string, () => void, number, number][] = [
-    // what happens first, status expected, signal-with-starts so far
+    // what happens first, status expected, signals so far
     ['a failed delivery is not remembered', () => (failNext = true), 503, 1],
     ['so its re-delivery goes to Temporal', () => undefined, 200, 2],
     ['a re-delivery within the TTL does not', () => (clock += 59_000), 200, 2],

@@ -72,7 +72,7 @@ const withPolicies = (...extra: Policy[]): PolicySet => ({
 
 test('kill switch and dry-run policies make the whole plan dry-run, with reasons', () => {
   const ev = evidence(broken({ appPort: 9090 }));
-  const killed = plan(ev, { ...shipped, settings: { killSwitch: true } });
+  const killed = plan(ev, { ...shipped, settings: { ...shipped.settings, killSwitch: true } });
   assert.equal(killed.dryRun, true);
   assert.match(killed.dryRunReasons.join(), /kill switch/);
   assert.equal(killed.steps.length, 3, 'the plan is still shown');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Policy, type PolicySet } from '../../policies/schema';
+import { Policy, PolicySettings, type PolicySet } from '../../policies/schema';
 import { candidates, globMatch, selectPolicy } from '../../policies/select';
 import { loadPolicies, PolicyError } from '../../runtime/policy-loader';
 
@@ -150,7 +150,7 @@ const policy = (over: Record<string, unknown>) =>
 
 test('precedence: priority, then specificity, then name; non-matching selectors are out', () => {
   const set: PolicySet = {
-    settings: { killSwitch: false },
+    settings: PolicySettings.parse({}),
     policies: [
       policy({ name: 'default' }),
       policy({ name: 'web-glob', match: { causes: ['HEALTH_CHECK_MISMATCH'], backendServices: ['web-*'] } }),

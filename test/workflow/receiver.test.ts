@@ -1,7 +1,8 @@
 /**
- * The alert receiver over real HTTP against a real Temporal dev server (no worker: the remediation
- * workflow waits for one, so these tests check what reached Temporal) and the GCP simulator (URL maps).
- * Each test uses its own project, so its workflow ids are its own.
+ * The alert receiver over real HTTP against a real Temporal dev server and the GCP simulator. The
+ * governors (which admit new remediations and resolve URL maps) run on a worker of their own task
+ * queue; the remediations they start go to a task queue no worker serves, so they wait, and these
+ * tests check what reached Temporal. Each test uses its own project, so its workflow ids are its own.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,10 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createUrlMapResolver } from '../../activities/url-maps';
+import type { Worker } from '@temporalio/worker';
 import { remediationWorkflowId, type Incident } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
+import { loadPolicies } from '../../runtime/policy-loader';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import { createWorker } from '../../runtime/worker';
 import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';
 import { eventually, startSim, type SimHarness } from '../helpers/sim';
 import { startDevServer } from '../helpers/temporal';
@@ -22,18 +25,39 @@ const BASIC = { username: 'cloud-monitoring', password: 'correct horse battery s
 const MAX_BODY = 64 * 1024;
 const SHARED = fileURLToPath(new URL('../fixtures/alerts/shared-url-map.yaml', import.meta.url));
 
+const GOVERNORS = 'lbmedic-receiver-governors';
+/** The task queue of `lbmedic receiver` in the command test, and of the worker that serves it. */
+const COMMAND_QUEUE = 'lbmedic-receiver-command';
+
 let env: TestWorkflowEnvironment;
 let sim: SimHarness;
 let receiver: Receiver;
+const workers: { worker: Worker; running: Promise<void> }[] = [];
 const logs: Record<string, unknown>[] = [];
+
+/** A worker on `taskQueue` with the simulator's clients: the one place that reads URL maps. */
+async function startWorkerOn(taskQueue: string) {
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    clients: sim.clients,
+    policies: loadPolicies(),
+    temporal: env.client,
+    probeAllowedRanges: ['127.0.0.0/8'],
+    notify: { writeLine: () => undefined },
+  });
+  workers.push({ worker, running: worker.run() });
+}
 
 before(async () => {
   [env, sim] = await Promise.all([startDevServer(), startSim(SHARED)]);
+  await Promise.all([startWorkerOn(GOVERNORS), startWorkerOn(COMMAND_QUEUE)]);
   receiver = await startReceiver({
     client: env.client,
     taskQueue: 'lbmedic-receiver-test',
-    temporalTimeoutMs: 5_000,
-    resolveUrlMap: createUrlMapResolver(sim.clients),
+    governorTaskQueue: GOVERNORS,
+    temporalTimeoutMs: 10_000,
     credentials: { token: TOKEN, basic: BASIC },
     maxBodyBytes: MAX_BODY,
     log: (entry) => logs.push(entry),
@@ -41,6 +65,8 @@ before(async () => {
 });
 after(async () => {
   await receiver?.close();
+  for (const w of workers) w.worker.shutdown();
+  await Promise.all(workers.map((w) => w.running));
   await Promise.all([env?.teardown(), sim?.stop()]);
 });
 
@@ -330,15 +356,20 @@ test('one structured log line per request, without secrets', async () => {
   assert.equal(accepted.status, 200);
 });
 
-test('the command: `lbmedic receiver` on TEMPORAL_ADDRESS accepts an alert and stops cleanly on SIGTERM', async () => {
+test('the command: `lbmedic receiver` with no Google Cloud credentials accepts alerts (a URL map too) and stops cleanly on SIGTERM', async () => {
+  // Nothing that could lead to Google Cloud: no endpoint, no project, credentials that do not exist.
+  const inherited = { ...process.env };
+  for (const name of ['LBMEDIC_GCP_ENDPOINT', 'LBMEDIC_PROJECT', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT'])
+    delete inherited[name];
   const child = spawn(process.execPath, ['bin/lbmedic.mjs', 'receiver', '--port', '0'], {
     cwd: PROJECT_ROOT,
     env: {
-      ...process.env,
+      ...inherited,
       TEMPORAL_ADDRESS: env.address,
-      LBMEDIC_TASK_QUEUE: 'lbmedic-receiver-command',
+      LBMEDIC_TASK_QUEUE: COMMAND_QUEUE,
       LBMEDIC_RECEIVER_TOKEN: TOKEN,
-      LBMEDIC_GCP_ENDPOINT: sim.url,
+      GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/lbmedic-receiver-credentials.json',
+      CLOUDSDK_CONFIG: '/nonexistent/gcloud',
     },
   });
   let out = '';
@@ -346,22 +377,35 @@ test('the command: `lbmedic receiver` on TEMPORAL_ADDRESS accepts an alert and s
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const postTo = async (url: string, body: unknown) => {
+    const res = await fetch(`${url}/alerts?token=${TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
   try {
     const url = await eventually(
       'the receiver to listen',
       async () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(out)?.[1],
       30_000,
     );
-    const res = await fetch(`${url}/alerts?token=${TOKEN}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(alertIn('lb-5xx-open', 'rx-command-1')),
-    });
+    const res = await postTo(url, alertIn('lb-5xx-open', 'rx-command-1'));
     assert.equal(res.status, 200, out);
     const description = await env.client.workflow
       .getHandle(remediationWorkflowId('rx-command-1', 'web-bs'))
       .describe();
-    assert.equal(description.taskQueue, 'lbmedic-receiver-command');
+    assert.equal(description.taskQueue, COMMAND_QUEUE);
+    // Only a URL map named: the worker reads it (the receiver process could not).
+    const map = await postTo(url, alertFixture('url-map-only-open'));
+    assert.equal(map.status, 200, JSON.stringify(map.json));
+    assert.equal(map.json.outcome, 'accepted');
+    assert.match(String(map.json.message), /urlMaps\.get shop-map/);
+    assert.deepEqual(
+      (map.json.targets as { workflowId: string }[]).map((t) => t.workflowId).sort(),
+      ['shop-api-bs', 'shop-web-bs'].map((bs) => remediationWorkflowId('demo-project', bs)),
+    );
     await eventually('the request log line', async () =>
       out.includes('"outcome":"accepted"') ? true : undefined,
     );

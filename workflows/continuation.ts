@@ -1,0 +1,42 @@
+/**
+ * Continue-as-new for a remediation that waits long (for a person's approval, or for a kill switch
+ * to be turned off) while alerts, approvals and checks keep adding to its history. The run carries
+ * its whole state to the next: the incidents it kept and counted, why it needs a person, the plan and
+ * the decision it waits on, the approvals so far and their deadline, what it already applied. The
+ * next run goes on exactly where this one stopped, and approving it by workflow id reaches it.
+ */
+import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import type { RunRecord } from './record';
+import { carriedState, type Continuation, type RemediationRunInput, type ResumePoint } from './state';
+
+export type { Continuation, RemediationRunInput, ResumePoint } from './state';
+
+/** Is this round the one a continuation resumes, and at which stage? */
+export function resumedAt(input: RemediationRunInput, round: number): Continuation | undefined {
+  return input.continued?.round === round ? input.continued : undefined;
+}
+
+/**
+ * Continues as new from `stage`, once every handler has finished and every notification went out
+ * (nothing in flight is lost). Never returns: the run ends here and its continuation starts.
+ */
+export async function continueFrom(
+  rec: RunRecord,
+  stage: Continuation['stage'],
+  point: ResumePoint,
+): Promise<never> {
+  const info = workflowInfo();
+  rec.note(
+    `continuing as new (history: ${info.historyLength} events, ${Math.round(info.historySize / 1024)} KB); ` +
+      (stage === 'approval' ? 'still waiting for approval' : 'still held by the kill switch'),
+  );
+  await condition(allHandlersFinished);
+  await rec.notified();
+  rec.s.continuedAsNew += 1;
+  const continued: Continuation = { ...point, stage, state: carriedState(rec.s) };
+  return continueAsNew<(input: RemediationRunInput) => Promise<unknown>>({
+    ...rec.s.input,
+    incidents: [],
+    continued,
+  });
+}

@@ -1,0 +1,314 @@
+/**
+ * The governor of one project (`lbmedic-governor/<project>`): the one admission point for new
+ * remediations, so fleet limits hold however many receivers take alerts at once. The receiver
+ * reaches it by update-with-start when an alert names a backend service with no running remediation,
+ * or only a URL map (resolved here, by an activity: the receiver holds no Google Cloud credentials).
+ *
+ * For each backend service (core/fleet.ts decides): attach to a running remediation, start one in a
+ * free slot, queue the alert (bounded), or refuse it (`fleet-limited`). Slots come back when the
+ * remediations end (seen by describing them), queued alerts start as slots and the window allow,
+ * and the fleet circuit breaker trips (one notification) when many backend services alert at once.
+ * An entity workflow in the shape of Temporal's safe-message-handlers sample: its state is small and
+ * bounded, admissions decide without awaiting in between, and it continues as new (state carried)
+ * once its handlers have finished.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { failureMessage } from '../core/failure';
+import {
+  admit,
+  breakerCheckAt,
+  breakerSummary,
+  closeBreakerIfCalm,
+  dequeue,
+  MAX_TARGETS_PER_ALERT,
+  newFleetState,
+  nextWindowSlot,
+  noteAlerting,
+  release,
+  undoStart,
+  type AdmitRequest,
+  type AdmitResult,
+  type Breaker,
+  type FleetSettings,
+  type FleetState,
+  type TargetAdmission,
+} from '../core/fleet';
+import { boundedIncident } from '../core/incidents';
+import { remediationWorkflowId, type Incident } from '../core/model';
+import { SA } from '../core/search-attributes';
+import { admitUpdate, governorStatusQuery, resetBreakerSignal } from './control-definitions';
+import { historyFull } from './history-watch';
+import { announce, control } from './stubs';
+
+export interface GovernorInput {
+  project: string;
+  /** Where the remediations it starts run; default its own task queue. */
+  taskQueue?: string;
+  /** Carried over a continue-as-new. */
+  state?: FleetState;
+}
+
+/** Admissions one run takes before it continues as new (the server caps updates per run). */
+const ADMISSIONS_PER_RUN = 1000;
+/** How often the remediations believed running are checked while slots are taken. */
+const RECHECK_MS = { busy: 10_000, idle: 60_000 } as const;
+/** How long a URL map's backend services are remembered (an alert storm reads it once). */
+const URL_MAP_TTL_MS = 60_000;
+/** Who started a remediation from an alert, recorded in its input. */
+const TRIGGERED_BY = 'cloud-monitoring';
+
+const DRAINING = 'the governor is continuing as new: retry';
+
+export async function governorWorkflow(input: GovernorInput): Promise<void> {
+  const g = new Governor(input.project, input.taskQueue ?? workflowInfo().taskQueue, input.state ?? newFleetState());
+  setHandler(admitUpdate, (req) => g.admitAlert(req), {
+    validator: (req) => {
+      if (g.draining) throw new Error(DRAINING);
+      if (!req || typeof req.incident !== 'object' || typeof req.via !== 'string')
+        throw new Error('an admission needs an incident and how its target was found');
+      if (req.backendServices === undefined && typeof req.urlMap !== 'string')
+        throw new Error('an admission names backend services or a URL map');
+    },
+  });
+  setHandler(governorStatusQuery, () => ({
+    project: g.project,
+    state: g.s,
+    ...(g.settings ? { settings: g.settings } : {}),
+  }));
+  setHandler(resetBreakerSignal, ({ by }) => {
+    if (!g.s.breaker) return;
+    delete g.s.breaker;
+    g.s.alerting = [];
+    log.info('fleet breaker closed by a person', { by: String(by) });
+    g.dirty = true;
+  });
+  await g.run();
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof governorWorkflow>({ ...input, state: g.s });
+}
+
+class Governor {
+  settings: FleetSettings | undefined;
+  draining = false;
+  /** The memo and search attributes are written once per activation, after the handlers ran. */
+  dirty = true;
+  private admissions = 0;
+  private lastRecheck = 0;
+  private readonly urlMaps = new Map<string, { services: string[]; at: number }>();
+
+  constructor(
+    readonly project: string,
+    private readonly taskQueue: string,
+    readonly s: FleetState,
+  ) {}
+
+  /** The main loop: rechecks slots, starts queued alerts, closes a calm breaker, keeps the memo. */
+  async run(): Promise<void> {
+    this.settings = await control.fleetSettings();
+    for (;;) {
+      const f = this.settings;
+      const wakeAt = this.nextWake(f);
+      await condition(
+        () => this.dirty || this.mustContinue(),
+        wakeAt === undefined ? undefined : Math.max(1, wakeAt - Date.now()),
+      );
+      if (this.mustContinue()) {
+        this.draining = true;
+        this.show(f);
+        return;
+      }
+      const now = Date.now();
+      if (this.s.running.length > 0 && now - this.lastRecheck >= this.recheckEvery(f)) await this.recheck();
+      if (closeBreakerIfCalm(this.s, Date.now(), f)) log.info('fleet breaker closed: the storm has passed');
+      for (const q of dequeue(this.s, Date.now(), f)) {
+        if ((await this.deliver(q.backendService, q.incident, true)) !== 'failed') continue;
+        // Temporal did not take it: the alert waits at the head of the queue for the next turn.
+        undoStart(this.s, q.backendService);
+        this.s.queue.unshift(q);
+        break;
+      }
+      this.show(f);
+    }
+  }
+
+  private mustContinue(): boolean {
+    return this.admissions >= ADMISSIONS_PER_RUN || historyFull();
+  }
+
+  private recheckEvery(f: FleetSettings): number {
+    return this.s.queue.length > 0 || this.s.running.length >= f.maxConcurrent ? RECHECK_MS.busy : RECHECK_MS.idle;
+  }
+
+  /** The next moment something may change without a message: a recheck, the window, the breaker. */
+  private nextWake(f: FleetSettings): number | undefined {
+    const times = [
+      this.s.running.length > 0 ? this.lastRecheck + this.recheckEvery(f) : undefined,
+      this.s.queue.length > 0 ? nextWindowSlot(this.s, Date.now(), f) : undefined,
+      breakerCheckAt(this.s, f),
+    ].filter((t): t is number => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  /** Gives back the slots of remediations that ended. */
+  private async recheck(): Promise<void> {
+    this.lastRecheck = Date.now();
+    const ids = new Map(this.s.running.map((bs) => [remediationWorkflowId(this.project, bs), bs]));
+    try {
+      const running = new Set(await control.stillRunning({ workflowIds: [...ids.keys()] }));
+      for (const [id, bs] of ids) if (!running.has(id)) release(this.s, bs);
+    } catch (err) {
+      log.warn('could not check which remediations still run', { error: failureMessage(err) });
+    }
+  }
+
+  /** The admit update: decides for every backend service of the alert, then starts and attaches. */
+  async admitAlert(req: AdmitRequest): Promise<AdmitResult> {
+    this.admissions += 1;
+    await condition(() => this.settings !== undefined);
+    const f = this.settings!;
+    const incident = boundedIncident(req.incident);
+    const found = await this.targets(req);
+    if (!('services' in found)) return { via: req.via, targets: [], ...found };
+    const { services, via } = found;
+    this.dirty = true;
+    if (incident.state === 'closed') {
+      // A queued alert whose incident closed has nothing left to remediate.
+      this.s.queue = this.s.queue.filter(
+        (q) => !(services.includes(q.backendService) && q.incident.incidentId === incident.incidentId),
+      );
+      const targets = await Promise.all(
+        services.map(async (bs) => {
+          const r = await this.deliver(bs, incident, false);
+          return this.target(bs, r === 'attached' ? 'signalled' : 'not-running');
+        }),
+      );
+      return { via, targets };
+    }
+    const now = Date.now();
+    for (const bs of services) {
+      const tripped = noteAlerting(this.s, bs, now, f);
+      if (tripped) void this.announceBreaker(tripped, f);
+    }
+    const outcomes = await Promise.all(services.map((bs) => this.admitOne(bs, incident, f)));
+    const failed = services.filter((_, i) => outcomes[i] === 'failed');
+    const targets = services.flatMap((bs, i) => {
+      const r = outcomes[i];
+      return r === undefined || r === 'failed' ? [] : [this.target(bs, r)];
+    });
+    return {
+      via,
+      targets,
+      ...(failed.length > 0 ? { retry: `could not start the remediation of ${failed.join(', ')}` } : {}),
+    };
+  }
+
+  /** One backend service: the decision is taken and recorded before anything is awaited. */
+  private async admitOne(bs: string, incident: Incident, f: FleetSettings): Promise<TargetAdmission | 'failed'> {
+    const decision = admit(this.s, bs, incident, Date.now(), f);
+    if (decision === 'queue') return 'queued';
+    if (decision === 'refuse') return 'fleet-limited';
+    if (decision === 'attach') {
+      const r = await this.deliver(bs, incident, false);
+      if (r !== 'not-running') return r === 'failed' ? 'failed' : 'accepted';
+      // It ended meanwhile: its slot is free again, and this alert is a new admission.
+      release(this.s, bs);
+      return this.admitOne(bs, incident, f);
+    }
+    const r = await this.deliver(bs, incident, true);
+    if (r === 'failed') {
+      undoStart(this.s, bs);
+      return 'failed';
+    }
+    return 'accepted';
+  }
+
+  private target(backendService: string, result: TargetAdmission) {
+    return { backendService, workflowId: remediationWorkflowId(this.project, backendService), result };
+  }
+
+  /** Starts or signals a remediation; `failed` when Temporal did not take it. */
+  private async deliver(bs: string, incident: Incident, start: boolean) {
+    try {
+      return await control.deliverAlert({
+        project: this.project,
+        backendService: bs,
+        incident,
+        taskQueue: this.taskQueue,
+        start,
+        triggeredBy: TRIGGERED_BY,
+      });
+    } catch (err) {
+      log.warn('could not hand an alert to its remediation', { backendService: bs, error: failureMessage(err) });
+      return 'failed' as const;
+    }
+  }
+
+  /** The backend services an admission is about: named, or behind a URL map (read by the worker). */
+  private async targets(
+    req: AdmitRequest,
+  ): Promise<{ services: string[]; via: string } | { unmapped: string } | { retry: string }> {
+    const cap = (list: string[]) => [...new Set(list.map(String))].slice(0, MAX_TARGETS_PER_ALERT);
+    if (req.backendServices) return { services: cap(req.backendServices), via: req.via };
+    const urlMap = String(req.urlMap);
+    const via = `${req.via} → urlMaps.get ${urlMap}`;
+    const known = this.urlMaps.get(urlMap);
+    if (known && Date.now() - known.at < URL_MAP_TTL_MS) return { services: known.services, via };
+    try {
+      const r = await control.resolveUrlMap({ project: this.project, urlMap });
+      if ('unmapped' in r) return { unmapped: `not remediated: ${r.unmapped}` };
+      const services = cap(r.services);
+      this.urlMaps.set(urlMap, { services, at: Date.now() });
+      return { services, via };
+    } catch (err) {
+      return { retry: `URL map ${urlMap} could not be read, retry later: ${failureMessage(err)}` };
+    }
+  }
+
+  /** The one notification of a tripped breaker (and a log line); never holds up an admission. */
+  private async announceBreaker(b: Breaker, f: FleetSettings): Promise<void> {
+    const summary = breakerSummary(this.project, b, f);
+    log.warn(summary);
+    try {
+      await announce.notify.executeWithOptions({ summary: 'notify: fleet circuit breaker' }, [
+        {
+          workflowId: workflowInfo().workflowId,
+          project: this.project,
+          backendService: '*',
+          phase: 'FLEET_BREAKER',
+          summary,
+          details: `backend services that alerted: ${b.backendServices.join(', ')}`,
+          at: new Date().toISOString(),
+        },
+      ]);
+    } catch (err) {
+      log.warn('the fleet breaker notification failed', { error: failureMessage(err) });
+    }
+  }
+
+  /** Memo and search attributes: what `lbmedic status` and the Temporal UI show of the fleet. */
+  show(f: FleetSettings): void {
+    this.dirty = false;
+    const s = this.s;
+    upsertMemo({
+      running: s.running.slice(0, 50),
+      queued: s.queue.slice(0, 20).map((q) => q.backendService),
+      queueLength: s.queue.length,
+      counts: s.counts,
+      breaker: s.breaker ?? null,
+      limits: f,
+    });
+    upsertSearchAttributes([
+      { key: SA.project, value: this.project },
+      { key: SA.phase, value: s.breaker ? 'FLEET_BREAKER' : 'ADMITTING' },
+    ]);
+  }
+}
