@@ -26,7 +26,8 @@ function unfinishedManual(
   memo: Record<string, unknown>,
 ): string | undefined {
   if (outcome || !ENDED_WITHOUT_OUTCOME.has(wf.status.name)) return undefined;
-  if (!wf.closeTime || Date.now() - wf.closeTime.getTime() > UNFINISHED_MANUAL_HOURS * 3_600_000) return undefined;
+  if (!wf.closeTime || Date.now() - wf.closeTime.getTime() > UNFINISHED_MANUAL_HOURS * 3_600_000)
+    return undefined;
   const phase = wf.typedSearchAttributes.get(SA.phase);
   const waiting = phase === 'AWAITING_APPROVAL' || typeof memo.needsPerson === 'string';
   if (!waiting) return undefined;

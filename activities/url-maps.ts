@@ -32,7 +32,8 @@ export function createUrlMapActivities(clients: Pick<GcpClients, 'urlMaps'>) {
     }): Promise<{ services: string[] } | { unmapped: string }> {
       try {
         const services = await resolve(input.project, input.urlMap);
-        if (services.length === 0) return { unmapped: `URL map ${input.urlMap} routes to no backend service` };
+        if (services.length === 0)
+          return { unmapped: `URL map ${input.urlMap} routes to no backend service` };
         return { services };
       } catch (err) {
         if (err instanceof GoogleApiError && !err.retryable) {

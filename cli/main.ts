@@ -12,6 +12,7 @@ import { cmdDiagnose, cmdPlan, DIAGNOSE_USAGE, PLAN_USAGE } from './diagnose';
 import { isUsageError, UsageError, wantsHelp } from './flags';
 import { cmdHistory, HISTORY_USAGE } from './history';
 import { cmdInspect, INSPECT_USAGE } from './inspect';
+import { cmdPause, cmdResume, PAUSE_USAGE, RESUME_USAGE } from './pause';
 import { cmdPolicies, POLICIES_USAGE } from './policies';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver';
 import { cmdSetup, SETUP_ALERTS_USAGE, SETUP_TEMPORAL_USAGE, SETUP_USAGE } from './setup';
@@ -59,6 +60,8 @@ const COMMANDS: Record<string, Command> = {
   status: { usage: STATUS_USAGE, run: (args) => cmdStatus(args, loadConfig()) },
   approve: { usage: APPROVE_USAGE, run: (args) => cmdApprove(args, loadConfig()) },
   reject: { usage: REJECT_USAGE, run: (args) => cmdReject(args, loadConfig()) },
+  pause: { usage: PAUSE_USAGE, run: (args) => cmdPause(args, loadConfig()) },
+  resume: { usage: RESUME_USAGE, run: (args) => cmdResume(args, loadConfig()) },
   history: { usage: HISTORY_USAGE, run: (args) => cmdHistory(args, loadConfig()) },
 };
 

@@ -1,17 +1,23 @@
 /**
- * `lbmedic status <workflow-id>`: the remediation's status query, as a person reads it or as JSON.
+ * `lbmedic status <workflow-id>`: the remediation's status query, as a person reads it or as JSON,
+ * with the kill switches that hold its project. Without a workflow id: the fleet (kill switches and
+ * each project's governor, cli/fleet-status.ts).
  */
 import { parseArgs } from 'node:util';
 import type { RemediationStatus } from '../core/model';
 import type { Config } from '../runtime/config';
 import { statusQuery } from '../workflows/definitions';
+import { readFleet, renderFleet, switchLine } from './fleet-status';
+import { UsageError } from './flags';
 import { consoleOutput, isRecord, type Output } from './output';
-import { EXIT, oneWorkflowId, run, timeoutFlag, withClient } from './remediation-client';
+import { EXIT, run, timeoutFlag, withClient } from './remediation-client';
 
-export const STATUS_USAGE = `  lbmedic status <workflow-id> [--json] [--timeout SEC]
-      The remediation's phase, outcome, incidents, plan, approvals and deadlines (its status query).`;
+export const STATUS_USAGE = `  lbmedic status [<workflow-id>] [--project P] [--json] [--timeout SEC]
+      The remediation's phase, outcome, incidents, plan, approvals and deadlines (its status query)
+      and the kill switches that hold it. Without a workflow id: the kill switches and the fleet
+      (what runs, what waits, the fleet circuit breaker), of every project or of --project P.`;
 
-/** The `status` query, readable or as JSON. */
+/** The `status` query (or the fleet), readable or as JSON. */
 export async function cmdStatus(
   args: string[],
   config: Config,
@@ -20,19 +26,31 @@ export async function cmdStatus(
   return run('status', STATUS_USAGE, io, async () => {
     const { values, positionals } = parseArgs({
       args,
-      options: { json: { type: 'boolean' }, timeout: { type: 'string' } },
+      options: { json: { type: 'boolean' }, timeout: { type: 'string' }, project: { type: 'string' } },
       allowPositionals: true,
     });
-    const workflowId = oneWorkflowId(positionals);
+    if (positionals.length > 1) throw new UsageError(`one workflow id, got ${positionals.length}`);
+    const workflowId = positionals[0];
+    if (workflowId !== undefined && values.project !== undefined)
+      throw new UsageError('give a workflow id or --project, not both');
     const timeoutMs = timeoutFlag(values.timeout);
     return withClient(config, async (client) => {
+      const deadline = Date.now() + timeoutMs;
+      if (workflowId === undefined) {
+        const fleet = await client.withDeadline(deadline, () => readFleet(client, values.project));
+        io.out(values.json ? JSON.stringify(fleet, null, 2) : renderFleet(fleet));
+        return EXIT.ok;
+      }
       const handle = client.workflow.getHandle(workflowId);
-      const [description, status] = await client.withDeadline(Date.now() + timeoutMs, () =>
+      const [description, status] = await client.withDeadline(deadline, () =>
         Promise.all([handle.describe(), handle.query(statusQuery)]),
       );
       const execution = description.status.name;
-      if (values.json) io.out(JSON.stringify({ execution, ...status }, null, 2));
-      else io.out(renderStatus(status, execution));
+      const fleet = await client.withDeadline(deadline, () => readFleet(client, status.project));
+      const killSwitches = fleet.switches.filter((s) => s.paused).map(switchLine);
+      const shown = killSwitches.length > 0 ? { ...status, killSwitches } : status;
+      if (values.json) io.out(JSON.stringify({ execution, ...shown }, null, 2));
+      else io.out(renderStatus(shown, execution));
       return EXIT.ok;
     });
   });

@@ -59,7 +59,13 @@ export interface FleetState {
 }
 
 export function newFleetState(): FleetState {
-  return { running: [], starts: [], queue: [], alerting: [], counts: { started: 0, attached: 0, queued: 0, refused: 0 } };
+  return {
+    running: [],
+    starts: [],
+    queue: [],
+    alerting: [],
+    counts: { started: 0, attached: 0, queued: 0, refused: 0 },
+  };
 }
 
 /** What to do with an open alert for a backend service. */
@@ -85,7 +91,13 @@ export function nextWindowSlot(s: FleetState, now: number, f: FleetSettings): nu
  * handlers cannot both take the last slot): a running one is attached to, a free slot starts one, a
  * full fleet queues it while the queue has room, and refuses it after that.
  */
-export function admit(s: FleetState, backendService: string, incident: Incident, now: number, f: FleetSettings): Admission {
+export function admit(
+  s: FleetState,
+  backendService: string,
+  incident: Incident,
+  now: number,
+  f: FleetSettings,
+): Admission {
   if (s.running.includes(backendService)) {
     s.counts.attached += 1;
     return 'attach';
@@ -143,7 +155,12 @@ export function dequeue(s: FleetState, now: number, f: FleetSettings): QueuedAle
  * Notes that `backendService` alerted. Returns the breaker when this alert trips it (once: a tripped
  * breaker is not tripped again until it closed).
  */
-export function noteAlerting(s: FleetState, backendService: string, now: number, f: FleetSettings): Breaker | undefined {
+export function noteAlerting(
+  s: FleetState,
+  backendService: string,
+  now: number,
+  f: FleetSettings,
+): Breaker | undefined {
   const windowMs = f.breaker.windowSec * 1000;
   // The most recent `backendServices` distinct ones are enough to tell whether that many alerted
   // within the window: if the oldest of them is inside it, so are all the others.

@@ -146,11 +146,13 @@ async function admit(opts: IntakeOptions, project: string, req: AdmitRequest): P
       const result = await client.connection.withDeadline(deadline, () =>
         client.workflow.executeUpdateWithStart(admitUpdate, { args: [req], startWorkflowOperation: start }),
       );
-      if (result.retry) throw new Transient(req.urlMap ? 'gcp-unavailable' : 'temporal-unavailable', result.retry);
+      if (result.retry)
+        throw new Transient(req.urlMap ? 'gcp-unavailable' : 'temporal-unavailable', result.retry);
       return result;
     } catch (err) {
       // The governor refuses admissions for the moment it continues as new: ask its next run.
-      const draining = err instanceof WorkflowUpdateFailedError && /continuing as new/.test(String(err.cause?.message));
+      const draining =
+        err instanceof WorkflowUpdateFailedError && /continuing as new/.test(String(err.cause?.message));
       if (!draining || attempt >= DRAINING_RETRIES || Date.now() > deadline) {
         if (err instanceof Transient) throw err;
         throw new Transient(
@@ -204,7 +206,12 @@ async function deliverOpen(
 }
 
 /** A closed incident for one backend service: only a running remediation hears of it. */
-async function deliverClosed(opts: IntakeOptions, project: string, backendService: string, incident: Incident) {
+async function deliverClosed(
+  opts: IntakeOptions,
+  project: string,
+  backendService: string,
+  incident: Incident,
+) {
   const workflowId = remediationWorkflowId(project, backendService);
   const { client } = opts;
   try {
@@ -234,7 +241,8 @@ function openAnswer(targets: TargetResult[], project: string, via: string, incid
       .join(', ');
   const parts = [
     names('accepted') && `remediation requested for ${names('accepted')} (via ${via})`,
-    names('queued') && `queued: the fleet limits of ${project} are reached; ${names('queued')} start(s) when a slot frees`,
+    names('queued') &&
+      `queued: the fleet limits of ${project} are reached; ${names('queued')} start(s) when a slot frees`,
     names('fleet-limited') &&
       `refused: the fleet limits of ${project} are reached and its queue is full; ${names('fleet-limited')} not remediated`,
   ].filter(Boolean);

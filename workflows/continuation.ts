@@ -5,7 +5,8 @@
  * the decision it waits on, the approvals so far and their deadline, what it already applied. The
  * next run goes on exactly where this one stopped, and approving it by workflow id reaches it.
  */
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
+import { continueAsNewKeepingRecord } from './history-watch';
 import type { RunRecord } from './record';
 import { carriedState, type Continuation, type RemediationRunInput, type ResumePoint } from './state';
 
@@ -34,7 +35,7 @@ export async function continueFrom(
   await rec.notified();
   rec.s.continuedAsNew += 1;
   const continued: Continuation = { ...point, stage, state: carriedState(rec.s) };
-  return continueAsNew<(input: RemediationRunInput) => Promise<unknown>>({
+  return continueAsNewKeepingRecord<(input: RemediationRunInput) => Promise<unknown>>({
     ...rec.s.input,
     incidents: [],
     continued,

@@ -15,7 +15,6 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   log,
   setHandler,
   upsertMemo,
@@ -46,7 +45,7 @@ import { boundedIncident } from '../core/incidents';
 import { remediationWorkflowId, type Incident } from '../core/model';
 import { SA } from '../core/search-attributes';
 import { admitUpdate, governorStatusQuery, resetBreakerSignal } from './control-definitions';
-import { historyFull } from './history-watch';
+import { continueAsNewKeepingRecord, historyFull } from './history-watch';
 import { announce, control } from './stubs';
 
 export interface GovernorInput {
@@ -69,7 +68,11 @@ const TRIGGERED_BY = 'cloud-monitoring';
 const DRAINING = 'the governor is continuing as new: retry';
 
 export async function governorWorkflow(input: GovernorInput): Promise<void> {
-  const g = new Governor(input.project, input.taskQueue ?? workflowInfo().taskQueue, input.state ?? newFleetState());
+  const g = new Governor(
+    input.project,
+    input.taskQueue ?? workflowInfo().taskQueue,
+    input.state ?? newFleetState(),
+  );
   setHandler(admitUpdate, (req) => g.admitAlert(req), {
     validator: (req) => {
       if (g.draining) throw new Error(DRAINING);
@@ -93,7 +96,7 @@ export async function governorWorkflow(input: GovernorInput): Promise<void> {
   });
   await g.run();
   await condition(allHandlersFinished);
-  await continueAsNew<typeof governorWorkflow>({ ...input, state: g.s });
+  await continueAsNewKeepingRecord<typeof governorWorkflow>({ ...input, state: g.s });
 }
 
 class Governor {
@@ -145,7 +148,9 @@ class Governor {
   }
 
   private recheckEvery(f: FleetSettings): number {
-    return this.s.queue.length > 0 || this.s.running.length >= f.maxConcurrent ? RECHECK_MS.busy : RECHECK_MS.idle;
+    return this.s.queue.length > 0 || this.s.running.length >= f.maxConcurrent
+      ? RECHECK_MS.busy
+      : RECHECK_MS.idle;
   }
 
   /** The next moment something may change without a message: a recheck, the window, the breaker. */
@@ -212,7 +217,11 @@ class Governor {
   }
 
   /** One backend service: the decision is taken and recorded before anything is awaited. */
-  private async admitOne(bs: string, incident: Incident, f: FleetSettings): Promise<TargetAdmission | 'failed'> {
+  private async admitOne(
+    bs: string,
+    incident: Incident,
+    f: FleetSettings,
+  ): Promise<TargetAdmission | 'failed'> {
     const decision = admit(this.s, bs, incident, Date.now(), f);
     if (decision === 'queue') return 'queued';
     if (decision === 'refuse') return 'fleet-limited';
@@ -247,7 +256,10 @@ class Governor {
         triggeredBy: TRIGGERED_BY,
       });
     } catch (err) {
-      log.warn('could not hand an alert to its remediation', { backendService: bs, error: failureMessage(err) });
+      log.warn('could not hand an alert to its remediation', {
+        backendService: bs,
+        error: failureMessage(err),
+      });
       return 'failed' as const;
     }
   }

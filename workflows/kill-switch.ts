@@ -9,7 +9,6 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   log,
   setHandler,
   upsertMemo,
@@ -20,7 +19,7 @@ import { cut } from '../core/incidents';
 import type { SwitchState } from '../core/model';
 import { SA } from '../core/search-attributes';
 import { setSwitchSignal, switchQuery } from './control-definitions';
-import { historyFull } from './history-watch';
+import { continueAsNewKeepingRecord, historyFull } from './history-watch';
 import { control } from './stubs';
 
 export interface KillSwitchInput {
@@ -64,7 +63,9 @@ export async function killSwitchWorkflow(input: KillSwitchInput): Promise<void> 
     if (!wake) break;
     wake = false;
     try {
-      const woken = await control.wakePausedRuns(input.project === undefined ? {} : { project: input.project });
+      const woken = await control.wakePausedRuns(
+        input.project === undefined ? {} : { project: input.project },
+      );
       log.info('kill switch off: held runs woken', { woken });
     } catch (err) {
       // The held runs read the switch again on their own, only later.
@@ -72,5 +73,5 @@ export async function killSwitchWorkflow(input: KillSwitchInput): Promise<void> 
     }
   }
   await condition(allHandlersFinished);
-  await continueAsNew<typeof killSwitchWorkflow>({ ...input, state });
+  await continueAsNewKeepingRecord<typeof killSwitchWorkflow>({ ...input, state });
 }

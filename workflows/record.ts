@@ -8,7 +8,12 @@ import type { RootCause } from '../core/causes';
 import type { Diagnosis } from '../core/classify';
 import { failureMessage } from '../core/failure';
 import { asksForPerson, attachIncident, boundedIncident, cut } from '../core/incidents';
-import { MANUAL_APPROVAL_LABEL, type Outcome, type RemediationStatus, type TransitionEvent } from '../core/model';
+import {
+  MANUAL_APPROVAL_LABEL,
+  type Outcome,
+  type RemediationStatus,
+  type TransitionEvent,
+} from '../core/model';
 import type { Plan } from '../core/plan';
 import { SA } from '../core/search-attributes';
 import { alertSignal, recheckSignal, statusQuery } from './definitions';
@@ -95,7 +100,9 @@ export class RunRecord {
     setHandler(alertSignal, (raw) => {
       const incident = boundedIncident(raw);
       if (asksForPerson(incident)) {
-        this.requirePerson(`an alert carries ${MANUAL_APPROVAL_LABEL}=manual (incident ${incident.incidentId})`);
+        this.requirePerson(
+          `an alert carries ${MANUAL_APPROVAL_LABEL}=manual (incident ${incident.incidentId})`,
+        );
       }
       if (attachIncident(this.s.incidents, this.s.overflow, incident) === 'kept') this.writeIncidents();
     });
@@ -113,7 +120,9 @@ export class RunRecord {
       { key: SA.phase, value: this.s.phase },
     ]);
     this.writeIncidents();
+    // A continuation says again what its run had said (the memo it started with may be older).
     if (this.s.needsPerson) upsertMemo({ needsPerson: this.s.needsPerson });
+    if (this.s.renderedPlan) upsertMemo({ plan: cut(this.s.renderedPlan, MEMO_TEXT_CHARS) });
   }
 
   /** The incidents in the memo: the kept ids, and how many deliveries were only counted. */
@@ -193,7 +202,9 @@ export class RunRecord {
 
   /** Who approved, as a search attribute, as soon as the approval is complete. */
   recordApprovers(): void {
-    upsertSearchAttributes([{ key: SA.approver, value: this.approvedBy().map((a) => cut(a, KEYWORD_CHARS)) }]);
+    upsertSearchAttributes([
+      { key: SA.approver, value: this.approvedBy().map((a) => cut(a, KEYWORD_CHARS)) },
+    ]);
   }
 
   /** What kinds of change were made, as a search attribute, as soon as they are applied. */

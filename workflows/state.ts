@@ -96,10 +96,15 @@ export interface RunState extends Omit<CarriedState, 'incidents'> {
   recheck: boolean;
 }
 
-export function newRunState(input: RemediationRunInput, workflowId: string, carried?: CarriedState): RunState {
+export function newRunState(
+  input: RemediationRunInput,
+  workflowId: string,
+  carried?: CarriedState,
+): RunState {
   const incidents = new Map<string, Incident>();
   const overflow = { ...(carried?.overflow ?? NO_OVERFLOW) };
-  for (const i of carried?.incidents ?? input.incidents) attachIncident(incidents, overflow, boundedIncident(i));
+  for (const i of carried?.incidents ?? input.incidents)
+    attachIncident(incidents, overflow, boundedIncident(i));
   const { incidents: _, ...rest } = carried ?? fresh();
   return { ...rest, overflow, input, workflowId, incidents, recheck: false };
 }

@@ -24,9 +24,13 @@ function executable(path: string | undefined, what: string) {
 
 /**
  * A fresh real Temporal dev server with lbmedic's search attributes registered. `port` fixes the
- * frontend port (default: a free one), e.g. to bring a server back where a client expects it.
+ * frontend port (default: a free one), e.g. to bring a server back where a client expects it;
+ * `dynamicConfig` sets server settings (e.g. a lower history count at which Temporal suggests
+ * continue-as-new, so a test reaches it with a thousand events instead of forty thousand).
  */
-export async function startDevServer(opts: { port?: number } = {}): Promise<TestWorkflowEnvironment> {
+export async function startDevServer(
+  opts: { port?: number; dynamicConfig?: Record<string, string | number> } = {},
+): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -34,7 +38,14 @@ export async function startDevServer(opts: { port?: number } = {}): Promise<Test
       ip: '127.0.0.1',
       ...(opts.port === undefined ? {} : { port: opts.port }),
       searchAttributes: ALL_SEARCH_ATTRIBUTES,
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: [
+        '--log-level',
+        'error',
+        ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([k, v]) => [
+          '--dynamic-config-value',
+          `${k}=${v}`,
+        ]),
+      ],
     },
   });
 }

@@ -20,6 +20,8 @@ const COMMANDS = [
   'status',
   'approve',
   'reject',
+  'pause',
+  'resume',
   'history',
 ];
 
