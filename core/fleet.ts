@@ -225,5 +225,7 @@ export interface AdmitResult {
   targets: { backendService: string; workflowId: string; result: TargetAdmission }[];
 }
 
-/** Backend services one admission may name (a URL map behind more is cut, and says so). */
+/** Backend services one admission may name (a URL map behind more is cut). */
 export const MAX_TARGETS_PER_ALERT = 50;
+/** Alerts one admit update carries (a receiver batches what arrives while one is in flight). */
+export const MAX_ALERTS_PER_ADMISSION = 50;

@@ -15,19 +15,14 @@
  * - closed incident → the `alert` signal to a running remediation only; never a start. What a closed
  *   incident changes (an approval wait, never a running apply) is the workflow's policy to decide.
  */
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { alertTarget } from '../core/alert-targets';
 import { toIncident, type WebhookNotification } from '../core/alerts';
 import type { AdmitRequest, AdmitResult, TargetAdmission } from '../core/fleet';
 import { boundedIncident } from '../core/incidents';
-import { GOVERNOR_WORKFLOW, governorWorkflowId, remediationWorkflowId, type Incident } from '../core/model';
-import { admitUpdate } from '../workflows/control-definitions';
+import { remediationWorkflowId, type Incident } from '../core/model';
 import { alertSignal } from '../workflows/definitions';
+import { Admissions, sendAdmissions } from './admissions';
 
 export interface IntakeOptions {
   client: Client;
@@ -35,6 +30,8 @@ export interface IntakeOptions {
   taskQueue: string;
   /** Where the governors run, when a worker of their own serves them; default `taskQueue`. */
   governorTaskQueue?: string;
+  /** Admissions batched per project (receiver/admissions.ts); without it, one update per alert. */
+  admissions?: Admissions;
   /** Deadline for each Temporal call, ms: past it the receiver answers 503 instead of hanging. */
   temporalTimeoutMs: number;
   /**
@@ -124,45 +121,42 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** How often an admission is tried again while the governor is continuing as new. */
-const DRAINING_RETRIES = 5;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Where admissions go: the receiver's batching, or one update each (a caller without it). */
+function admissionsOf(opts: IntakeOptions): Admissions {
+  return (
+    opts.admissions ??
+    new Admissions((project, reqs) =>
+      sendAdmissions(
+        {
+          client: opts.client,
+          governorTaskQueue: opts.governorTaskQueue ?? opts.taskQueue,
+          taskQueue: opts.taskQueue,
+          timeoutMs: opts.temporalTimeoutMs,
+        },
+        project,
+        reqs,
+      ),
+    )
+  );
+}
 
 /**
  * Asks the project's governor (started if none runs) to admit the incident. Waits for its answer,
  * within the Temporal deadline: a worker must be running for a new remediation to be admitted.
  */
 async function admit(opts: IntakeOptions, project: string, req: AdmitRequest): Promise<AdmitResult> {
-  const { client } = opts;
-  const deadline = Date.now() + opts.temporalTimeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    const start = new WithStartWorkflowOperation(GOVERNOR_WORKFLOW, {
-      workflowId: governorWorkflowId(project),
-      taskQueue: opts.governorTaskQueue ?? opts.taskQueue,
-      args: [{ project, taskQueue: opts.taskQueue }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-    try {
-      const result = await client.connection.withDeadline(deadline, () =>
-        client.workflow.executeUpdateWithStart(admitUpdate, { args: [req], startWorkflowOperation: start }),
-      );
-      if (result.retry)
-        throw new Transient(req.urlMap ? 'gcp-unavailable' : 'temporal-unavailable', result.retry);
-      return result;
-    } catch (err) {
-      // The governor refuses admissions for the moment it continues as new: ask its next run.
-      const draining =
-        err instanceof WorkflowUpdateFailedError && /continuing as new/.test(String(err.cause?.message));
-      if (!draining || attempt >= DRAINING_RETRIES || Date.now() > deadline) {
-        if (err instanceof Transient) throw err;
-        throw new Transient(
-          'temporal-unavailable',
-          `the governor of ${project} did not answer (is an lbmedic worker running on task queue ${opts.governorTaskQueue ?? opts.taskQueue}?): ${errorText(err)}`,
-        );
-      }
-      await sleep(50 * 2 ** attempt);
-    }
+  let result: AdmitResult;
+  try {
+    result = await admissionsOf(opts).admit(project, req);
+  } catch (err) {
+    throw new Transient(
+      'temporal-unavailable',
+      `the governor of ${project} did not answer (is an lbmedic worker running on task queue ${opts.governorTaskQueue ?? opts.taskQueue}?): ${errorText(err)}`,
+    );
   }
+  if (result.retry)
+    throw new Transient(req.urlMap ? 'gcp-unavailable' : 'temporal-unavailable', result.retry);
+  return result;
 }
 
 /**

@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../core/alerts';
+import { Admissions, sendAdmissions, type GovernorTarget } from './admissions';
 import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './intake';
 import { authenticate, hasCredentials, type ReceiverCredentials } from './auth';
 
@@ -193,10 +194,18 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   if (!hasCredentials(opts.credentials)) {
     throw new Error('the receiver needs credentials: a token (?token=) or basic auth, or both');
   }
+  const governors: GovernorTarget = {
+    client: opts.client,
+    governorTaskQueue: opts.governorTaskQueue ?? opts.taskQueue,
+    taskQueue: opts.taskQueue,
+    timeoutMs: opts.temporalTimeoutMs,
+  };
   opts = {
     ...opts,
     inFlight: opts.inFlight ?? new Map(),
     recentlyAccepted: opts.recentlyAccepted ?? new RecentlyAccepted(),
+    admissions:
+      opts.admissions ?? new Admissions((project, reqs) => sendAdmissions(governors, project, reqs)),
   };
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const stdout = opts.log ? undefined : batchedLines((chunk) => process.stdout.write(chunk));

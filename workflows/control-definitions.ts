@@ -7,8 +7,11 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AdmitRequest, AdmitResult, FleetState, FleetSettings } from '../core/fleet';
 import type { SwitchRequest, SwitchState } from '../core/model';
 
-/** An open (or closed) incident for the project: started, attached, queued or refused (the answer says). */
-export const admitUpdate = defineUpdate<AdmitResult, [AdmitRequest]>('admit');
+/**
+ * Alerts for the project, a batch from one receiver (the server allows few updates in flight per
+ * workflow): each started, attached, queued or refused, answered in the same order.
+ */
+export const admitUpdate = defineUpdate<AdmitResult[], [AdmitRequest[]]>('admit');
 /** A person closes the fleet circuit breaker (`lbmedic resume --project P`). */
 export const resetBreakerSignal = defineSignal<[{ by: string }]>('resetBreaker');
 

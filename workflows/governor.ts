@@ -28,6 +28,7 @@ import {
   breakerSummary,
   closeBreakerIfCalm,
   dequeue,
+  MAX_ALERTS_PER_ADMISSION,
   MAX_TARGETS_PER_ALERT,
   newFleetState,
   nextWindowSlot,
@@ -46,7 +47,7 @@ import { remediationWorkflowId, type Incident } from '../core/model';
 import { SA } from '../core/search-attributes';
 import { admitUpdate, governorStatusQuery, resetBreakerSignal } from './control-definitions';
 import { continueAsNewKeepingRecord, historyFull } from './history-watch';
-import { announce, control } from './stubs';
+import { announce, control, fleetCalls } from './stubs';
 
 export interface GovernorInput {
   project: string;
@@ -67,19 +68,26 @@ const TRIGGERED_BY = 'cloud-monitoring';
 
 const DRAINING = 'the governor is continuing as new: retry';
 
+/** The backend services of an alert, or why there are none (for good, or for now). */
+type Targets = { services: string[]; via: string } | { unmapped: string } | { retry: string };
+
 export async function governorWorkflow(input: GovernorInput): Promise<void> {
   const g = new Governor(
     input.project,
     input.taskQueue ?? workflowInfo().taskQueue,
     input.state ?? newFleetState(),
   );
-  setHandler(admitUpdate, (req) => g.admitAlert(req), {
-    validator: (req) => {
+  setHandler(admitUpdate, (reqs) => g.admitBatch(reqs), {
+    validator: (reqs) => {
       if (g.draining) throw new Error(DRAINING);
-      if (!req || typeof req.incident !== 'object' || typeof req.via !== 'string')
-        throw new Error('an admission needs an incident and how its target was found');
-      if (req.backendServices === undefined && typeof req.urlMap !== 'string')
-        throw new Error('an admission names backend services or a URL map');
+      if (!Array.isArray(reqs) || reqs.length === 0 || reqs.length > MAX_ALERTS_PER_ADMISSION)
+        throw new Error(`an admission carries 1 to ${MAX_ALERTS_PER_ADMISSION} alerts`);
+      for (const req of reqs) {
+        if (!req || typeof req.incident !== 'object' || typeof req.via !== 'string')
+          throw new Error('each alert needs an incident and how its target was found');
+        if (req.backendServices === undefined && typeof req.urlMap !== 'string')
+          throw new Error('each alert names backend services or a URL map');
+      }
     },
   });
   setHandler(governorStatusQuery, () => ({
@@ -107,6 +115,7 @@ class Governor {
   private admissions = 0;
   private lastRecheck = 0;
   private readonly urlMaps = new Map<string, { services: string[]; at: number }>();
+  private readonly reading = new Map<string, Promise<{ services: string[] } | { unmapped: string }>>();
 
   constructor(
     readonly project: string,
@@ -168,20 +177,26 @@ class Governor {
     this.lastRecheck = Date.now();
     const ids = new Map(this.s.running.map((bs) => [remediationWorkflowId(this.project, bs), bs]));
     try {
-      const running = new Set(await control.stillRunning({ workflowIds: [...ids.keys()] }));
+      const running = new Set(await fleetCalls.stillRunning({ workflowIds: [...ids.keys()] }));
       for (const [id, bs] of ids) if (!running.has(id)) release(this.s, bs);
     } catch (err) {
       log.warn('could not check which remediations still run', { error: failureMessage(err) });
     }
   }
 
-  /** The admit update: decides for every backend service of the alert, then starts and attaches. */
-  async admitAlert(req: AdmitRequest): Promise<AdmitResult> {
+  /**
+   * The admit update: URL maps are resolved first, then every alert of the batch is decided in order
+   * (each decision taken before anything is awaited), then remediations are started and signalled.
+   */
+  async admitBatch(reqs: AdmitRequest[]): Promise<AdmitResult[]> {
     this.admissions += 1;
     await condition(() => this.settings !== undefined);
-    const f = this.settings!;
+    const found = await Promise.all(reqs.map((req) => this.targets(req)));
+    return Promise.all(reqs.map((req, i) => this.admitAlert(req, found[i]!, this.settings!)));
+  }
+
+  private async admitAlert(req: AdmitRequest, found: Targets, f: FleetSettings): Promise<AdmitResult> {
     const incident = boundedIncident(req.incident);
-    const found = await this.targets(req);
     if (!('services' in found)) return { via: req.via, targets: [], ...found };
     const { services, via } = found;
     this.dirty = true;
@@ -247,7 +262,7 @@ class Governor {
   /** Starts or signals a remediation; `failed` when Temporal did not take it. */
   private async deliver(bs: string, incident: Incident, start: boolean) {
     try {
-      return await control.deliverAlert({
+      return await fleetCalls.deliverAlert({
         project: this.project,
         backendService: bs,
         incident,
@@ -265,17 +280,23 @@ class Governor {
   }
 
   /** The backend services an admission is about: named, or behind a URL map (read by the worker). */
-  private async targets(
-    req: AdmitRequest,
-  ): Promise<{ services: string[]; via: string } | { unmapped: string } | { retry: string }> {
+  private async targets(req: AdmitRequest): Promise<Targets> {
     const cap = (list: string[]) => [...new Set(list.map(String))].slice(0, MAX_TARGETS_PER_ALERT);
     if (req.backendServices) return { services: cap(req.backendServices), via: req.via };
     const urlMap = String(req.urlMap);
     const via = `${req.via} → urlMaps.get ${urlMap}`;
     const known = this.urlMaps.get(urlMap);
     if (known && Date.now() - known.at < URL_MAP_TTL_MS) return { services: known.services, via };
+    // One read per URL map however many alerts of a batch name it.
+    let reading = this.reading.get(urlMap);
+    if (!reading) {
+      reading = fleetCalls
+        .resolveUrlMap({ project: this.project, urlMap })
+        .finally(() => this.reading.delete(urlMap));
+      this.reading.set(urlMap, reading);
+    }
     try {
-      const r = await control.resolveUrlMap({ project: this.project, urlMap });
+      const r = await reading;
       if ('unmapped' in r) return { unmapped: `not remediated: ${r.unmapped}` };
       const services = cap(r.services);
       this.urlMaps.set(urlMap, { services, at: Date.now() });

@@ -20,7 +20,7 @@ import type { SwitchState } from '../core/model';
 import { SA } from '../core/search-attributes';
 import { setSwitchSignal, switchQuery } from './control-definitions';
 import { continueAsNewKeepingRecord, historyFull } from './history-watch';
-import { control } from './stubs';
+import { fleetCalls } from './stubs';
 
 export interface KillSwitchInput {
   /** The project; none for the global switch. */
@@ -63,7 +63,7 @@ export async function killSwitchWorkflow(input: KillSwitchInput): Promise<void> 
     if (!wake) break;
     wake = false;
     try {
-      const woken = await control.wakePausedRuns(
+      const woken = await fleetCalls.wakePausedRuns(
         input.project === undefined ? {} : { project: input.project },
       );
       log.info('kill switch off: held runs woken', { woken });

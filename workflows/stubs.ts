@@ -56,11 +56,21 @@ export const mutations = proxyActivities<Activities>({
 });
 
 /**
- * The control reads and calls of the governor, the kill switches and the gate before a change
- * (Temporal client calls and one URL map read): short, local, a few quick retries. Inside an
- * admission the receiver is waiting, so they must fail fast enough for it to answer 503 in time.
+ * The gate before a change (the kill switches and the fleet breaker, read from Temporal) and the
+ * governor's settings: short local reads with a few quick retries.
  */
 export const control = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/**
+ * What the governor and the kill switches ask of Temporal and Google (start or signal a remediation,
+ * which still run, a URL map, wake held runs). Regular activities, not local ones: a local activity
+ * keeps the workflow task open, and admissions (updates) arriving meanwhile are better taken by the
+ * next task. Short, because a receiver waits for the admission.
+ */
+export const fleetCalls = proxyActivities<Activities>({
   startToCloseTimeout: '5 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
