@@ -65,7 +65,9 @@ export async function holdWhilePaused(rec: RunRecord, point: ResumePoint): Promi
     const woken = await condition(() => rec.s.recheck || historyFull(), waitMs);
     if (woken && !rec.s.recheck) await continueFrom(rec, 'gate', point);
     waitMs = Math.min(waitMs * 2, LAST_RECHECK_MS);
+    const before: string = why;
     why = holdReason(await readGate(rec));
+    if (why && why !== before) rec.note(`still held: ${why}`);
   }
   rec.note('no kill switch holds the run any more: going on');
 }
