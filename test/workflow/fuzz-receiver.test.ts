@@ -5,7 +5,8 @@
  * arbitrary headers (content types, charsets, duplicates, odd values, wrong Content-Length, chunked)
  * and credentials, good and bad. Properties, for every request:
  *  - no answer is a 5xx (the only 5xx the receiver may give, 503 temporal-/gcp-unavailable, cannot
- *    happen here: Temporal is up and no request needs Google), neither sent nor logged;
+ *    happen here: Temporal is up, a worker serves the governors that admit new remediations, and the
+ *    URL maps they read come from the simulator), neither sent nor logged;
  *  - the receiver is still alive: `/healthz` answers 200 after each run;
  *  - a workflow is started only for a valid open notification, with good credentials, of at most the
  *    body limit, in UTF-8 JSON: checked on each answer, then against Temporal (describe and visibility).
@@ -19,15 +20,18 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
 import { alertTarget } from '../../core/alert-targets';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../../core/alerts';
 import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
+import { loadPolicies } from '../../runtime/policy-loader';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import { createWorker } from '../../runtime/worker';
 import { alertFixture, pubsubEnvelope } from '../helpers/alert-fixtures';
 import { anyJson, base64ish, envelope, fuzzParams, notificationLike, pubsubLike } from '../helpers/fuzz';
 import { policyDir, removeDir } from '../helpers/stack';
-import { eventually } from '../helpers/sim';
+import { eventually, startSim, type SimHarness } from '../helpers/sim';
 import { startDevServer } from '../helpers/temporal';
 
 const TOKEN = 'fuzz-token-0123456789abcdef';
@@ -44,11 +48,40 @@ const refused = new Set<string>();
 /** Ids of valid, authorized requests whose answer never came back (the client hung up first). */
 const unanswered = new Set<string>();
 
+/**
+ * The governors' own task queue and worker: remediations go to TASK_QUEUE, which no worker serves,
+ * so they wait and Temporal can be compared with the answers. Fleet limits high enough that no valid
+ * alert is queued: the fuzz names few projects many times.
+ */
+const GOVERNORS = 'lbmedic-fuzz-governors';
+let sim: SimHarness;
+let worker: { worker: Worker; running: Promise<void> } | undefined;
+let policies: string;
+
 before(async () => {
-  env = await startDevServer();
+  [env, sim] = await Promise.all([startDevServer(), startSim('healthy')]);
+  policies = policyDir({
+    'settings.yaml': [
+      ['maxConcurrent: 10', 'maxConcurrent: 1000'],
+      ['maxNew: 20', 'maxNew: 10000'],
+      ['queue: 100', 'queue: 1000'],
+      ['backendServices: 10', 'backendServices: 1000'],
+    ],
+  });
+  const w = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: GOVERNORS,
+    clients: sim.clients,
+    policies: loadPolicies(policies),
+    temporal: env.client,
+    notify: { writeLine: () => undefined },
+  });
+  worker = { worker: w, running: w.run() };
   receiver = await startReceiver({
     client: env.client,
     taskQueue: TASK_QUEUE,
+    governorTaskQueue: GOVERNORS,
     temporalTimeoutMs: 10_000,
     credentials: { token: TOKEN, basic: BASIC },
     maxBodyBytes: LIMIT,
@@ -57,7 +90,10 @@ before(async () => {
 });
 after(async () => {
   await receiver?.close();
-  await env?.teardown();
+  worker?.worker.shutdown();
+  await worker?.running;
+  await Promise.all([env?.teardown(), sim?.stop()]);
+  if (policies) removeDir(policies);
 });
 
 // ---------------------------------------------------------------------------------------------------
