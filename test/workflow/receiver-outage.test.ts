@@ -1,16 +1,41 @@
 /**
  * Temporal down → the receiver answers 503 (so Cloud Monitoring / Pub/Sub deliver again), and the
  * delivery after Temporal is back on the same address is accepted, through the same client connection.
+ * A worker serves the governors (which admit new remediations) on their own task queue; the
+ * remediations go to a queue no worker serves, so they wait.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
+import { loadPolicies } from '../../runtime/policy-loader';
+import { createWorker } from '../../runtime/worker';
 import { alertFixture } from '../helpers/alert-fixtures';
+import { startSim, type SimHarness } from '../helpers/sim';
 import { startDevServer } from '../helpers/temporal';
 
 const TOKEN = 'outage-token-0123456789';
+const GOVERNORS = 'lbmedic-outage-governors';
+
+/** A worker for the governors on `env`; returns how to stop it. */
+async function governorWorker(env: TestWorkflowEnvironment, sim: SimHarness): Promise<() => Promise<void>> {
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: GOVERNORS,
+    clients: sim.clients,
+    policies: loadPolicies(),
+    temporal: env.client,
+    notify: { writeLine: () => undefined },
+  });
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
 
 const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
@@ -27,7 +52,9 @@ async function post(receiver: Receiver, body: unknown) {
 }
 
 test('Temporal down: 503 and nothing lost; the redelivery after it is back is accepted', async () => {
-  const first = await startDevServer();
+  const [first, sim] = await Promise.all([startDevServer(), startSim('healthy')]);
+  cleanups.push(() => sim.stop());
+  const stopFirstWorker = await governorWorker(first, sim);
   let firstUp = true;
   cleanups.push(async () => {
     if (firstUp) await first.teardown();
@@ -40,6 +67,7 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
   const receiver = await startReceiver({
     client: new Client({ connection, namespace: 'default' }),
     taskQueue: 'lbmedic-outage-test',
+    governorTaskQueue: GOVERNORS,
     temporalTimeoutMs: 2_000,
     credentials: { token: TOKEN },
     log: () => {},
@@ -50,6 +78,7 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
   const workflowId = remediationWorkflowId('demo-project', 'web-bs');
   assert.equal((await post(receiver, payload)).status, 200, 'accepted while Temporal is up');
 
+  await stopFirstWorker();
   await first.teardown();
   firstUp = false;
   // What Temporal already accepted stays accepted: its re-delivery is answered from the receiver's memory.
@@ -63,6 +92,7 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
 
   const second = await startDevServer({ port });
   cleanups.push(() => second.teardown());
+  cleanups.push(await governorWorker(second, sim));
   // Like Google's redelivery: try again a bounded number of times while the connection reconnects.
   let status = 0;
   for (let attempt = 0; attempt < 20 && status !== 200; attempt++) {
