@@ -161,8 +161,10 @@ test('unknown workflow ids and bad flags are reported, not thrown', async () => 
   const reject = capture();
   assert.equal(await cmdReject(['lbmedic/nope/nope', '--as', 'alice'], config, reject), 1);
   const usage = capture();
-  assert.equal(await cmdStatus([], config, usage), 2);
-  assert.match(usage.stderr(), /give the workflow id/);
+  assert.equal(await cmdStatus(['lbmedic/a/b', 'lbmedic/c/d'], config, usage), 2);
+  assert.match(usage.stderr(), /one workflow id, got 2/);
+  assert.equal(await cmdStatus(['lbmedic/a/b', '--project', 'p'], config, usage), 2);
+  assert.match(usage.stderr(), /a workflow id or --project, not both/);
   const flag = capture();
   assert.equal(await cmdApprove(['x', '--bogus'], config, flag), 2);
   assert.equal(await cmdHistory(['--since', 'yesterday'], config, flag), 2);
