@@ -4,6 +4,7 @@
  * breaker before a change, and wake the runs a kill switch held. Also the fleet settings the worker
  * validated at start-up.
  */
+import { log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Breaker, FleetSettings } from '../core/fleet';
 import {
@@ -52,41 +53,46 @@ export function createFleetActivities(temporal: Client, policies: PolicySet) {
     },
 
     /**
-     * Hands an incident to a backend service's remediation: `start` starts it when none runs (a
-     * signal-with-start, which attaches when one does), otherwise only a running one is signalled.
+     * Hands incidents to backend services' remediations, all at once (one activity per admission
+     * batch): `start` starts one when none runs (a signal-with-start, which attaches when one does),
+     * otherwise only a running one is signalled. Each says what became of it; `failed` when Temporal
+     * did not take it.
      */
-    async deliverAlert(input: {
+    async deliverAlerts(input: {
       project: string;
-      backendService: string;
-      incident: Incident;
       taskQueue: string;
-      start: boolean;
       triggeredBy: string;
-    }): Promise<'started' | 'attached' | 'not-running'> {
-      const workflowId = remediationWorkflowId(input.project, input.backendService);
-      if (input.start) {
-        const args: RemediationInput = {
-          project: input.project,
-          backendService: input.backendService,
-          incidents: [input.incident],
-          triggeredBy: input.triggeredBy,
-        };
-        await temporal.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
-          workflowId,
-          taskQueue: input.taskQueue,
-          args: [args],
-          signal: REMEDIATION_SIGNALS.alert,
-          signalArgs: [input.incident],
-        });
-        return 'started';
-      }
-      try {
-        await temporal.workflow.getHandle(workflowId).signal(REMEDIATION_SIGNALS.alert, input.incident);
-        return 'attached';
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return 'not-running';
-        throw err;
-      }
+      deliveries: { backendService: string; incident: Incident; start: boolean }[];
+    }): Promise<('started' | 'attached' | 'not-running' | 'failed')[]> {
+      return Promise.all(
+        input.deliveries.map(async ({ backendService, incident, start }) => {
+          const workflowId = remediationWorkflowId(input.project, backendService);
+          try {
+            if (!start) {
+              await temporal.workflow.getHandle(workflowId).signal(REMEDIATION_SIGNALS.alert, incident);
+              return 'attached' as const;
+            }
+            const args: RemediationInput = {
+              project: input.project,
+              backendService,
+              incidents: [incident],
+              triggeredBy: input.triggeredBy,
+            };
+            await temporal.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
+              workflowId,
+              taskQueue: input.taskQueue,
+              args: [args],
+              signal: REMEDIATION_SIGNALS.alert,
+              signalArgs: [incident],
+            });
+            return 'started' as const;
+          } catch (err) {
+            if (err instanceof WorkflowNotFoundError) return 'not-running' as const;
+            log.warn('could not hand an alert to its remediation', { workflowId, error: String(err) });
+            return 'failed' as const;
+          }
+        }),
+      );
     },
 
     /** The workflow ids among `workflowIds` whose execution is still running. */

@@ -15,7 +15,7 @@ import {
   type SwitchRequest,
   type SwitchState,
 } from '../core/model';
-import type { Config } from '../runtime/config';
+import { controlTaskQueue, type Config } from '../runtime/config';
 import { resetBreakerSignal, setSwitchSignal, switchQuery } from '../workflows/control-definitions';
 import { UsageError } from './flags';
 import { consoleOutput, type Output } from './output';
@@ -71,7 +71,7 @@ async function setSwitch(args: string[], config: Config, io: Output, paused: boo
     await client.withDeadline(started + timeoutMs, () =>
       client.workflow.signalWithStart(KILL_SWITCH_WORKFLOW, {
         workflowId,
-        taskQueue: config.taskQueue,
+        taskQueue: controlTaskQueue(config),
         args: [project === undefined ? {} : { project }],
         signal: setSwitchSignal,
         signalArgs: [request],
@@ -84,7 +84,7 @@ async function setSwitch(args: string[], config: Config, io: Output, paused: boo
     if (!confirmed) {
       io.err(
         `the kill switch of ${scope} is recorded as ${paused ? 'PAUSED' : 'ACTIVE'} in Temporal (${workflowId}), ` +
-          `but no worker confirmed it within ${timeoutMs / 1000}s: it takes effect once an lbmedic worker runs on task queue ${config.taskQueue}`,
+          `but no worker confirmed it within ${timeoutMs / 1000}s: it takes effect once an lbmedic worker runs on task queue ${controlTaskQueue(config)}`,
       );
       return EXIT.failed;
     }

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import type { Config } from '../runtime/config';
+import { controlTaskQueue, type Config } from '../runtime/config';
 import { startReceiver } from '../receiver/server';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { busyPort, portFlag, UsageError } from './flags';
@@ -34,6 +34,7 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
     const receiver = await startReceiver({
       client: new Client({ connection, namespace: config.temporalNamespace }),
       taskQueue: config.taskQueue,
+      governorTaskQueue: controlTaskQueue(config),
       temporalTimeoutMs: config.receiverTemporalTimeoutMs,
       credentials,
       host: values.host ?? config.receiverHost,
@@ -50,6 +51,7 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
         temporal: config.temporalAddress,
         namespace: config.temporalNamespace,
         taskQueue: config.taskQueue,
+        governorTaskQueue: controlTaskQueue(config),
       }),
     );
     await untilSignal();

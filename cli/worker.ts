@@ -1,7 +1,7 @@
 /** `lbmedic worker`: the worker against TEMPORAL_ADDRESS, for containers and production. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { Config } from '../runtime/config';
+import { controlTaskQueue, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { loadPolicies } from '../runtime/policy-loader';
 import { createWorker } from '../runtime/worker';
@@ -9,7 +9,8 @@ import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
 import { UsageError } from './flags';
 
 export const WORKER_USAGE = `  lbmedic worker
-      Runs the worker against TEMPORAL_ADDRESS (for containers and production).`;
+      Runs the worker against TEMPORAL_ADDRESS (for containers and production): the remediations on
+      LBMEDIC_TASK_QUEUE, and the governors and kill switches on LBMEDIC_GOVERNOR_TASK_QUEUE when set.`;
 
 export async function cmdWorker(config: Config): Promise<number> {
   const project = config.project;
@@ -21,22 +22,24 @@ export async function cmdWorker(config: Config): Promise<number> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   try {
-    const worker = await createWorker({
+    const deps = {
       connection,
       namespace: config.temporalNamespace,
-      taskQueue: config.taskQueue,
       clients,
       policies,
       temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
       ...probeRanges(config),
       notify: notifyOptions(config),
       maxConcurrentReads: config.maxConcurrentReads,
-    });
+    };
+    // The control workflows (governors, kill switches) on a queue of their own, when configured.
+    const queues = [...new Set([config.taskQueue, controlTaskQueue(config)])];
+    const workers = await Promise.all(queues.map((taskQueue) => createWorker({ ...deps, taskQueue })));
     console.log(
-      `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
+      `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${queues.join(' and ')}`,
     );
-    // The SDK's worker shuts down gracefully on SIGINT/SIGTERM.
-    await worker.run();
+    // The SDK's workers shut down gracefully on SIGINT/SIGTERM.
+    await Promise.all(workers.map((w) => w.run()));
     return 0;
   } finally {
     await clientConnection.close();

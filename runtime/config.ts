@@ -39,6 +39,12 @@ export const Config = z
     /** A CA bundle for the server's certificate. */
     temporalTlsCa: z.string().min(1).optional(),
     taskQueue: z.string().min(1).default('lbmedic'),
+    /**
+     * Where the control workflows run (the per-project governors that admit new remediations, the
+     * kill switches); default the task queue. A queue of their own keeps admissions quick while the
+     * workers are busy remediating: `lbmedic worker` then serves both.
+     */
+    governorTaskQueue: z.string().min(1).optional(),
     /** Per-request timeout for Google API calls, ms. */
     gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
     /** Reads (local activities) one worker runs at once; see DEFAULT_MAX_CONCURRENT_READS. */
@@ -100,6 +106,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   temporalTlsKey: 'TEMPORAL_TLS_KEY',
   temporalTlsCa: 'TEMPORAL_TLS_CA',
   taskQueue: 'LBMEDIC_TASK_QUEUE',
+  governorTaskQueue: 'LBMEDIC_GOVERNOR_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
   maxConcurrentReads: 'LBMEDIC_MAX_CONCURRENT_READS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
@@ -129,4 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return `  ${ENV_NAMES[key] ?? key}: ${i.message}`;
   });
   throw new Error(`invalid lbmedic configuration:\n${lines.join('\n')}`);
+}
+
+/** Where the governors and kill switches run: LBMEDIC_GOVERNOR_TASK_QUEUE, else the task queue. */
+export function controlTaskQueue(config: Config): string {
+  return config.governorTaskQueue ?? config.taskQueue;
 }

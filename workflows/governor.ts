@@ -71,6 +71,17 @@ const DRAINING = 'the governor is continuing as new: retry';
 /** The backend services of an alert, or why there are none (for good, or for now). */
 type Targets = { services: string[]; via: string } | { unmapped: string } | { retry: string };
 
+/** What became of a delivery to a remediation (activities/fleet.ts `deliverAlerts`). */
+type Delivered = 'started' | 'attached' | 'not-running' | 'failed';
+
+/** An alert decided and not yet delivered: start a remediation, attach to one, or pass a closing on. */
+interface Pending {
+  result: AdmitResult;
+  bs: string;
+  incident: Incident;
+  decision: 'start' | 'attach' | 'closed';
+}
+
 export async function governorWorkflow(input: GovernorInput): Promise<void> {
   const g = new Governor(
     input.project,
@@ -141,12 +152,15 @@ class Governor {
       const now = Date.now();
       if (this.s.running.length > 0 && now - this.lastRecheck >= this.recheckEvery(f)) await this.recheck();
       if (closeBreakerIfCalm(this.s, Date.now(), f)) log.info('fleet breaker closed: the storm has passed');
-      for (const q of dequeue(this.s, Date.now(), f)) {
-        if ((await this.deliver(q.backendService, q.incident, true)) !== 'failed') continue;
-        // Temporal did not take it: the alert waits at the head of the queue for the next turn.
-        undoStart(this.s, q.backendService);
-        this.s.queue.unshift(q);
-        break;
+      const ready = dequeue(this.s, Date.now(), f);
+      if (ready.length > 0) {
+        const outcomes = await this.deliver(
+          ready.map((q) => ({ backendService: q.backendService, incident: q.incident, start: true })),
+        );
+        // What Temporal did not take waits at the head of the queue for the next turn.
+        const failed = ready.filter((_, k) => outcomes[k] === 'failed');
+        for (const q of failed) undoStart(this.s, q.backendService);
+        this.s.queue.unshift(...failed);
       }
       this.show(f);
     }
@@ -186,96 +200,106 @@ class Governor {
 
   /**
    * The admit update: URL maps are resolved first, then every alert of the batch is decided in order
-   * (each decision taken before anything is awaited), then remediations are started and signalled.
+   * (decisions and their slots are recorded before anything is awaited), then one activity starts and
+   * signals the remediations. An alert for a remediation believed running that has ended meanwhile
+   * is decided again.
    */
   async admitBatch(reqs: AdmitRequest[]): Promise<AdmitResult[]> {
     this.admissions += 1;
     await condition(() => this.settings !== undefined);
+    const f = this.settings!;
     const found = await Promise.all(reqs.map((req) => this.targets(req)));
-    return Promise.all(reqs.map((req, i) => this.admitAlert(req, found[i]!, this.settings!)));
-  }
-
-  private async admitAlert(req: AdmitRequest, found: Targets, f: FleetSettings): Promise<AdmitResult> {
-    const incident = boundedIncident(req.incident);
-    if (!('services' in found)) return { via: req.via, targets: [], ...found };
-    const { services, via } = found;
     this.dirty = true;
-    if (incident.state === 'closed') {
-      // A queued alert whose incident closed has nothing left to remediate.
-      this.s.queue = this.s.queue.filter(
-        (q) => !(services.includes(q.backendService) && q.incident.incidentId === incident.incidentId),
-      );
-      const targets = await Promise.all(
-        services.map(async (bs) => {
-          const r = await this.deliver(bs, incident, false);
-          return this.target(bs, r === 'attached' ? 'signalled' : 'not-running');
-        }),
-      );
-      return { via, targets };
-    }
     const now = Date.now();
-    for (const bs of services) {
-      const tripped = noteAlerting(this.s, bs, now, f);
-      if (tripped) void this.announceBreaker(tripped, f);
-    }
-    const outcomes = await Promise.all(services.map((bs) => this.admitOne(bs, incident, f)));
-    const failed = services.filter((_, i) => outcomes[i] === 'failed');
-    const targets = services.flatMap((bs, i) => {
-      const r = outcomes[i];
-      return r === undefined || r === 'failed' ? [] : [this.target(bs, r)];
+    const results: AdmitResult[] = [];
+    let pending: Pending[] = [];
+    reqs.forEach((req, i) => {
+      const t = found[i]!;
+      const result: AdmitResult = { via: 'services' in t ? t.via : req.via, targets: [] };
+      results.push(result);
+      if (!('services' in t)) return Object.assign(result, t);
+      const incident = boundedIncident(req.incident);
+      if (incident.state === 'closed') {
+        // A queued alert whose incident closed has nothing left to remediate.
+        this.s.queue = this.s.queue.filter(
+          (q) => !(t.services.includes(q.backendService) && q.incident.incidentId === incident.incidentId),
+        );
+        for (const bs of t.services) pending.push({ result, bs, incident, decision: 'closed' });
+        return;
+      }
+      for (const bs of t.services) {
+        const tripped = noteAlerting(this.s, bs, now, f);
+        if (tripped) void this.announceBreaker(tripped, f);
+      }
+      for (const bs of t.services) pending.push(...this.decide(result, bs, incident, now, f));
     });
-    return {
-      via,
-      targets,
-      ...(failed.length > 0 ? { retry: `could not start the remediation of ${failed.join(', ')}` } : {}),
-    };
+    // An attach that finds nothing running is decided once more: then it starts, waits or is refused.
+    for (let pass = 0; pending.length > 0 && pass < 2; pass++) {
+      const outcomes = await this.deliver(
+        pending.map((p) => ({ backendService: p.bs, incident: p.incident, start: p.decision === 'start' })),
+      );
+      const again: Pending[] = [];
+      pending.forEach((p, k) => again.push(...this.settle(p, outcomes[k] ?? 'failed', f)));
+      pending = again;
+    }
+    for (const p of pending) p.result.retry = `could not hand the alert to the remediation of ${p.bs}`;
+    return results;
   }
 
-  /** One backend service: the decision is taken and recorded before anything is awaited. */
-  private async admitOne(
+  /** Decides one backend service's alert; what must still be delivered. */
+  private decide(
+    result: AdmitResult,
     bs: string,
     incident: Incident,
+    now: number,
     f: FleetSettings,
-  ): Promise<TargetAdmission | 'failed'> {
-    const decision = admit(this.s, bs, incident, Date.now(), f);
-    if (decision === 'queue') return 'queued';
-    if (decision === 'refuse') return 'fleet-limited';
-    if (decision === 'attach') {
-      const r = await this.deliver(bs, incident, false);
-      if (r !== 'not-running') return r === 'failed' ? 'failed' : 'accepted';
+  ): Pending[] {
+    const decision = admit(this.s, bs, incident, now, f);
+    if (decision === 'queue' || decision === 'refuse') {
+      result.targets.push(this.target(bs, decision === 'queue' ? 'queued' : 'fleet-limited'));
+      return [];
+    }
+    return [{ result, bs, incident, decision }];
+  }
+
+  /** Records what became of one delivery; what must be delivered again. */
+  private settle(p: Pending, outcome: Delivered, f: FleetSettings): Pending[] {
+    if (p.decision === 'closed') {
+      p.result.targets.push(this.target(p.bs, outcome === 'attached' ? 'signalled' : 'not-running'));
+      return [];
+    }
+    if (outcome === 'failed') {
+      if (p.decision === 'start') undoStart(this.s, p.bs);
+      p.result.retry = `could not hand the alert to the remediation of ${p.bs}`;
+      return [];
+    }
+    if (p.decision === 'attach' && outcome === 'not-running') {
       // It ended meanwhile: its slot is free again, and this alert is a new admission.
-      release(this.s, bs);
-      return this.admitOne(bs, incident, f);
+      release(this.s, p.bs);
+      return this.decide(p.result, p.bs, p.incident, Date.now(), f);
     }
-    const r = await this.deliver(bs, incident, true);
-    if (r === 'failed') {
-      undoStart(this.s, bs);
-      return 'failed';
-    }
-    return 'accepted';
+    p.result.targets.push(this.target(p.bs, 'accepted'));
+    return [];
   }
 
   private target(backendService: string, result: TargetAdmission) {
     return { backendService, workflowId: remediationWorkflowId(this.project, backendService), result };
   }
 
-  /** Starts or signals a remediation; `failed` when Temporal did not take it. */
-  private async deliver(bs: string, incident: Incident, start: boolean) {
+  /** Starts or signals remediations, one activity for all; each `failed` when Temporal did not take it. */
+  private async deliver(
+    deliveries: { backendService: string; incident: Incident; start: boolean }[],
+  ): Promise<Delivered[]> {
     try {
-      return await fleetCalls.deliverAlert({
+      return await fleetCalls.deliverAlerts({
         project: this.project,
-        backendService: bs,
-        incident,
         taskQueue: this.taskQueue,
-        start,
         triggeredBy: TRIGGERED_BY,
+        deliveries,
       });
     } catch (err) {
-      log.warn('could not hand an alert to its remediation', {
-        backendService: bs,
-        error: failureMessage(err),
-      });
-      return 'failed' as const;
+      log.warn('could not hand alerts to their remediations', { error: failureMessage(err) });
+      return deliveries.map(() => 'failed');
     }
   }
 
