@@ -124,12 +124,14 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   });
   const faults = new FaultStore();
   const requests = new RequestLog(opts.requestLogSize);
-  const routes: CompiledRoute[] = compileRoutes([
-    ...computeRoutes,
-    ...loggingRoutes,
-    ...monitoringRoutes,
-    ...controlRoutes(requests),
-  ]);
+  // Every Google API route; `GET /_sim/routes` lists them for the conformance test.
+  const apiRoutes = [...computeRoutes, ...loggingRoutes, ...monitoringRoutes];
+  const served = apiRoutes.map(({ method, template }) => ({
+    service: serviceOf(template) ?? 'unknown',
+    method,
+    template,
+  }));
+  const routes: CompiledRoute[] = compileRoutes([...apiRoutes, ...controlRoutes(requests, served)]);
   const delays = new Set<() => void>();
   let closing = false;
 
