@@ -31,7 +31,7 @@ import { newFingerprint } from './world';
 
 const P = '/compute/v1/projects/:project';
 
-function projectOf(ctx: RouteContext): Project {
+export function projectOf(ctx: RouteContext): Project {
   const id = param(ctx, 'project');
   const project = ctx.world.projects.get(id);
   if (!project) throw notFound(`projects/${id}`);
@@ -39,7 +39,7 @@ function projectOf(ctx: RouteContext): Project {
 }
 
 /** The project again when an operation completes: a scenario reload may have replaced it. */
-function currentProject(ctx: RouteContext, projectId: string): Project {
+export function currentProject(ctx: RouteContext, projectId: string): Project {
   const project = ctx.world.projects.get(projectId);
   if (!project) throw notFound(`projects/${projectId}`);
   return project;
@@ -60,7 +60,7 @@ function compileFilter(raw: string | null) {
  * A Compute list answer: `filter` (the shared filter subset, compared case-sensitively), `orderBy`
  * (`name` or `creationTimestamp desc`), `maxResults` (default and max 500), `pageToken`.
  */
-function listAnswer(
+export function listAnswer(
   ctx: RouteContext,
   kind: string,
   collection: string,
@@ -102,7 +102,8 @@ function listAnswer(
 const byName = <T extends { name: string }>(items: Iterable<T>): T[] =>
   [...items].sort((a, b) => a.name.localeCompare(b.name));
 
-function startOperation(
+/** Starts the operation of a validated mutation; `apply` makes the change at DONE. */
+export function startOperation(
   ctx: RouteContext,
   project: Project,
   scope: OperationScope,

@@ -8,7 +8,7 @@
 import type { BackendService, Instance, NetworkEndpointGroup, Project } from './model';
 import { GFE_KEEPALIVE_SEC } from './model';
 import { pathLatencyMs } from './apps';
-import { probeVerdict } from './firewall';
+import { firewallContext, probeVerdict } from './firewall';
 import { firewallTargetOf, healthTargets } from './health';
 import type { HealthTarget } from './health';
 import { randomAddress } from './ip';
@@ -91,7 +91,7 @@ function instanceDataPathOk(project: Project, target: HealthTarget): boolean {
   const { instance, servingPort } = target;
   if (servingPort === undefined || instance.status !== 'RUNNING' || !instance.app.running) return false;
   if (instance.app.port !== servingPort) return false;
-  return probeVerdict(project.firewalls.values(), firewallTargetOf(instance), servingPort).allowed;
+  return probeVerdict(firewallContext(project), firewallTargetOf(instance), servingPort).allowed;
 }
 
 /**

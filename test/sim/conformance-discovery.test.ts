@@ -11,12 +11,18 @@
  * resolve their names from the list they belong to; custom verbs and inserts are looked up in a table
  * there, and a route none of them can exercise fails the test by name.
  */
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadDiscovery, methodFor } from '../helpers/discovery';
 import { Exerciser, type ServedRoute } from './exerciser';
 import type { Sim } from './http-harness';
 import { startSim } from './http-harness';
+
+/** Scenarios of resources no shipped scenario has yet (test/fixtures/scenarios/). */
+const FIXTURES = ['conformance-zonal-neg'].map((name) =>
+  readFileSync(new URL(`../fixtures/scenarios/${name}.yaml`, import.meta.url), 'utf8'),
+);
 
 const documents = [loadDiscovery('compute.v1'), loadDiscovery('logging.v2'), loadDiscovery('monitoring.v3')];
 
@@ -43,10 +49,13 @@ test('every route the simulator serves is a method of a Google discovery documen
 test('every answer of every route, for every shipped scenario, fits its discovery schema', async () => {
   const scenarios = (await sim.call('GET', '/_sim/scenarios')).json['scenarios'] as string[];
   const exerciser = new Exerciser(sim, routes, documents);
-  for (const scenario of scenarios) {
-    const loaded = await sim.call('POST', '/_sim/scenario', { name: scenario });
+  const loads = [...scenarios.map((name) => ({ name })), ...FIXTURES.map((yaml) => ({ yaml }))];
+  for (const load of loads) {
+    const loaded = await sim.call('POST', '/_sim/scenario', load);
     assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
-    await exerciser.run(scenario, String(loaded.json['project']));
+    const project = String(loaded.json['project']);
+    await exerciser.run('name' in load ? load.name : 'fixture', project);
+    if (project !== sim.project) await sim.call('DELETE', `/_sim/projects/${project}`);
   }
   const report = exerciser.report();
   assert.deepEqual(report.mismatches, [], `answers that do not fit:\n${report.mismatches.join('\n')}`);

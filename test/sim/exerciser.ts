@@ -365,7 +365,9 @@ function referencedItems(answers: readonly Json[]): Map<string, Set<string>> {
   const walk = (value: unknown): void => {
     if (typeof value === 'string') {
       const m = link.exec(value);
-      if (m?.[1] && m[2]) found.set(m[1], (found.get(m[1]) ?? new Set()).add(m[2]));
+      // Operations are read in their own step, once they are known to exist.
+      if (m?.[1] && m[2] && !m[1].endsWith('/operations'))
+        found.set(m[1], (found.get(m[1]) ?? new Set()).add(m[2]));
     } else if (Array.isArray(value)) value.forEach(walk);
     else if (isRecord(value)) Object.values(value).forEach(walk);
   };
