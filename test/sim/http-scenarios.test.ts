@@ -141,12 +141,14 @@ test('an operation fault: the mutation is accepted, its operation ends DONE with
     });
     assert.equal(added.status, 200);
     const bs = new compute.BackendServicesClient(sim.clientOptions);
+    const fingerprint = async () =>
+      (await bs.get({ project: sim.project, backendService: 'web-bs' }))[0].fingerprint;
     const op = await untilDone(
       sim,
       await bs.patch({
         project: sim.project,
         backendService: 'web-bs',
-        backendServiceResource: { timeoutSec: 77 },
+        backendServiceResource: { timeoutSec: 77, fingerprint: await fingerprint() },
       }),
     );
     assert.equal(op.status, 'DONE');
@@ -163,7 +165,7 @@ test('an operation fault: the mutation is accepted, its operation ends DONE with
       await bs.patch({
         project: sim.project,
         backendService: 'web-bs',
-        backendServiceResource: { timeoutSec: 77 },
+        backendServiceResource: { timeoutSec: 77, fingerprint: await fingerprint() },
       }),
     );
     const [patched] = await bs.get({ project: sim.project, backendService: 'web-bs' });
