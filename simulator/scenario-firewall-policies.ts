@@ -150,6 +150,10 @@ export function checkNetworking(s: NetworkingScenario, issue: Issue): void {
         r.network,
         ['instanceGroups', i, 'network'],
       ]),
+      ...s.networkEndpointGroups.map((r, i): [string | undefined, (string | number)[]] => [
+        r.network,
+        ['networkEndpointGroups', i, 'network'],
+      ]),
     ];
     for (const [name, path] of named) {
       if (name !== undefined && !networks.has(name)) issue(path, `no network named "${name}" in networks`);
