@@ -145,7 +145,7 @@ export async function buildClusterBinaries(log: (line: string) => void): Promise
   log(
     `Building the Temporal cluster into .tools/cluster/ (once): server and temporal-sql-tool ` +
       `${CLUSTER_VERSIONS.server}, UI server ${CLUSTER_VERSIONS.ui}, with Go ${CLUSTER_VERSIONS.go} ` +
-      `from the module proxy. The first build takes about 7 min on 2 cores; later ones reuse Go's caches.`,
+      `from the module proxy. The first build takes 7-12 min on 2 cores; later ones reuse Go's caches (under a minute).`,
   );
 
   let step = Date.now();
