@@ -211,18 +211,17 @@ function sqlTool(opts: ClusterOptions, state: ClusterState, database: string, ar
 }
 
 /**
- * The server module's PostgreSQL schemas, embedded in temporal-sql-tool: created and set up when the
- * data is new, then brought to the binary's version on every start (a no-op when it already is).
+ * The server module's PostgreSQL schemas, embedded in temporal-sql-tool: each database created, its
+ * versioning set up and its schema brought to the binary's version. Every step is a no-op when done
+ * already, so every start runs them all (and so finishes a first start that stopped half-way).
  */
-function applySchemas(opts: ClusterOptions, state: ClusterState, fresh: boolean) {
+function applySchemas(opts: ClusterOptions, state: ClusterState) {
   for (const [database, schema] of [
     ['temporal', 'postgresql/v12/temporal'],
     ['temporal_visibility', 'postgresql/v12/visibility'],
   ] as const) {
-    if (fresh) {
-      sqlTool(opts, state, database, ['create-database']);
-      sqlTool(opts, state, database, ['setup-schema', '--version', '0.0']);
-    }
+    sqlTool(opts, state, database, ['create-database']);
+    sqlTool(opts, state, database, ['setup-schema', '--version', '0.0']);
     sqlTool(opts, state, database, ['update-schema', '--schema-name', schema]);
   }
 }
@@ -285,14 +284,23 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
  * missing; returns the attributes added now.
  */
 async function ensureNamespace(connection: Connection, namespace: string): Promise<string[]> {
-  try {
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: msToTs('7 days'),
-      description: 'lbmedic (npm run cluster)',
-    });
-  } catch (err) {
-    if (!(isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS)) throw err;
+  const exists = await connection.workflowService.describeNamespace({ namespace }).then(
+    () => true,
+    (err: unknown) => {
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) return false;
+      throw err;
+    },
+  );
+  if (!exists) {
+    try {
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs('7 days'),
+        description: 'lbmedic (npm run cluster)',
+      });
+    } catch (err) {
+      if (!(isGrpcServiceError(err) && err.code === GRPC_ALREADY_EXISTS)) throw err;
+    }
   }
   let added: string[] = [];
   // The namespace reaches the frontend's namespace cache within seconds.
@@ -339,6 +347,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     log(`keeping ${state.historyShards} history shards: the data in ${dir} was created with them`);
   }
   const fixed: ClusterState = state;
+  // Before initdb: the password must outlive a first start that fails half-way.
+  writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(fixed, null, 2)}\n`, { mode: 0o600 });
 
   const pgBin = findPostgresBin();
   const pgUser = postgresUser();
@@ -423,8 +433,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     });
     if (fresh) log(`PostgreSQL data folder created: ${pgData}${pgUser ? ` (runs as ${pgUser.name})` : ''}`);
     await parts.postgres();
-    applySchemas(opts, fixed, fresh);
-    writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(fixed, null, 2)}\n`, { mode: 0o600 });
+    applySchemas(opts, fixed);
     log(
       `PostgreSQL ${fresh ? 'initialised, schemas applied' : 'started on its data, schemas up to date'} (${Date.now() - t0} ms)`,
     );
