@@ -13,7 +13,7 @@
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { Client } from '@temporalio/client';
@@ -709,6 +709,7 @@ retried by Pub/Sub, say 10 deliveries each (10,000 notifications).
 }
 
 async function main() {
+  const loadAtStart = loadavg()[0] ?? NaN;
   // A fresh dev server and a fresh cluster per group: the intake group leaves thousands of workflows
   // and a task-queue backlog behind, which slowed every later measurement (visibility queries
   // included). The dev server first, then the cluster, one at a time on the two cores.
@@ -750,7 +751,7 @@ async function main() {
   const sizing = devOnly ? '' : sizingSection(shards);
   const doc = `# Benchmarks
 
-Command: \`npm run bench\`${quick ? ' -- --quick' : ''} · machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version} · date: ${new Date().toISOString()}
+Command: \`npm run bench\`${quick ? ' -- --quick' : ''} · machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version} · date: ${new Date().toISOString()} · load average ${fmt(loadAtStart, 1)} at the start, ${fmt(loadavg()[0] ?? NaN, 1)} at the end
 
 Everything runs on this one machine, over loopback: the GCP simulator, lbmedic, and two kinds of
 Temporal side by side in the same run, a fresh one of each per group of benchmarks: a dev server

@@ -39,9 +39,9 @@ export async function startLbmedic(
       () => false,
     );
     if (up) break;
-    if (i > 300) {
+    if (i > 600) {
       child.kill('SIGKILL');
-      throw new Error(`lbmedic ${args[0]} did not answer in 30 s: ${stderr}`);
+      throw new Error(`lbmedic ${args[0]} did not answer in 60 s: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
