@@ -25,7 +25,7 @@ import { startReceiverProcess, startSimProcess } from '../test/helpers/lbmedic-p
 import { wrongPortTiers } from '../test/helpers/scenarios';
 import { startTestCluster } from '../test/cluster/harness';
 import { parseScenario, scenarioPath } from '../simulator/scenario';
-import { control } from '../test/helpers/sim';
+import { control, eventually } from '../test/helpers/sim';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { CLUSTER_VERSIONS } from '../runtime/cluster-build';
 import type { Cluster, ClusterPart } from '../runtime/cluster';
@@ -583,7 +583,16 @@ async function benchConcurrent(t: Target) {
   );
   const pids = workers.map((w) => w.child.pid!);
   try {
-    await new Promise((r) => setTimeout(r, 4000));
+    // Measured from when each worker says it runs (its workflows bundled, its pollers started).
+    await Promise.all(
+      workers.map((w) =>
+        eventually(
+          'the worker to run',
+          async () => (w.output().includes('lbmedic worker on') ? true : undefined),
+          120_000,
+        ),
+      ),
+    );
     const startupRssEach = pids.map(peakRssMb);
     const startupRss = Math.max(...startupRssEach);
     // Worker CPU: GC settings trade CPU for memory.
