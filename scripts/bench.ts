@@ -756,6 +756,17 @@ async function main() {
         `| ${r.name} | ${r.target} | ${cell(r.results.dev)} | ${met(r.results.dev)} | ${cell(r.results.cluster)} | ${met(r.results.cluster)} |`,
     ),
   ].join('\n');
+  const busiest = Math.max(loadAtStart, loadavg()[0] ?? 0);
+  if (busiest > cpus().length) {
+    details.add(
+      `The machine was busy with other work during this run (load average up to ${fmt(busiest, 1)} on ${cpus().length} ` +
+        'cores): every process here got a fraction of a core, so latencies and rates are far from what the ' +
+        'same code does on a quiet machine, and remediations whose in-VPC probes or verification ran out of time ' +
+        'end ESCALATED or ROLLED_BACK. The dev server and the cluster ran one after the other in each group, ' +
+        'under the same load, so a row compares them more fairly than it measures either; the CPU per unit in ' +
+        'the sizing section counts CPU time, which waiting does not inflate.',
+    );
+  }
   const notes = [...details].map((d) => `- ${d}`).join('\n');
   const sizing = devOnly ? '' : sizingSection(shards);
   const doc = `# Benchmarks
