@@ -54,7 +54,7 @@ async function assertFixedOnce(world: CrashWorld) {
 
 test(
   'two workers, the one applying SIGKILLed mid-apply: the other finishes, each change once',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => {
     const world = await twoWorkers(t);
     const { sim, fleet, handle } = world;
@@ -106,12 +106,12 @@ async function crashMidApply(t: { after(fn: () => Promise<void>): void }, part: 
 
 test(
   'the history service killed and started again mid-apply: the remediation finishes, each change once',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => crashMidApply(t, 'history'),
 );
 
 test(
   'PostgreSQL crashed and started again mid-apply: the remediation finishes, each change once',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => crashMidApply(t, 'postgres'),
 );

@@ -70,15 +70,27 @@ export async function startTestCluster(opts: { ui?: boolean } = {}): Promise<Tes
   };
 }
 
-/** POSTs `body` as JSON to the receiver's webhook with its token; resolves with the status. */
+/**
+ * POSTs `body` as JSON to the receiver's webhook with its token; resolves with the status. A request
+ * sent on a kept-alive connection just as the receiver closes it for idleness fails before it is
+ * read ("other side closed"; it happened at load 19): it is sent again, as Cloud Monitoring delivers
+ * again when a delivery fails. A receiver that is down still fails it.
+ */
 export async function postAlert(receiverUrl: string, token: string, body: unknown): Promise<number> {
-  const res = await fetch(`${receiverUrl}/alerts?token=${token}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${receiverUrl}/alerts?token=${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    } catch (err) {
+      const socketClosed = (err as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET';
+      if (!socketClosed || attempt >= 3) throw err;
+    }
+  }
 }
 
 /** `lbmedic <args>` run to completion against `env` (a CLI command); its stdout, or it throws. */

@@ -80,7 +80,7 @@ async function runsOf(workflowId: string) {
 
 test(
   'one remediation end to end: an alert through the receiver, two workers, port-moved healed once, audited',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => {
     const world = await crashWorld(tc.env, 'port-moved', policies());
     t.after(() => world.stop());
@@ -129,7 +129,7 @@ test(
 
 test(
   'approval by update on the cluster: refused for who may not approve, applied once for who may',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => {
     const dir = policies({
       'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
@@ -164,7 +164,7 @@ test(
 
 test(
   'an alert storm through the receiver: one run per backend, every incident attached, each change once',
-  { timeout: 240_000 },
+  { timeout: 360_000 },
   async (t) => {
     const backends = 5;
     const incidentsPerBackend = 3;
