@@ -171,6 +171,8 @@ export async function retriedActivities(handle: WorkflowHandle): Promise<string[
 export interface CrashWorld {
   sim: SimHarness;
   fleet: WorkerFleet;
+  /** The task queue its workers poll (a receiver for this world starts work there). */
+  taskQueue: string;
   workflowId: string;
   handle: WorkflowHandle;
   /** Starts the remediation of web-bs the way the receiver does. */
@@ -199,6 +201,7 @@ export async function crashWorld(
   return {
     sim,
     fleet,
+    taskQueue: id,
     workflowId,
     handle: env.client.workflow.getHandle(workflowId),
     async alert(triggeredBy) {
