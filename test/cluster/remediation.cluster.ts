@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { demoAlert, newIncidentId } from '../../cli/demo';
+import { demoAlert, newIncidentId } from '../../cli/demo-alert';
 import { remediationWorkflowId } from '../../core/model';
 import { SA } from '../../core/search-attributes';
 import { approveUpdate } from '../../workflows/definitions';

@@ -95,8 +95,10 @@ export async function holdNextRequest(
   sim: SimHarness,
   delayMs: number,
   match: Record<string, string>,
+  /** Hold this many matching requests; `arrived()` waits for the last of them. */
+  count = 1,
 ): Promise<{ arrived(timeoutMs?: number): Promise<void> }> {
-  const { id } = await control<{ id: string }>(sim, 'POST', 'faults', { delayMs, count: 1, match });
+  const { id } = await control<{ id: string }>(sim, 'POST', 'faults', { delayMs, count, match });
   return {
     async arrived(timeoutMs = 90_000) {
       await eventually(

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { approveSignal, statusQuery } from '../../workflows/definitions';
+import { approveSignal } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import {
   crashWorld,
@@ -16,7 +16,7 @@ import {
   retriedActivities,
 } from '../helpers/crash';
 import { FIX_OPERATIONS } from '../helpers/port-moved';
-import { control, eventually } from '../helpers/sim';
+import { control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -70,19 +70,17 @@ test(
     const world = await crashWorld(env, 'port-moved', policies());
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
+    // getHealth is asked twice before anything else can happen: once by the diagnosis (one instance
+    // group), then by awaitHealthy's first poll. Both are held 5 s at "Google"; the worker dies while
+    // the second waits, however slow the machine is.
+    const held = await holdNextRequest(
+      sim,
+      5_000,
+      { service: 'compute', method: 'POST', path: 'getHealth$' },
+      2,
+    );
     fleet.start();
     await world.alert();
-    // Once the diagnosis has read getHealth, the next getHealth is awaitHealthy's first poll: it is
-    // held 5 s at "Google" and the worker dies while it waits, however slow the machine is.
-    await eventually('the changes to start', async () => {
-      const s = await handle.query(statusQuery).catch(() => undefined);
-      return s && ['SNAPSHOT', 'APPLYING'].includes(s.phase) ? true : undefined;
-    });
-    const held = await holdNextRequest(sim, 5_000, {
-      service: 'compute',
-      method: 'POST',
-      path: 'getHealth$',
-    });
     await fleet.replaceAfter(held.arrived());
 
     const result = (await handle.result()) as RemediationResult;
