@@ -1,6 +1,6 @@
 /** `lbmedic policies validate [DIR]`: loads a policy folder as the worker would, and lists it. */
 import type { Config } from '../runtime/config';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
+import { DEFAULT_POLICY_DIR, loadConfiguredPolicies } from '../runtime/policy-loader';
 import { UsageError } from './flags';
 
 export const POLICIES_USAGE = `  lbmedic policies validate [DIR]
@@ -11,7 +11,7 @@ export function cmdPolicies(args: string[], config: Config): number {
   if (sub !== 'validate')
     throw new UsageError(sub === undefined ? 'policies what?' : `unknown policies subcommand "${sub}"`);
   const dir = rest[0] ?? config.policyDir ?? DEFAULT_POLICY_DIR;
-  const set = loadPolicies(dir);
+  const set = loadConfiguredPolicies(config, { dir });
   console.log(
     `${dir}: ${set.policies.length} valid polic${set.policies.length === 1 ? 'y' : 'ies'}${set.settings.killSwitch ? ' (kill switch ON: everything is dry-run)' : ''}`,
   );

@@ -16,12 +16,12 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
+import { shippedPolicies } from '../test/helpers/approvers';
 import { startStack } from '../test/helpers/stack';
 import { startWorkerProcess, stopWorkerProcess } from '../test/helpers/crash';
 import { freePort, wrongPortTiers } from '../test/helpers/scenarios';
 import { parseScenario, scenarioPath } from '../simulator/scenario';
 import { control } from '../test/helpers/sim';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { remediateInProcess } from './bench-floor';
 import { demoAlert, newIncidentId } from '../cli/demo-alert';
 import { PROJECT_ROOT } from '../runtime/temporal-binaries';
@@ -361,7 +361,7 @@ async function benchEndToEnd(env: TestWorkflowEnvironment) {
       await stack.sim.world.unload(project);
     }
   };
-  const policies = loadPolicies(DEFAULT_POLICY_DIR);
+  const policies = shippedPolicies();
   try {
     // Run -1 warms up both sides (JIT, the worker's workflow cache, connections) and is not counted.
     for (let r = -1; r < runs; r++) {

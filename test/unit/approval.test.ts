@@ -1,5 +1,6 @@
 /**
- * The approval rules of workflows/approval.ts, without a server: who may approve or reject, and when.
+ * The approval rules of workflows/approval.ts that depend on the run, without a server: once a
+ * decision is verified (signed by whom, with which key), who may approve or reject, and when.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,6 +10,9 @@ import { approvalProblem, rejectionProblem, type ApprovalView } from '../../work
 const rules: PlanApproval = {
   mode: 'manual',
   approvers: ['alice', 'bob'],
+  authentication: 'signed',
+  signers: [],
+  ttlSec: 1800,
   required: 2,
   allowSelfApproval: false,
   timeoutSec: 3600,
@@ -56,7 +60,12 @@ test('who may approve, and when, table-style', () => {
       approver: 'alice',
       problem: 'alice has already approved',
     },
-    { name: 'no approver', view: waiting, approver: '', problem: 'an approval needs an approver' },
+    {
+      name: 'a key that already approved, whatever name it signs',
+      view: { ...waiting, triggeredBy: undefined, approvals: [{ approver: 'alice', key: 'SHA256:alice' }] },
+      approver: 'bob',
+      problem: 'key SHA256:alice has already approved (as alice)',
+    },
     {
       name: 'nothing pending yet',
       view: { ...waiting, phase: 'DIAGNOSING', awaitingApproval: false, rules: undefined },
@@ -71,7 +80,7 @@ test('who may approve, and when, table-style', () => {
     },
     {
       name: 'already rejected',
-      view: { ...waiting, awaitingApproval: false, rejection: { approver: 'bob', reason: 'freeze' } },
+      view: { ...waiting, awaitingApproval: false, rejection: { approver: 'bob' } },
       approver: 'alice',
       problem: 'already decided',
     },
@@ -83,14 +92,19 @@ test('who may approve, and when, table-style', () => {
     },
   ];
   for (const r of rows) {
-    assert.equal(approvalProblem(r.view, { approver: r.approver }), r.problem, r.name);
+    assert.equal(approvalProblem(r.view, { approver: r.approver, key: 'SHA256:alice' }), r.problem, r.name);
   }
 });
 
 test('who may reject, and when, table-style', () => {
   const rows: { name: string; view: ApprovalView; approver: string; problem: string | undefined }[] = [
     { name: 'an approver while waiting', view: waiting, approver: 'bob', problem: undefined },
-    { name: 'not an approver', view: waiting, approver: 'mallory', problem: 'not an approver' },
+    {
+      name: 'not an approver',
+      view: waiting,
+      approver: 'mallory',
+      problem: 'mallory may not reject; approvers: alice, bob',
+    },
     {
       name: 'anyone when the list is empty',
       view: { ...waiting, rules: { ...rules, approvers: [] } },
