@@ -4,8 +4,8 @@
  * signer), and the shipped policies loaded with a registered approver (the shipped backend-timeout
  * policy is manual, and a manual policy needs approvers with keys).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,4 +92,22 @@ export function tempFile(name: string, text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'lbmedic-')), name);
   writeFileSync(file, text);
   return file;
+}
+
+/** A real ssh-agent of this test (`ssh-agent -D`), holding `keys`; stop it when done. */
+export async function startAgent(...keys: TestKey[]): Promise<{ socket: string; stop(): void }> {
+  const socket = join(mkdtempSync(join(tmpdir(), 'lbmedic-agent-')), 'agent.sock');
+  const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+  for (let i = 0; i < 100 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(socket)) {
+    agent.kill();
+    throw new Error('ssh-agent did not create its socket');
+  }
+  for (const k of keys) {
+    execFileSync('ssh-add', ['-q', k.file], {
+      env: { ...process.env, SSH_AUTH_SOCK: socket },
+      stdio: 'ignore',
+    });
+  }
+  return { socket, stop: () => agent.kill() };
 }
