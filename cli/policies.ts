@@ -15,9 +15,15 @@ export function cmdPolicies(args: string[], config: Config): number {
   console.log(
     `${dir}: ${set.policies.length} valid polic${set.policies.length === 1 ? 'y' : 'ies'}${set.settings.killSwitch ? ' (kill switch ON: everything is dry-run)' : ''}`,
   );
+  const who = set.approvers.map((a) => a.name).join(', ');
+  console.log(
+    `  ${set.approvers.length} approver${set.approvers.length === 1 ? '' : 's'} with keys${who ? `: ${who}` : ''}`,
+  );
   for (const p of set.policies) {
     console.log(
-      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${p.dryRun ? ' dry-run' : ''}`,
+      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${
+        p.approval.mode === 'manual' && p.approval.authentication === 'open' ? ' (authentication OPEN)' : ''
+      }${p.dryRun ? ' dry-run' : ''}`,
     );
   }
   return 0;

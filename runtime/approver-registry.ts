@@ -6,7 +6,15 @@
  */
 import { parsePublicKey, toBase64 } from '../core/ssh-wire';
 import type { Approver, ApproversFile, Policy } from '../policies/schema';
-import type { PolicyIssue } from './policy-loader';
+
+/** A problem and where it is (runtime/policy-loader.ts's PolicyIssue). */
+interface PolicyIssue {
+  file: string;
+  line?: number;
+  column?: number;
+  path: string;
+  message: string;
+}
 
 /** A parsed file with a way to point at a path in it (file, line, column). */
 export interface Located<T> {

@@ -178,6 +178,7 @@ test('the status query shows the run state with the plan as people read it', asy
   const s = newRunState({ project: 'p', backendService: 'web-bs', incidents: [] }, 'lbmedic/p/web-bs');
   assert.deepEqual(Object.keys(statusOf(s)).sort(), [
     'applied',
+    'approval',
     'approvalDeadline',
     'approvals',
     'backendService',
