@@ -23,7 +23,7 @@ import type { Decision } from '../activities/decide';
 import type { Verdict } from '../activities/approvals';
 import type { Evidence } from '../core/evidence';
 import type { ApprovalRequest, ApprovalResult, Outcome } from '../core/model';
-import type { PlanApproval } from '../core/plan';
+import type { Plan, PlanApproval } from '../core/plan';
 import { approveSignal, approveUpdate, rejectSignal } from './definitions';
 import type { Ending, RunRecord } from './record';
 import { MAX_IGNORED, type Decided, type PendingApproval, type RunState } from './state';
@@ -300,6 +300,19 @@ async function waitForApprovals(rec: RunRecord, d: Decision): Promise<Ending | u
   return undefined;
 }
 
+/**
+ * Whether two plans start from the same state: the same steps on the same resources, which hold the
+ * same values. Then the approved plan still applies as signed, even if a fresh read sizes an after
+ * value a little differently (a timeout from live latencies); anything else is a new plan.
+ */
+export function sameStart(a: Plan, b: Plan): boolean {
+  const start = (p: Plan) =>
+    JSON.stringify(
+      p.steps.map((x) => [x.id, x.resource, x.changes.map((c) => [c.field, c.before]), x.inverse]),
+    );
+  return start(a) === start(b);
+}
+
 /** A diagnosis round's result, as the loop carries it. */
 export interface Diagnosed {
   evidence: Evidence;
@@ -324,12 +337,13 @@ export async function awaitApproval(
     rec.note(`approved; reading the resources again before changing anything`);
     const fresh = await replan();
     const next = subjectOf(fresh.decision);
-    if (next.planHash === pending.plan) {
+    if (next.planHash === pending.plan || sameStart(subjectOf(current.decision).plan, next.plan)) {
       pending.check = { fresh: true };
       rec.recordApprovers();
       upsertMemo({ approvedPlan: pending.plan, approvals: rec.s.approvals.map(memoRecord) });
       await condition(allHandlersFinished);
-      return fresh;
+      // The plan that was signed, checked against what was just read.
+      return { evidence: fresh.evidence, decision: current.decision };
     }
     pending.check = { fresh: false, plan: next.planHash, rendered: next.rendered };
     rec.note(`the plan changed since it was approved (${pending.plan} → ${next.planHash}): approve it again`);

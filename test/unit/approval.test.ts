@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlanApproval } from '../../core/plan';
-import { approvalProblem, rejectionProblem, type ApprovalView } from '../../workflows/approval';
+import { createDecideActivities } from '../../activities/decide';
+import { approvalProblem, rejectionProblem, sameStart, type ApprovalView } from '../../workflows/approval';
+import { shippedPolicies } from '../helpers/approvers';
+import { evidence, good } from '../helpers/evidence-fixture';
 
 const rules: PlanApproval = {
   mode: 'manual',
@@ -121,4 +124,24 @@ test('who may reject, and when, table-style', () => {
   for (const r of rows) {
     assert.equal(rejectionProblem(r.view, { approver: r.approver }), r.problem, r.name);
   }
+});
+
+test('an approved plan still applies when a fresh read finds the same state, not when a value moved', async () => {
+  const { decide } = createDecideActivities(shippedPolicies());
+  const timeouts = async (timeoutSec: number, latencyMaxMs: number) =>
+    (
+      await decide({
+        evidence: evidence({ ...good, timeoutSec, logs: { backend_timeout: 9 }, latencyMaxMs }),
+        labels: {},
+        past: [],
+        now: '2026-11-30T12:00:00.000Z',
+        applied: [],
+      })
+    ).plan;
+  const approved = await timeouts(30, 45_000);
+  // Live latencies size the new timeout differently: the same starting point, the signed plan holds.
+  assert.notDeepEqual((await timeouts(30, 40_000)).steps[0]?.apply, approved.steps[0]?.apply);
+  assert.equal(sameStart(approved, await timeouts(30, 40_000)), true);
+  // Someone raised the timeout meanwhile: a new plan.
+  assert.equal(sameStart(approved, await timeouts(40, 45_000)), false);
 });
