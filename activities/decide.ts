@@ -11,6 +11,7 @@ import { checkLimits, type LimitVerdict, type PastRemediation } from '../core/li
 import { buildPlan, type Plan, type PlanStep } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import type { PolicySet } from '../policies/schema';
+import { planHash } from './plan-hash';
 
 export interface DecideInput {
   evidence: Evidence;
@@ -30,10 +31,12 @@ export interface Decision {
   plan: Plan;
   /** `plan` as people read it. */
   rendered: string;
+  /** What an approval of `plan` names (activities/plan-hash.ts). */
+  planHash: string;
   /** The steps of `plan` this run has not applied yet. */
   newSteps: PlanStep[];
   /** Only when `applied` was not empty: the unit of change (the applied steps, then `newSteps`). */
-  extended?: { plan: Plan; rendered: string };
+  extended?: { plan: Plan; rendered: string; planHash: string };
   /** May the plan be applied now, given the runs that closed before? */
   limits: LimitVerdict;
 }
@@ -48,8 +51,9 @@ export function decide(policies: PolicySet, input: DecideInput): Decision {
     diagnosis,
     plan,
     rendered: renderPlan(plan),
+    planHash: planHash(plan),
     newSteps,
-    ...(unit ? { extended: { plan: unit, rendered: renderPlan(unit) } } : {}),
+    ...(unit ? { extended: { plan: unit, rendered: renderPlan(unit), planHash: planHash(unit) } } : {}),
     limits: checkLimits(input.past, plan.limits, new Date(input.now)),
   };
 }

@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { PolicySet } from '../policies/schema';
 import { createApplyActivities } from './apply';
+import { createApprovalActivities } from './approvals';
 import { createBackendHealthActivities } from './backend-health';
 import { createDecideActivities } from './decide';
 import { createEvidenceActivities } from './evidence';
@@ -38,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
     ...createDecideActivities(deps.policies),
+    ...createApprovalActivities(),
   });
 }
 

@@ -11,7 +11,7 @@ import { buildPlan } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
 import type { Config } from '../runtime/config';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { gcpClientsFor, probeRanges } from './clients';
 import { portFlag, UsageError } from './flags';
 
@@ -81,7 +81,7 @@ export async function cmdDiagnose(args: string[], config: Config): Promise<numbe
 export async function cmdPlan(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({ args, options: { ...DIAGNOSE_OPTIONS, policies: { type: 'string' } } });
   // Policies first: a broken policy folder should not cost a diagnosis.
-  const policies = loadPolicies(values.policies ?? config.policyDir);
+  const policies = loadConfiguredPolicies(config, { dir: values.policies });
   const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan');
   const plan = buildPlan(evidence, diagnosis, policies);
   if (values.json) console.log(JSON.stringify({ diagnosis, plan }, null, 2));

@@ -5,6 +5,7 @@
  * started is stopped again, in reverse order, when it ends or when a later part fails to start.
  */
 import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -16,13 +17,15 @@ import { startReceiver, type Receiver } from '../receiver/server';
 import type { Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { startSimulation, type Simulation } from '../runtime/simulation';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { ensureDemoApprover, type DemoApprover } from './demo-approver';
 import { busyPort, portFlag, UsageError } from './flags';
 import { formatHealth } from './inspect';
 import { untilSignal } from './signals';
+import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 import { DEFAULT_UP_STATE_FILE, removeUpState, webhookUrl, writeUpState } from './up-state';
 
 export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
@@ -168,9 +171,16 @@ async function startAlertReceiver(
 
 function printWhere(
   config: Config,
-  parts: { address: string; dev?: DevServer; receiverUrl: string; token?: string; sim?: Simulation },
+  parts: {
+    address: string;
+    dev?: DevServer;
+    receiverUrl: string;
+    token?: string;
+    sim?: Simulation;
+    approver?: DemoApprover;
+  },
 ): void {
-  const { address, dev, receiverUrl, token, sim } = parts;
+  const { address, dev, receiverUrl, token, sim, approver } = parts;
   console.log('lbmedic is up:');
   console.log(
     `  Temporal     ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
@@ -182,6 +192,10 @@ function printWhere(
   if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
   else
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
+  if (approver)
+    console.log(
+      `  Approver     ${approver.name} (demo key ${approver.keyFile}, registered in ${approver.approversFile})`,
+    );
 }
 
 /** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
@@ -199,7 +213,12 @@ async function inspectAll(client: Client, config: Config, sim: Simulation, proje
 export async function cmdUp(args: string[], config: Config): Promise<number> {
   const flags = parseUpFlags(args);
   const simulate = flags.simulate === true || !config.project;
-  const policies = loadPolicies(config.policyDir);
+  // On the simulator the person running up is the demo approver, with a key kept beside the server's state.
+  const stateDir = flags['temporal-db'] ? dirname(flags['temporal-db']) : join(PROJECT_ROOT, '.temporal');
+  const approver = simulate ? ensureDemoApprover(join(stateDir, 'approver')) : undefined;
+  const policies = loadConfiguredPolicies(config, {
+    extraApprovers: approver ? [approver.approversFile] : [],
+  });
   const started = new Started();
   try {
     const sim = simulate ? await startSimulator(flags, started) : undefined;
@@ -213,7 +232,12 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
     const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
     const client = await startWorker(config, { ...where, clients, policies }, started);
     const { receiver, token } = await startAlertReceiver(config, flags, { client, clients }, started);
-    printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
+    printWhere(config, {
+      ...where,
+      receiverUrl: receiver.url,
+      ...(token ? { token } : {}),
+      ...(approver ? { approver } : {}),
+    });
     if (sim) await inspectAll(client, config, sim, project);
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
@@ -226,6 +250,8 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
         simulatorUrl: sim?.url ?? null,
         receiverUrl: webhookUrl(receiver.url, token, config.receiverBasicAuth),
         project,
+        approverKey: approver?.keyFile ?? null,
+        approversFile: approver?.approversFile ?? null,
         pid: process.pid,
       });
       started.add(async () => removeUpState(stateFile));

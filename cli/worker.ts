@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
 import { UsageError } from './flags';
@@ -16,7 +16,7 @@ export async function cmdWorker(config: Config): Promise<number> {
   if (!project)
     throw new UsageError('the worker needs LBMEDIC_PROJECT (the default project for Google clients)');
   // Refuse to start on invalid policies, before touching Temporal.
-  const policies = loadPolicies(config.policyDir);
+  const policies = loadConfiguredPolicies(config);
   const clients = gcpClientsFor(config, project);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));

@@ -37,13 +37,24 @@ export interface RemediationInput {
   triggeredBy?: string;
 }
 
+/**
+ * An approve or reject message. Signed (what policies ask for unless they say `authentication: open`):
+ * `payload`, the decision as text (core/approval-payload.ts), and `signature`, its OpenSSH signature
+ * (`ssh-keygen -Y sign -n lbmedic`). An open policy takes `approver`, `planHash` and `reason` on trust.
+ */
 export interface ApprovalRequest {
-  approver: string;
+  payload?: string;
+  signature?: string;
+  approver?: string;
+  planHash?: string;
   reason?: string;
 }
 
 export interface ApprovalResult {
   accepted: true;
+  /** Who approved (from the signed payload) and with which key (`SHA256:…`; none when open). */
+  approver: string;
+  key?: string;
   approvals: number;
   required: number;
   /** The phase after this approval. */

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { causeOf, REMEDY_ACTIONS, ROOT_CAUSES, type RootCause } from '../core/causes';
+import { parsePublicKey } from '../core/ssh-wire';
 
 /** Durations as people write them: `90s`, `30m`, `2h`, `1d`. Parsed to seconds. */
 export const Duration = z
@@ -33,12 +34,79 @@ export function actionsFor(cause: RootCause): string[] {
   return [...causeOf(cause).actionTypes, 'escalate'];
 }
 
+/** A date or an instant, for key validity windows: `2026-01-01` or `2026-01-01T09:00:00Z`. Kept as ISO. */
+const Instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'expected a date such as 2026-01-01 or a time such as 2026-01-01T09:00:00Z',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date')
+  .transform((s) => new Date(s).toISOString());
+
+/** An OpenSSH public key line, as in `~/.ssh/id_ed25519.pub`. */
+const PublicKeyLine = z.string().superRefine((line, ctx) => {
+  try {
+    parsePublicKey(line);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/**
+ * One key of an approver: the key line alone, or with the window in which signatures by it count
+ * (rotation: the new key from a date, the old one until a date).
+ */
+export const ApproverKey = z.preprocess(
+  (v) => (typeof v === 'string' ? { key: v } : v),
+  z
+    .strictObject({ key: PublicKeyLine, notBefore: Instant.optional(), notAfter: Instant.optional() })
+    .refine((k) => !k.notBefore || !k.notAfter || k.notBefore < k.notAfter, {
+      message: 'notBefore must be before notAfter',
+      path: ['notAfter'],
+    }),
+);
+export type ApproverKey = z.infer<typeof ApproverKey>;
+
+/** A person who may approve, and the keys their signatures are checked with. */
+export const Approver = z.strictObject({
+  name: z.string().min(1),
+  keys: z
+    .array(ApproverKey)
+    .min(
+      1,
+      'add at least one OpenSSH public key (the line in ~/.ssh/id_ed25519.pub): keys: [ssh-ed25519 AAAA… name]',
+    ),
+});
+export type Approver = z.infer<typeof Approver>;
+
+/** `approvers.yaml` beside the policies (or LBMEDIC_APPROVERS_FILE): approvers the policies name. */
+export const ApproversFile = z.strictObject({ approvers: z.array(Approver).default([]) });
+export type ApproversFile = z.infer<typeof ApproversFile>;
+
 export const Approval = z
   .strictObject({
     mode: z.enum(['auto', 'manual']).default('manual'),
-    /** Who may approve (emails or names). Empty: anyone who can signal the workflow. */
-    approvers: z.array(z.string().min(1)).default([]),
+    /**
+     * Who may approve: names from the approvers file, or `{ name, keys }` in place. Empty: anyone with a
+     * registered key (or, with `authentication: open`, anyone who can signal the workflow).
+     */
+    approvers: z
+      .array(
+        z.preprocess(
+          (v) => (typeof v === 'string' ? { name: v } : v),
+          z.strictObject({ name: z.string().min(1), keys: z.array(ApproverKey).optional() }),
+        ),
+      )
+      .default([]),
     required: z.number().int().min(1).max(10).default(1),
+    /**
+     * `signed`: each approval is signed with a registered approver's SSH key (docs/approvals.md).
+     * `open`: approvals are taken on trust, whoever sends them; every plan says so.
+     */
+    authentication: z.enum(['signed', 'open']).default('signed'),
+    /** How long a signed approval counts after it was made; an older one is refused. */
+    approvalTtl: Duration.prefault('30m'),
     /** May the person whose alert or command triggered the remediation approve it? */
     allowSelfApproval: z.boolean().default(false),
     timeout: Duration.prefault('30m'),
@@ -120,4 +188,9 @@ export type PolicySettings = z.infer<typeof PolicySettings>;
 export interface PolicySet {
   settings: PolicySettings;
   policies: Policy[];
+  /**
+   * Every approver with keys: the approvers file(s) and the approvers policies define in place
+   * (runtime/policy-loader.ts merges them and checks that manual policies can be approved).
+   */
+  approvers: Approver[];
 }

@@ -52,6 +52,8 @@ export const Config = z
     notifyTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(5_000),
     /** Folder of remediation policies; the shipped defaults when unset. */
     policyDir: z.string().min(1).optional(),
+    /** An approvers file (docs/approvals.md) besides the policy folder's own approvers.yaml. */
+    approversFile: z.string().min(1).optional(),
     /** The alert receiver's interface; loopback unless exposed on purpose. */
     receiverHost: z.string().min(1).default('127.0.0.1'),
     receiverPort: port.default(8787),
@@ -107,6 +109,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   notifySlackWebhookUrl: 'LBMEDIC_NOTIFY_SLACK_WEBHOOK_URL',
   notifyTimeoutMs: 'LBMEDIC_NOTIFY_TIMEOUT_MS',
   policyDir: 'LBMEDIC_POLICY_DIR',
+  approversFile: 'LBMEDIC_APPROVERS_FILE',
   receiverHost: 'LBMEDIC_RECEIVER_HOST',
   receiverPort: 'LBMEDIC_RECEIVER_PORT',
   receiverToken: 'LBMEDIC_RECEIVER_TOKEN',

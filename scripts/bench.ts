@@ -19,6 +19,7 @@ import { format, resolveConfig } from 'prettier';
 import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
+import { shippedPolicies } from '../test/helpers/approvers';
 import { startStack } from '../test/helpers/stack';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../test/helpers/crash';
 import { startReceiverProcess, startSimProcess } from '../test/helpers/lbmedic-process';
@@ -26,7 +27,6 @@ import { wrongPortTiers } from '../test/helpers/scenarios';
 import { startTestCluster } from '../test/cluster/harness';
 import { parseScenario, scenarioPath } from '../simulator/scenario';
 import { control, eventually } from '../test/helpers/sim';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
 import { CLUSTER_VERSIONS } from '../runtime/cluster-build';
 import type { Cluster, ClusterPart } from '../runtime/cluster';
 import { remediateInProcess } from './bench-floor';
@@ -355,7 +355,7 @@ async function benchLikeForLike(env: TestWorkflowEnvironment, runs: number) {
       await stack.sim.world.unload(project);
     }
   };
-  const policies = loadPolicies(DEFAULT_POLICY_DIR);
+  const policies = shippedPolicies();
   try {
     // Run -1 warms up both sides (JIT, the worker's workflow cache, connections) and is not counted.
     for (let r = -1; r < runs; r++) {

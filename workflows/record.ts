@@ -46,6 +46,7 @@ export function statusOf(s: RunState): RemediationStatus {
     approvals: s.approvals,
     rejection: s.rejection,
     approvalDeadline: s.approvalDeadline,
+    approval: s.approval,
     ignored: s.ignored,
     applied: s.applied.map((a) => a.step.id),
     timeline: s.timeline,

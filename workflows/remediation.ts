@@ -68,7 +68,7 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
   }
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const { evidence, decision: d } = await diagnose(rec, round, history.remediations);
+    let { evidence, decision: d } = await diagnose(rec, round, history.remediations);
     if (round === 1) {
       if (d.diagnosis.verdict === 'NO_FAULT') return rec.finish(NO_FAULT_ENDING);
       rec.planned(d.plan, d.rendered, true);
@@ -83,8 +83,12 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
       );
     }
     if (d.plan.approval.mode === 'manual') {
-      const ending = await awaitApproval(rec, d.plan, d.rendered);
-      if (ending) return rec.finish(ending);
+      // Approved plans are read again before they are applied: go on with what was read.
+      const approved = await awaitApproval(rec, { evidence, decision: d }, () =>
+        diagnose(rec, round, history.remediations),
+      );
+      if ('outcome' in approved) return rec.finish(approved);
+      ({ evidence, decision: d } = approved);
     }
     const snapshot = await takeSnapshot(rec, d.newSteps);
     if (typeof snapshot === 'string') {

@@ -3,13 +3,40 @@
  * rollback all read and write this, and nothing else holds state.
  */
 import type { Diagnosis } from '../core/classify';
-import type { ApprovalRequest, Incident, Outcome, RemediationInput } from '../core/model';
+import type { Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
-import type { Plan, PlanStep } from '../core/plan';
+import type { Plan, PlanApproval, PlanStep } from '../core/plan';
 
-/** An approval or a rejection, with when it arrived (workflow time, ISO). */
-export interface Decided extends ApprovalRequest {
+/**
+ * An approval or a rejection that counted, with when it arrived (workflow time, ISO) and, when signed,
+ * the proof: the key's fingerprint, the payload and its signature as received.
+ */
+export interface Decided {
+  approver: string;
+  reason?: string;
   at: string;
+  /** The plan hash it named. */
+  plan?: string;
+  key?: string;
+  payload?: string;
+  signature?: string;
+  /** When the signer made it (the payload's `issued`): approvalTtl counts from here. */
+  issued?: string;
+}
+
+/**
+ * The approval being waited for: what a decision must name and who may sign it. Plain JSON, so a run
+ * that continues as new can carry it.
+ */
+export interface PendingApproval {
+  /** The run id a payload must name. */
+  run: string;
+  /** The hash of the plan waiting (activities/plan-hash.ts). */
+  plan: string;
+  rendered: string;
+  rules: PlanApproval;
+  /** Once approved: whether a fresh read of the resources gave the same plan, or which one instead. */
+  check?: { fresh: true } | { fresh: false; plan: string; rendered: string };
 }
 
 /** A step that was applied, with the mutation that restores what the snapshot read. */
@@ -39,13 +66,17 @@ export interface RunState {
   renderedPlan?: string;
   awaitingApproval: boolean;
   approvalDeadline?: string;
+  approval?: PendingApproval;
   readonly approvals: Decided[];
   rejection?: Decided;
-  /** Approvals and rejections that were refused, with why. */
+  /** Approvals and rejections that were refused, with why (the latest {@link MAX_IGNORED}). */
   readonly ignored: string[];
   readonly applied: AppliedStep[];
   readonly timeline: TimelineEntry[];
 }
+
+/** Refusals kept in the state (all of them are in history: the verdicts and the update results). */
+export const MAX_IGNORED = 20;
 
 export const incidentKey = (i: Incident) => `${i.incidentId}/${i.state}`;
 

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { alertSignal, statusQuery } from '../../workflows/definitions';
 import { REMEDIATION_WORKFLOW, remediationWorkflowId, type RemediationInput } from '../../core/model';
 import { control, eventually, startSim, type SimHarness } from './sim';
+import { FIXTURE_APPROVERS } from './approvers';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -198,6 +199,8 @@ export async function crashWorld(
     LBMEDIC_PROJECT: sim.project,
     LBMEDIC_TASK_QUEUE: id,
     LBMEDIC_POLICY_DIR: policyDir,
+    // The shipped backend-timeout policy is manual: a worker needs a registered approver to start.
+    LBMEDIC_APPROVERS_FILE: FIXTURE_APPROVERS,
   });
   const workflowId = remediationWorkflowId(sim.project, 'web-bs');
   return {

@@ -17,6 +17,7 @@ import {
   type RemediationInput,
   type TransitionEvent,
 } from '../../core/model';
+import { FIXTURE_APPROVERS } from './approvers';
 import { startSim, type SimHarness } from './sim';
 
 /**
@@ -83,7 +84,8 @@ export async function startStack(
     namespace: 'default',
     taskQueue,
     clients: sim.clients,
-    policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR),
+    // The fixture approver keeps the shipped manual policy valid; a test's own approvers.yaml adds more.
+    policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR, { approverFiles: [FIXTURE_APPROVERS] }),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },

@@ -8,7 +8,7 @@ import { namedPortMismatch } from '../../core/causes/named-port-mismatch';
 import type { Evidence } from '../../core/evidence';
 import type { FirewallRule } from '../../core/firewall';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good, NET } from '../helpers/evidence-fixture';
 
@@ -124,7 +124,7 @@ test('firewall, detect: evidence per instance; what it could not see and conflic
   ]);
 });
 
-const shipped = loadPolicies();
+const shipped = shippedPolicies();
 const plan = (ev: Evidence) => buildPlan(ev, classify(ev), shipped);
 
 test('firewall missing: insert one rule, deterministic name, exactly the probe ranges and port; inverse deletes it', () => {

@@ -6,9 +6,10 @@ import { test } from 'node:test';
 import { Policy, type PolicySet } from '../../policies/schema';
 import { candidates, globMatch, selectPolicy } from '../../policies/select';
 import { loadPolicies, PolicyError } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 
 test('every shipped policy validates, one per root cause', () => {
-  const set = loadPolicies();
+  const set = shippedPolicies();
   assert.equal(set.settings.killSwitch, false);
   const causes = set.policies.flatMap((p) => p.match.causes).sort();
   assert.deepEqual(causes, [
@@ -151,6 +152,7 @@ const policy = (over: Record<string, unknown>) =>
 test('precedence: priority, then specificity, then name; non-matching selectors are out', () => {
   const set: PolicySet = {
     settings: { killSwitch: false },
+    approvers: [],
     policies: [
       policy({ name: 'default' }),
       policy({ name: 'web-glob', match: { causes: ['HEALTH_CHECK_MISMATCH'], backendServices: ['web-*'] } }),

@@ -6,8 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { approveSignal } from '../../workflows/definitions';
+import { approveSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import {
   crashWorld,
   holdNextRequest,
@@ -30,8 +32,8 @@ after(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-function policies(edits: Parameters<typeof policyDir>[0] = {}) {
-  const d = policyDir(edits);
+function policies(edits: Parameters<typeof policyDir>[0] = {}, files: Record<string, string> = {}) {
+  const d = policyDir(edits, files);
   dirs.push(d);
   return d;
 }
@@ -40,18 +42,27 @@ test(
   'killed while awaiting approval: the approval sent while no worker runs is kept, a new worker applies it once',
   { timeout: 240_000 },
   async (t) => {
-    const dir = policies({
-      'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
-    });
+    const alice = sshKeygen('alice@example.com');
+    const dir = policies(
+      { 'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']] },
+      { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) },
+    );
     const world = await crashWorld(env, 'backend-timeout', dir);
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
     fleet.start();
     await world.alert('cloud-monitoring');
     await fleet.waitFor(reachedPhase(handle, 'AWAITING_APPROVAL'));
+    const pending = (await handle.query(statusQuery)).approval as PendingApproval;
     await fleet.kill();
     // Temporal keeps the signal; the workflow sees it when a worker picks the remediation up again.
-    await handle.signal(approveSignal, { approver: 'alice@example.com', reason: 'known slow endpoint' });
+    const signed = await signedRequest(alice, {
+      workflow: handle.workflowId,
+      run: pending.run,
+      plan: pending.plan,
+      reason: 'known slow endpoint',
+    });
+    await handle.signal(approveSignal, signed);
     fleet.start();
 
     const result = (await handle.result()) as RemediationResult;
