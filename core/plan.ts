@@ -16,6 +16,7 @@ import type { Evidence } from './evidence';
 import type { Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
+import { POLICY_BOUNDS, unservedPortProblem, verificationWindowSec } from './bounds';
 
 export type { FieldChange } from './causes/cause';
 
@@ -89,6 +90,8 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
   }
   const { action } = policy;
   if (action.type === 'escalate') return { steps: [], escalation: escalation(f, policy, action.message) };
+  const unserved = unservedPortProblem(action, ev.probe);
+  if (unserved) return { steps: [], escalation: escalation(f, policy, unserved) };
   const proposal = causeOf(f.cause).planFinding(f, action, { evidence: ev }) ?? {
     escalate: `policy action ${action.type} does not apply to ${f.cause}`,
   };
@@ -105,6 +108,8 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
     ...(steps.length > 0 ? { governs: policy } : {}),
   };
 }
+
+const healthCheckOf = (ev: Evidence) => (ev.healthCheck.ok ? ev.healthCheck.value : null);
 
 /** Strictest-wins combination of the approval, verification and limits of the governing policies. */
 function combine(policies: Policy[]): Pick<Plan, 'approval' | 'verification' | 'rollback' | 'limits'> {
@@ -167,6 +172,14 @@ export function buildPlan(
     dryRunReasons.push('a root cause has no policy: lbmedic will not apply a partial fix');
   }
   const combined = combine(policies);
+  // Long enough for the real health check to say HEALTHY, or no change at all (core/bounds.ts).
+  const window = verificationWindowSec(combined.verification.deadlineSec, healthCheckOf(ev));
+  if (window) combined.verification.deadlineSec = window.sec;
+  if (unique.length > 0 && window?.note) notes.push(window.note);
+  if (unique.length > 0 && !window) {
+    const max = POLICY_BOUNDS.maxVerificationSec;
+    dryRunReasons.push(`the health check needs longer to say HEALTHY than lbmedic verifies (${max}s)`);
+  }
   // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`.
   if (labels[MANUAL_APPROVAL_LABEL] === 'manual' && combined.approval.mode === 'auto') {
     combined.approval = {
