@@ -5,6 +5,8 @@
  * started is stopped again, in reverse order, when it ends or when a later part fails to start.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -13,7 +15,8 @@ import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
 import type { PolicySet } from '../policies/schema';
 import { startReceiver, type Receiver } from '../receiver/server';
-import type { Config } from '../runtime/config';
+import type { Scope } from '../core/scope';
+import { scopeFrom, scopeLine, ScopeProjects, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
 import { loadPolicies } from '../runtime/policy-loader';
@@ -25,12 +28,14 @@ import { formatHealth } from './inspect';
 import { untilSignal } from './signals';
 import { DEFAULT_UP_STATE_FILE, removeUpState, webhookUrl, writeUpState } from './up-state';
 
-export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
+export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--scope P1,P2] [--sim-port N] [--temporal-port N] [--ui-port N]
              [--receiver-port N] [--temporal-db FILE] [--state FILE] [--once]
       Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
       GCP project is configured) also the GCP simulator. Inspects every backend service once,
       then runs until Ctrl-C (--once: stop after the inspection). While it runs, --state (default
-      .temporal/up.json) says where everything is, for \`lbmedic demo\`.`;
+      .temporal/up.json) says where everything is, for \`lbmedic demo\`; the receiver's log goes to
+      receiver.log beside it. --scope (else LBMEDIC_SCOPE; with --simulate, the scenario's project) is
+      what lbmedic may act on: required against Google Cloud.`;
 
 function parseUpFlags(args: string[]) {
   // `--simulate [SCENARIO]`: an optional value, which parseArgs cannot express; rewrite it as --scenario.
@@ -48,6 +53,7 @@ function parseUpFlags(args: string[]) {
       'ui-port': { type: 'string' },
       'temporal-db': { type: 'string' },
       'receiver-port': { type: 'string' },
+      scope: { type: 'string' },
       state: { type: 'string' },
       once: { type: 'boolean' },
     },
@@ -58,7 +64,18 @@ function parseUpFlags(args: string[]) {
     temporalPort: portFlag(values['temporal-port'], 'temporal-port'),
     uiPort: portFlag(values['ui-port'], 'ui-port'),
     receiverPort: portFlag(values['receiver-port'], 'receiver-port'),
+    scopeProjects: scopeFlag(values.scope),
   };
+}
+
+/** `--scope P1,P2`: the projects, checked like LBMEDIC_SCOPE. */
+function scopeFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = ScopeProjects.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(`--scope ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 type UpFlags = ReturnType<typeof parseUpFlags>;
@@ -107,10 +124,17 @@ async function startTemporal(
 /** The worker, running; returns the Temporal client it shares with the receiver and the inspection. */
 async function startWorker(
   config: Config,
-  parts: { address: string; dev?: DevServer; sim?: Simulation; clients: GcpClients; policies: PolicySet },
+  parts: {
+    address: string;
+    dev?: DevServer;
+    sim?: Simulation;
+    clients: GcpClients;
+    policies: PolicySet;
+    scope: Scope;
+  },
   started: Started,
 ): Promise<Client> {
-  const { address, dev, sim, clients, policies } = parts;
+  const { address, dev, sim, clients, policies, scope } = parts;
   // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
   const target = dev ? { address } : temporalConnectionOptions(config, address);
   const nativeConnection = await NativeConnection.connect(target);
@@ -124,6 +148,7 @@ async function startWorker(
     taskQueue: config.taskQueue,
     clients,
     policies,
+    scope,
     temporal: client,
     ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
     notify: notifyOptions(config),
@@ -138,21 +163,29 @@ async function startWorker(
   return client;
 }
 
-/** The alert receiver. Locally a token is made up when none is configured, and printed. */
+/**
+ * The alert receiver. Locally a token is made up when none is configured, and printed. Its log (one
+ * line per request, failed authentications summed up, never a secret) is appended to `logFile`.
+ */
 async function startAlertReceiver(
   config: Config,
   flags: UpFlags,
-  temporal: { client: Client; clients: GcpClients },
+  parts: { client: Client; clients: GcpClients; scope: Scope; logFile: string },
   started: Started,
 ): Promise<{ receiver: Receiver; token?: string }> {
+  mkdirSync(dirname(parts.logFile), { recursive: true });
+  const logStream = createWriteStream(parts.logFile, { flags: 'a', mode: 0o600 });
+  started.add(() => new Promise<void>((resolve) => logStream.end(resolve)));
   const token =
     config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
   const port = flags.receiverPort ?? config.receiverPort;
   const receiver = await startReceiver({
-    client: temporal.client,
+    client: parts.client,
     taskQueue: config.taskQueue,
     temporalTimeoutMs: config.receiverTemporalTimeoutMs,
-    resolveUrlMap: createUrlMapResolver(temporal.clients),
+    resolveUrlMap: createUrlMapResolver(parts.clients),
+    scope: parts.scope,
+    maxAlertAgeSec: config.maxAlertAge,
     credentials: {
       ...(token ? { token } : {}),
       ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
@@ -160,7 +193,7 @@ async function startAlertReceiver(
     host: config.receiverHost,
     port,
     maxBodyBytes: config.receiverMaxBodyBytes,
-    log: () => undefined,
+    log: (entry) => logStream.write(`${JSON.stringify(entry)}\n`),
   }).catch(busyPort(port, '--receiver-port'));
   started.add(() => receiver.close());
   return { receiver, ...(token ? { token } : {}) };
@@ -168,7 +201,15 @@ async function startAlertReceiver(
 
 function printWhere(
   config: Config,
-  parts: { address: string; dev?: DevServer; receiverUrl: string; token?: string; sim?: Simulation },
+  parts: {
+    address: string;
+    dev?: DevServer;
+    receiverUrl: string;
+    receiverLog: string;
+    token?: string;
+    sim?: Simulation;
+    scope: Scope;
+  },
 ): void {
   const { address, dev, receiverUrl, token, sim } = parts;
   console.log('lbmedic is up:');
@@ -179,9 +220,11 @@ function printWhere(
   console.log(
     `  Receiver     ${receiverUrl}/alerts${token && !config.receiverToken ? `?token=${token}` : '  (token/basic auth from the config)'}`,
   );
+  console.log(`  Receiver log ${relative(process.cwd(), parts.receiverLog) || parts.receiverLog}`);
   if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
   else
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
+  console.log(`  ${scopeLine(parts.scope).replace(/^scope: /, 'Scope        ')}`);
 }
 
 /** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
@@ -199,6 +242,9 @@ async function inspectAll(client: Client, config: Config, sim: Simulation, proje
 export async function cmdUp(args: string[], config: Config): Promise<number> {
   const flags = parseUpFlags(args);
   const simulate = flags.simulate === true || !config.project;
+  // --scope over LBMEDIC_SCOPE; against Google Cloud one of them is required, checked before anything starts.
+  const scoped = flags.scopeProjects ? { ...config, scope: flags.scopeProjects } : config;
+  const cloudScope = simulate ? undefined : scopeFrom(scoped);
   const policies = loadPolicies(config.policyDir);
   const started = new Started();
   try {
@@ -206,18 +252,31 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
     const { address, dev } = await startTemporal(flags, config, started);
     const project = sim ? [...sim.world.projects.keys()][0] : config.project;
     if (!project) throw new UsageError('no project: set LBMEDIC_PROJECT or use --simulate');
+    const scope = cloudScope ?? scopeFrom(scoped, sim ? [...sim.world.projects.keys()] : undefined);
+    const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
+    const receiverLog = join(dirname(stateFile), 'receiver.log');
     const clients = sim
       ? createGcpClients({ endpoint: sim.url, projectId: project, timeoutMs: config.gcpTimeoutMs })
       : gcpClientsFor(config, project);
     started.add(() => clients.close());
     const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
-    const client = await startWorker(config, { ...where, clients, policies }, started);
-    const { receiver, token } = await startAlertReceiver(config, flags, { client, clients }, started);
-    printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
+    const client = await startWorker(config, { ...where, clients, policies, scope }, started);
+    const { receiver, token } = await startAlertReceiver(
+      config,
+      flags,
+      { client, clients, scope, logFile: receiverLog },
+      started,
+    );
+    printWhere(config, {
+      ...where,
+      receiverUrl: receiver.url,
+      receiverLog,
+      scope,
+      ...(token ? { token } : {}),
+    });
     if (sim) await inspectAll(client, config, sim, project);
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
-      const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
       writeUpState(stateFile, {
         temporalAddress: address,
         namespace: config.temporalNamespace,

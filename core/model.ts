@@ -82,8 +82,12 @@ export const OUTCOMES = [
   'ROLLED_BACK',
   'ROLLBACK_FAILED',
   'DUPLICATE',
+  'OUT_OF_SCOPE',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes in which lbmedic changed something. */
+export const APPLIED_OUTCOMES = ['REMEDIATED', 'ROLLED_BACK', 'ROLLBACK_FAILED'] as const;
 
 /** A phase change worth telling people about (notifications; also the workflow's own log). */
 export interface TransitionEvent {

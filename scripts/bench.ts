@@ -250,6 +250,8 @@ async function startReceiverProcess(temporalAddress: string, taskQueue: string) 
     TEMPORAL_ADDRESS: temporalAddress,
     LBMEDIC_TASK_QUEUE: taskQueue,
     LBMEDIC_RECEIVER_TOKEN: TOKEN,
+    // The projects the receiver benchmark alerts for (bench-rx-<pid>).
+    LBMEDIC_SCOPE: 'bench-rx-*',
   };
   return startLbmedic(['receiver', '--port', String(port)], env, `http://127.0.0.1:${port}`, '/healthz');
 }

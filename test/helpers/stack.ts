@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { scopeOfProjects, type Scope } from '../../core/scope';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
 import { createWorker } from '../../runtime/worker';
 import { alertSignal } from '../../workflows/definitions';
@@ -68,7 +69,7 @@ let counter = 0;
 export async function startStack(
   env: TestWorkflowEnvironment,
   scenario: string,
-  opts: { policies?: string; timeScale?: number } = {},
+  opts: { policies?: string; timeScale?: number; scope?: Scope } = {},
 ): Promise<Stack> {
   // A project of its own: runs from other tests on the same server never count towards its limits.
   const id = `${process.pid}-${++counter}`;
@@ -84,6 +85,7 @@ export async function startStack(
     taskQueue,
     clients: sim.clients,
     policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR),
+    scope: opts.scope ?? scopeOfProjects([sim.project]),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDecideActivities, type DecideInput } from '../../activities/decide';
 import { MANUAL_APPROVAL_LABEL } from '../../core/model';
+import { scopeOfProjects } from '../../core/scope';
 import { loadPolicies } from '../../runtime/policy-loader';
 import { broken, evidence } from '../helpers/evidence-fixture';
 
-const { decide } = createDecideActivities(loadPolicies());
+const { decide } = createDecideActivities(loadPolicies(), scopeOfProjects(['p']));
 const NOW = '2026-11-24T12:00:00.000Z';
 const portMoved: DecideInput = {
   evidence: evidence(broken({ appPort: 9090 })),

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Policy, type PolicySet } from '../../policies/schema';
-import { candidates, globMatch, selectPolicy } from '../../policies/select';
+import { globMatch } from '../../core/glob';
+import { candidates, selectPolicy } from '../../policies/select';
 import { loadPolicies, PolicyError } from '../../runtime/policy-loader';
 
 test('every shipped policy validates, one per root cause', () => {

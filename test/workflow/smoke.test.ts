@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import { loadPolicies } from '../../runtime/policy-loader';
+import { scopeOfProjects } from '../../core/scope';
 import { createWorker } from '../../runtime/worker';
 import type { BackendHealth } from '../../activities/backend-health';
 import { startDevServer } from '../helpers/temporal';
@@ -26,6 +27,7 @@ test('smoke: a workflow on the real dev server reads health through the real com
     taskQueue,
     clients: sim.clients,
     policies: loadPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
   });
   const workflowId = `inspect-${Date.now()}`;
