@@ -60,6 +60,8 @@ export interface Plan {
   limits: { cooldownSec: number; maxPerDay: number; circuitBreakerFailures: number };
   /** Things the planner noticed that change nothing (a value already right, a cap reached). */
   notes: string[];
+  /** Values below the policy bounds that governing policies set on purpose (`unsafe:`), in words. */
+  unsafe?: string[];
 }
 
 function escalation(f: Finding, policy: Policy | undefined, extra?: string): Escalation {
@@ -137,7 +139,7 @@ function combine(policies: Policy[]): Pick<Plan, 'approval' | 'verification' | '
     // Changes are applied as a unit; undoing them is the conservative choice if any policy wants it.
     rollback: policies.some((p) => p.rollback === 'auto') || policies.length === 0 ? 'auto' : 'never',
     limits: {
-      cooldownSec: Math.max(0, ...policies.map((p) => p.limits.cooldown)),
+      cooldownSec: Math.max(0, ...policies.map((p) => p.unsafe?.cooldown ?? p.limits.cooldown)),
       maxPerDay: Math.min(100, ...policies.map((p) => p.limits.maxPerDay)),
       circuitBreakerFailures: Math.min(20, ...policies.map((p) => p.limits.circuitBreakerFailures)),
     },
@@ -189,7 +191,15 @@ export function buildPlan(
     };
     notes.push(`approval is manual: the alert carries ${MANUAL_APPROVAL_LABEL}=manual`);
   }
+  const unsafe = policies.flatMap((p) =>
+    p.unsafe
+      ? [
+          `policy ${p.name} sets the cooldown to ${p.unsafe.cooldown}s, past its ${POLICY_BOUNDS.minCooldownSec}s bound: ${p.unsafe.reason}`,
+        ]
+      : [],
+  );
   return {
+    ...(unsafe.length > 0 ? { unsafe } : {}),
     project: ev.project,
     backendService: ev.backendService,
     verdict: diagnosis.verdict,

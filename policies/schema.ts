@@ -5,7 +5,8 @@
  * (core/causes/): each cause brings the schemas of the actions that can remedy it.
  *
  * Values that would switch safety off are refused, saying the bound and why (core/bounds.ts,
- * docs/safety.md "Policy bounds"): there is no escape hatch.
+ * docs/safety.md "Policy bounds"). The one escape hatch, `unsafe:`, lets a lab or a demo shorten the
+ * cooldown, with a reason that every plan the policy governs shows.
  */
 import { z } from 'zod';
 import { POLICY_BOUNDS as B } from '../core/bounds';
@@ -103,6 +104,18 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/**
+ * Values below the bounds, on purpose: only the cooldown (two demos in a row on one backend
+ * service), never a rollback, a path, a port or a verification. Every plan shows it (UNSAFE).
+ */
+export const Unsafe = z.strictObject({
+  /** Why, in words every plan repeats. */
+  reason: z.string().min(10, { message: 'say why, in at least 10 characters: every plan shows it' }),
+  /** Replaces `limits.cooldown`, below its 5m bound. */
+  cooldown: Duration,
+});
+export type Unsafe = z.infer<typeof Unsafe>;
+
 const Glob = z
   .string()
   .min(1)
@@ -134,6 +147,7 @@ export const Policy = z
       })
       .default('auto'),
     limits: Limits.prefault({}),
+    unsafe: Unsafe.optional(),
   })
   .superRefine((p, ctx) => {
     for (const [i, cause] of p.match.causes.entries()) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDecideActivities, type DecideInput } from '../../activities/decide';
 import { MANUAL_APPROVAL_LABEL } from '../../core/model';
-import { scopeOfProjects } from '../../core/scope';
+import { scopeFactsOf, scopeOfProjects, type Scope } from '../../core/scope';
 import { loadPolicies } from '../../runtime/policy-loader';
 import { broken, evidence } from '../helpers/evidence-fixture';
 
@@ -75,4 +75,24 @@ test('a later round extends the unit: applied steps first, then only what is new
   );
   assert.equal(d.extended.plan.approval, d.plan.approval);
   assert.match(d.extended.rendered, /healthCheck web-hc/);
+});
+
+test('outside the worker’s scope: no steps whatever the policies say, and why', async () => {
+  const acts = (scope: Scope) => createDecideActivities(loadPolicies(), scope);
+  const other = await acts(scopeOfProjects(['shop-prod'])).decide(portMoved);
+  assert.match(other.outOfScope ?? '', /^project p is not in lbmedic's scope \(projects shop-prod\)$/);
+  assert.deepEqual(other.plan.steps, []);
+  assert.deepEqual(other.newSteps, []);
+  assert.equal(other.diagnosis.verdict, 'FAULTS_FOUND', 'the diagnosis is still what the evidence proves');
+  const wrongNetwork = { ...scopeOfProjects(['p']), networks: ['prod-vpc'] };
+  assert.match((await acts(wrongNetwork).decide(portMoved)).outOfScope ?? '', /network default is not/);
+  const excluded = { ...scopeOfProjects(['p']), backendServices: { include: [], exclude: ['web-*'] } };
+  assert.match((await acts(excluded).decide(portMoved)).outOfScope ?? '', /excluded/);
+  const inside = await acts(scopeOfProjects(['p'])).decide(portMoved);
+  assert.equal(inside.outOfScope, undefined);
+  assert.equal(inside.plan.steps.length, 3);
+  assert.equal(
+    await acts(wrongNetwork).scopeProblem(scopeFactsOf(portMoved.evidence)),
+    (await acts(wrongNetwork).decide(portMoved)).outOfScope,
+  );
 });

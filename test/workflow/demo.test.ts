@@ -67,7 +67,12 @@ async function exitCode(p: Proc, ms: number): Promise<number | null> {
 test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for lbmedic approve', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-demo-'));
   // Both demos remediate demo-project/web-bs: without a shorter cooldown the second is BLOCKED_BY_LIMITS.
-  const policies = policyDir({ 'health-check-mismatch.yaml': [['cooldown: 30m', 'cooldown: 0s']] });
+  // Below the 5m bound only through `unsafe:`, which every plan then shows.
+  const policies = policyDir({
+    'health-check-mismatch.yaml': [
+      ['rollback: auto', 'rollback: auto\nunsafe:\n  reason: two demos in a row on one backend\n  cooldown: 0s'],
+    ],
+  });
   const stateFile = join(dir, 'up.json');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -153,6 +158,10 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
     assert.equal(approveLine[2], 'lbmedic/demo-project/web-bs');
     assert.match(manual.output(), /label lbmedic_approval=manual → 200 accepted/);
     assert.match(manual.output(), /httpHealthCheck\.port: 8081 → 8080/);
+    assert.match(
+      manual.output(),
+      /UNSAFE: policy health-check-mismatch sets the cooldown to 0s, past its 300s bound: two demos in a row/,
+    );
     assert.match(manual.output(), /AWAITING_APPROVAL +waiting for 1 approval\(s\)/);
     const approve = start(['approve', approveLine[2]!, '--as', 'tester'], {
       ...env,
