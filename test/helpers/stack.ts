@@ -62,6 +62,8 @@ export interface Stack {
   notifications: TransitionEvent[];
   worker: Worker;
   taskQueue: string;
+  /** Stops the worker and starts another on the same task queue (a deployment), e.g. with another scope. */
+  restartWorker(opts?: { scope?: Scope }): Promise<void>;
   /** Starts (or signals) the remediation for a backend service, as the receiver does. */
   alert(backendService: string, incident?: Partial<Incident>, triggeredBy?: string): Promise<string>;
   stop(): Promise<void>;
@@ -72,7 +74,7 @@ let counter = 0;
 export async function startStack(
   env: TestWorkflowEnvironment,
   scenario: string,
-  opts: { policies?: string; timeScale?: number; scope?: Scope } = {},
+  opts: { policies?: string; timeScale?: number; scope?: (project: string) => Scope } = {},
 ): Promise<Stack> {
   // A project of its own: runs from other tests on the same server never count towards its limits.
   const id = `${process.pid}-${++counter}`;
@@ -82,23 +84,37 @@ export async function startStack(
   });
   const taskQueue = `e2e-${id}`;
   const notifications: TransitionEvent[] = [];
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    clients: sim.clients,
-    policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR),
-    scope: opts.scope ?? scopeOfProjects([sim.project]),
-    temporal: env.client,
-    probeAllowedRanges: ['127.0.0.0/8'],
-    notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },
-  });
-  const running = worker.run();
+  const policies = loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR);
+  const workerWith = (scope: Scope) =>
+    createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      clients: sim.clients,
+      policies,
+      scope,
+      temporal: env.client,
+      probeAllowedRanges: ['127.0.0.0/8'],
+      notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },
+    });
+  let worker = await workerWith(opts.scope?.(sim.project) ?? scopeOfProjects([sim.project]));
+  let running = worker.run();
+  const stopWorker = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
   return {
     sim,
     notifications,
-    worker,
+    get worker() {
+      return worker;
+    },
     taskQueue,
+    async restartWorker(restart = {}) {
+      await stopWorker();
+      worker = await workerWith(restart.scope ?? scopeOfProjects([sim.project]));
+      running = worker.run();
+    },
     async alert(backendService, incident = {}, triggeredBy) {
       const workflowId = remediationWorkflowId(sim.project, backendService);
       const full: Incident = {
@@ -124,8 +140,7 @@ export async function startStack(
       return workflowId;
     },
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      await stopWorker();
       await sim.stop();
     },
   };
