@@ -220,7 +220,8 @@ function printWhere(
   console.log(
     `  Receiver     ${receiverUrl}/alerts${token && !config.receiverToken ? `?token=${token}` : '  (token/basic auth from the config)'}`,
   );
-  console.log(`  Receiver log ${relative(process.cwd(), parts.receiverLog) || parts.receiverLog}`);
+  const near = relative(process.cwd(), parts.receiverLog);
+  console.log(`  Receiver log ${near && !near.startsWith('..') ? near : parts.receiverLog}`);
   if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
   else
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);

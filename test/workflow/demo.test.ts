@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,7 +70,10 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
   // Below the 5m bound only through `unsafe:`, which every plan then shows.
   const policies = policyDir({
     'health-check-mismatch.yaml': [
-      ['rollback: auto', 'rollback: auto\nunsafe:\n  reason: two demos in a row on one backend\n  cooldown: 0s'],
+      [
+        'rollback: auto',
+        'rollback: auto\nunsafe:\n  reason: two demos in a row on one backend\n  cooldown: 0s',
+      ],
     ],
   });
   const stateFile = join(dir, 'up.json');
@@ -178,10 +181,19 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
     );
     assert.match(manual.output(), / {2}AWAITING_APPROVAL +\d/);
 
-    // Ctrl-C: up stops cleanly and takes its state file with it.
+    // Ctrl-C: up stops cleanly and takes its state file with it; the receiver's log stays.
     up.child.kill('SIGINT');
     assert.equal(await exitCode(up, 60_000), 0, up.output());
     assert.equal(existsSync(stateFile), false);
+    assert.match(up.output(), /Scope {8}projects demo-project; backend services all; networks any/);
+    const receiverLog = readFileSync(join(dir, 'receiver.log'), 'utf8');
+    const token = new URL(state.receiverUrl).searchParams.get('token') ?? '';
+    assert.equal(
+      receiverLog.split('\n').filter((l) => l.includes('"outcome":"accepted"')).length,
+      2,
+      'both demo alerts, one line each',
+    );
+    assert.ok(!receiverLog.includes(token), 'never the token');
     const late = start(['demo', '--state', stateFile]);
     assert.equal(await exitCode(late, 30_000), 1);
     assert.match(late.output(), /lbmedic up is not running/);
