@@ -119,5 +119,11 @@ export const FAILURE_TYPES = {
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
+/**
+ * The name prefix of every resource lbmedic creates (the probe firewall rule): what it owns. The IAM
+ * condition in deploy/lbmedic-firewall-condition.yaml grants firewall writes on these names only.
+ */
+export const OWNED_NAME_PREFIX = 'lbmedic-';
+
 /** The alert-policy user label that asks for manual approval whatever the policy says. */
 export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';
