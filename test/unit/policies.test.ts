@@ -102,7 +102,8 @@ test('invalid policy files fail with file, line, path and what is expected', () 
     {
       name: 'no rollback',
       text: minimal + 'rollback: never\n',
-      expect: /p\.yaml:6:\d+ rollback: must be auto: a change that does not heal the backends is always rolled back/,
+      expect:
+        /p\.yaml:6:\d+ rollback: must be auto: a change that does not heal the backends is always rolled back/,
     },
     {
       name: 'a 0 s verification window',
