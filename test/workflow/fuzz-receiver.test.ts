@@ -766,6 +766,7 @@ test('request lines of any shape (the lbmedic receiver process): no 5xx, never a
       LBMEDIC_RECEIVER_MAX_BODY_BYTES: String(LIMIT),
       // Nothing here needs Google; a closed loopback port if anything tried.
       LBMEDIC_GCP_ENDPOINT: 'http://127.0.0.1:9',
+      LBMEDIC_SCOPE: 'fz-*',
     },
   });
   let out = '';
