@@ -15,8 +15,8 @@ import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
 import { createUrlMapResolver } from '../activities/url-maps';
 import type { PolicySet } from '../policies/schema';
 import { startReceiver, type Receiver } from '../receiver/server';
-import type { Scope } from '../core/scope';
-import { scopeFrom, scopeLine, ScopeProjects, type Config } from '../runtime/config';
+import { describeScope, type Scope } from '../core/scope';
+import { scopeFrom, ScopeProjects, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
 import { loadPolicies } from '../runtime/policy-loader';
@@ -175,6 +175,8 @@ async function startAlertReceiver(
 ): Promise<{ receiver: Receiver; token?: string }> {
   mkdirSync(dirname(parts.logFile), { recursive: true });
   const logStream = createWriteStream(parts.logFile, { flags: 'a', mode: 0o600 });
+  // A log that cannot be written is said, not a crash of everything `up` runs.
+  logStream.on('error', (err) => console.error(`receiver log ${parts.logFile}: ${err.message}`));
   started.add(() => new Promise<void>((resolve) => logStream.end(resolve)));
   const token =
     config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
@@ -225,7 +227,7 @@ function printWhere(
   if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
   else
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
-  console.log(`  ${scopeLine(parts.scope).replace(/^scope: /, 'Scope        ')}`);
+  console.log(`  Scope        ${describeScope(parts.scope)}`);
 }
 
 /** getHealth of every simulated backend service, through the worker (a first end-to-end check). */

@@ -1,7 +1,8 @@
 /** `lbmedic worker`: the worker against TEMPORAL_ADDRESS, for containers and production. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { scopeFrom, scopeLine, type Config } from '../runtime/config';
+import { describeScope } from '../core/scope';
+import { scopeFrom, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { loadPolicies } from '../runtime/policy-loader';
 import { createWorker } from '../runtime/worker';
@@ -38,7 +39,7 @@ export async function cmdWorker(config: Config): Promise<number> {
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${config.taskQueue}`,
     );
-    console.log(scopeLine(scope));
+    console.log(`scope: ${describeScope(scope)}`);
     // The SDK's worker shuts down gracefully on SIGINT/SIGTERM.
     await worker.run();
     return 0;

@@ -8,9 +8,9 @@
  * receiver answers 2xx only once Temporal accepted the request (see alert-intake.ts).
  *
  * One JSON log line per request (method, path, status, outcome, incident, workflowId, durationMs),
- * except failed authentications, counted and written once per interval (receiver/log.ts). Only a
- * known route is logged as the path, never the raw path, query or headers, and every line is filtered for the
- * configured secrets in any form: no token or password is ever logged.
+ * except failed authentications, counted and written once per interval (receiver/log.ts). The path
+ * logged is a known route or `unknown`, never the path as sent, its query or a header, and every
+ * line is filtered for the configured secrets in any form: no token or password is ever logged.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PROJECT_ID, RESOURCE_NAME } from '../core/alert-targets';
 import { DEFAULT_MAX_ALERT_AGE_SEC, MAX_ALERT_AGE_LIMIT_SEC } from '../core/freshness';
-import { describeScope, scopeOfProjects, type Scope } from '../core/scope';
+import { scopeOfProjects, type Scope } from '../core/scope';
 import { Duration } from '../policies/schema';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -213,9 +213,4 @@ export function scopeFrom(config: Config, defaultProjects?: string[]): Scope {
     },
     networks: config.scopeNetworks ?? [],
   };
-}
-
-/** `scope: projects a, b; backend services all; networks any`: the line each process starts with. */
-export function scopeLine(scope: Scope): string {
-  return `scope: ${describeScope(scope)}`;
 }
