@@ -2,6 +2,8 @@
  * All activities, built from injected clients. Workflows import this module's type only.
  */
 import type { Client } from '@temporalio/client';
+import { policyPorts } from '../core/bounds';
+import type { Scope } from '../core/scope';
 import type { PolicySet } from '../policies/schema';
 import { createApplyActivities } from './apply';
 import { createApprovalActivities } from './approvals';
@@ -18,6 +20,8 @@ export interface ActivityDeps {
   clients: GcpClients;
   /** Validated at start-up; the workflow decides with them in the `decide` local activity, recorded per run. */
   policies: PolicySet;
+  /** What lbmedic may act on (docs/safety.md, "Scope"): every decision is checked against it. */
+  scope: Scope;
   /** For the visibility queries behind cooldowns, daily limits and the circuit breaker. */
   temporal: Client;
   /** Addresses the in-VPC probe may reach (the simulator's instances: 127.0.0.0/8). */
@@ -30,15 +34,15 @@ export function createActivities(deps: ActivityDeps) {
   const { clients } = deps;
   return withFailureMapping({
     ...createBackendHealthActivities(clients),
-    ...createEvidenceActivities(
-      clients,
-      deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {},
-    ),
+    ...createEvidenceActivities(clients, {
+      ...(deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {}),
+      probePorts: policyPorts(deps.policies.policies.map((p) => p.action)),
+    }),
     ...createApplyActivities(clients),
     ...createVerifyActivities(clients),
     ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
-    ...createDecideActivities(deps.policies),
+    ...createDecideActivities(deps.policies, deps.scope),
     ...createApprovalActivities(),
   });
 }

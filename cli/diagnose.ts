@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createEvidenceActivities, withDeadline } from '../activities/evidence';
 import { classify } from '../core/classify';
+import { policyPorts } from '../core/bounds';
 import { collectEvidence } from '../core/collect';
 import { buildPlan } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
@@ -40,6 +41,8 @@ async function diagnoseFromFlags(
   },
   config: Config,
   command: string,
+  /** Ports probed besides --probe-ports (`plan`: the policies' fixed ports). */
+  policyProbePorts: number[] = [],
 ) {
   const project = values.project ?? config.project;
   const backendService = values['backend-service'];
@@ -51,7 +54,8 @@ async function diagnoseFromFlags(
   const probePorts = (values['probe-ports'] ?? '')
     .split(',')
     .filter(Boolean)
-    .map((p) => portFlag(p.trim(), 'probe-ports') ?? 0);
+    .map((p) => portFlag(p.trim(), 'probe-ports') ?? 0)
+    .concat(policyProbePorts);
   const clients = gcpClientsFor(config, project);
   try {
     const readers = createEvidenceActivities(clients, probeRanges(config));
@@ -82,7 +86,8 @@ export async function cmdPlan(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({ args, options: { ...DIAGNOSE_OPTIONS, policies: { type: 'string' } } });
   // Policies first: a broken policy folder should not cost a diagnosis.
   const policies = loadConfiguredPolicies(config, { dir: values.policies });
-  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan');
+  const ports = policyPorts(policies.policies.map((p) => p.action));
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan', ports);
   const plan = buildPlan(evidence, diagnosis, policies);
   if (values.json) console.log(JSON.stringify({ diagnosis, plan }, null, 2));
   else {

@@ -93,8 +93,12 @@ export const OUTCOMES = [
   'ROLLED_BACK',
   'ROLLBACK_FAILED',
   'DUPLICATE',
+  'OUT_OF_SCOPE',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes in which lbmedic changed something. */
+export const APPLIED_OUTCOMES = ['REMEDIATED', 'ROLLED_BACK', 'ROLLBACK_FAILED'] as const;
 
 /** A phase change worth telling people about (notifications; also the workflow's own log). */
 export interface TransitionEvent {
@@ -125,6 +129,12 @@ export const FAILURE_TYPES = {
   notifySink: 'NotifySinkFailed',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
+/**
+ * The name prefix of every resource lbmedic creates (the probe firewall rule): what it owns. The IAM
+ * condition in deploy/lbmedic-firewall-condition.yaml grants firewall writes on these names only.
+ */
+export const OWNED_NAME_PREFIX = 'lbmedic-';
 
 /** The alert-policy user label that asks for manual approval whatever the policy says. */
 export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';

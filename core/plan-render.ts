@@ -21,6 +21,8 @@ function signatures(a: Plan['approval']): string {
 
 export function renderPlan(plan: Plan): string {
   const out: string[] = [`Plan for ${plan.project}/${plan.backendService} (diagnosis: ${plan.verdict})`];
+  // Before anything else: a policy set a value below the safety bounds on purpose.
+  for (const u of plan.unsafe ?? []) out.push(`  UNSAFE: ${u}`);
   if (plan.steps.length === 0 && plan.escalations.length === 0) {
     out.push('  nothing to change');
   }

@@ -16,6 +16,7 @@ import type { Evidence } from './evidence';
 import type { Approver, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
+import { POLICY_BOUNDS, unservedPortProblem, verificationWindowSec } from './bounds';
 
 export type { FieldChange } from './causes/cause';
 
@@ -72,6 +73,8 @@ export interface Plan {
   limits: { cooldownSec: number; maxPerDay: number; circuitBreakerFailures: number };
   /** Things the planner noticed that change nothing (a value already right, a cap reached). */
   notes: string[];
+  /** Values below the policy bounds that governing policies set on purpose (`unsafe:`), in words. */
+  unsafe?: string[];
 }
 
 function escalation(f: Finding, policy: Policy | undefined, extra?: string): Escalation {
@@ -102,6 +105,8 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
   }
   const { action } = policy;
   if (action.type === 'escalate') return { steps: [], escalation: escalation(f, policy, action.message) };
+  const unserved = unservedPortProblem(action, ev.probe);
+  if (unserved) return { steps: [], escalation: escalation(f, policy, unserved) };
   const proposal = causeOf(f.cause).planFinding(f, action, { evidence: ev }) ?? {
     escalate: `policy action ${action.type} does not apply to ${f.cause}`,
   };
@@ -127,6 +132,7 @@ function unapprovable(a: PlanApproval, disjoint: boolean): string | undefined {
     return 'approval is manual and no approver has a registered key: nobody could sign (docs/approvals.md)';
   return undefined;
 }
+const healthCheckOf = (ev: Evidence) => (ev.healthCheck.ok ? ev.healthCheck.value : null);
 
 /** Strictest-wins combination of the approval, verification and limits of the governing policies. */
 function combine(
@@ -164,7 +170,7 @@ function combine(
     // Changes are applied as a unit; undoing them is the conservative choice if any policy wants it.
     rollback: policies.some((p) => p.rollback === 'auto') || policies.length === 0 ? 'auto' : 'never',
     limits: {
-      cooldownSec: Math.max(0, ...policies.map((p) => p.limits.cooldown)),
+      cooldownSec: Math.max(0, ...policies.map((p) => p.unsafe?.cooldown ?? p.limits.cooldown)),
       maxPerDay: Math.min(100, ...policies.map((p) => p.limits.maxPerDay)),
       circuitBreakerFailures: Math.min(20, ...policies.map((p) => p.limits.circuitBreakerFailures)),
     },
@@ -199,6 +205,14 @@ export function buildPlan(
     dryRunReasons.push('a root cause has no policy: lbmedic will not apply a partial fix');
   }
   const { disjoint, ...combined } = combine(policies, set.approvers);
+  // Long enough for the real health check to say HEALTHY, or no change at all (core/bounds.ts).
+  const window = verificationWindowSec(combined.verification.deadlineSec, healthCheckOf(ev));
+  if (window) combined.verification.deadlineSec = window.sec;
+  if (unique.length > 0 && window?.note) notes.push(window.note);
+  if (unique.length > 0 && !window) {
+    const max = POLICY_BOUNDS.maxVerificationSec;
+    dryRunReasons.push(`the health check needs longer to say HEALTHY than lbmedic verifies (${max}s)`);
+  }
   // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`.
   // Any registered approver may then sign.
   if (labels[MANUAL_APPROVAL_LABEL] === 'manual' && combined.approval.mode === 'auto') {
@@ -212,7 +226,15 @@ export function buildPlan(
   }
   const nobody = unique.length > 0 ? unapprovable(combined.approval, disjoint) : undefined;
   if (nobody) dryRunReasons.push(nobody);
+  const unsafe = policies.flatMap((p) =>
+    p.unsafe
+      ? [
+          `policy ${p.name} sets the cooldown to ${p.unsafe.cooldown}s, past its ${POLICY_BOUNDS.minCooldownSec}s bound: ${p.unsafe.reason}`,
+        ]
+      : [],
+  );
   return {
+    ...(unsafe.length > 0 ? { unsafe } : {}),
     project: ev.project,
     backendService: ev.backendService,
     verdict: diagnosis.verdict,

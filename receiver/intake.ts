@@ -9,12 +9,18 @@
  *   when none runs, else only attaches the incident (the `alert` signal);
  * - closed incident → the `alert` signal to a running remediation only; never a start. What a closed
  *   incident changes (an approval wait, never a running apply) is the workflow's policy to decide.
+ *
+ * Before any of it (docs/safety.md): an open incident that started longer ago than `maxAlertAgeSec`
+ * is `stale`, and a target outside the scope (the project, before any lookup in it, then each
+ * backend service) is `out-of-scope`; both are answered 2xx (a retry cannot help) and start nothing.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { GoogleApiError } from '../activities/google-errors';
 import type { UrlMapResolver } from '../activities/url-maps';
 import { alertTarget } from '../core/alert-targets';
 import { toIncident, type WebhookNotification } from '../core/alerts';
+import { alertAgeProblem, DEFAULT_MAX_ALERT_AGE_SEC } from '../core/freshness';
+import { scopeProblem, type Scope } from '../core/scope';
 import { alertSignal } from '../workflows/definitions';
 import {
   REMEDIATION_WORKFLOW,
@@ -28,6 +34,10 @@ export interface IntakeOptions {
   taskQueue: string;
   /** Deadline for each Temporal call, ms: past it the receiver answers 503 instead of hanging. */
   temporalTimeoutMs: number;
+  /** What lbmedic may act on: anything else is answered `out-of-scope` and starts nothing. */
+  scope: Scope;
+  /** An open incident older than this (from its `started_at`) is `stale`; default 1 h. */
+  maxAlertAgeSec?: number;
   /** URL map → backend services; without it, incidents naming only a URL map are unmapped. */
   resolveUrlMap?: UrlMapResolver;
   /**
@@ -81,6 +91,8 @@ export type IntakeOutcome =
   | 'recorded'
   | 'test-notification'
   | 'unmapped'
+  | 'out-of-scope'
+  | 'stale'
   | 'temporal-unavailable'
   | 'gcp-unavailable';
 
@@ -114,8 +126,15 @@ async function backendServicesOf(
   if (target.kind === 'unmapped') {
     return { status: 200, outcome: 'unmapped', message: `not remediated: ${target.reason}`, incidentId };
   }
+  // The project first: nothing is looked up in a project outside the scope (a label cannot lead there).
+  const outside = scopeProblem(opts.scope, { project: target.project });
+  if (outside) return outOfScope(outside, target.via, incidentId);
   if (target.kind === 'backendServices') {
-    return { project: target.project, services: target.backendServices, via: target.via };
+    return inScope(
+      opts.scope,
+      { project: target.project, services: target.backendServices, via: target.via },
+      incidentId,
+    );
   }
   const via = `${target.via} → urlMaps.get ${target.urlMap}`;
   if (!opts.resolveUrlMap) {
@@ -136,7 +155,7 @@ async function backendServicesOf(
         incidentId,
       };
     }
-    return { project: target.project, services, via };
+    return inScope(opts.scope, { project: target.project, services, via }, incidentId);
   } catch (err) {
     if (err instanceof GoogleApiError && !err.retryable) {
       return {
@@ -153,6 +172,24 @@ async function backendServicesOf(
       incidentId,
     };
   }
+}
+
+function outOfScope(why: string, via: string, incidentId: string): IntakeResult {
+  return { status: 200, outcome: 'out-of-scope', message: `not remediated: ${why} (via ${via})`, incidentId };
+}
+
+/** The backend services inside the scope; `out-of-scope` when none is. */
+function inScope(
+  scope: Scope,
+  found: { project: string; services: string[]; via: string },
+  incidentId: string,
+): { project: string; services: string[]; via: string } | IntakeResult {
+  const problems = found.services.map((bs) =>
+    scopeProblem(scope, { project: found.project, backendService: bs }),
+  );
+  const services = found.services.filter((_, i) => problems[i] === undefined);
+  if (services.length > 0) return { ...found, services };
+  return outOfScope(problems.join('; '), found.via, incidentId);
 }
 
 async function deliver(
@@ -227,6 +264,15 @@ export async function intakeNotification(
       message: 'test notification received: the channel reaches lbmedic; nothing was started',
       incidentId,
     };
+  }
+  if (notification.incident.state === 'open') {
+    const maxAge = opts.maxAlertAgeSec ?? DEFAULT_MAX_ALERT_AGE_SEC;
+    const stale = alertAgeProblem(
+      notification.incident.started_at ?? undefined,
+      new Date(receivedAt),
+      maxAge,
+    );
+    if (stale) return { status: 200, outcome: 'stale', message: `not remediated: ${stale}`, incidentId };
   }
   const found = await backendServicesOf(notification, opts);
   if ('status' in found) return found;

@@ -16,6 +16,12 @@ import { checkApprovals, type Located } from './approver-registry';
 /** The shipped defaults. */
 export const DEFAULT_POLICY_DIR = resolve(fileURLToPath(new URL('../policies', import.meta.url)));
 
+/**
+ * Aliases a policy file may expand: a policy needs few, and a "billion laughs" document that
+ * expands each alias many times over is refused, naming the file, before it costs any memory.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 export interface PolicyIssue {
   file: string;
   line?: number;
@@ -49,7 +55,15 @@ function parseFile<S extends z.ZodType>(
   file: string,
   schema: S,
 ): { value?: z.infer<S>; issues: PolicyIssue[]; locate: (path: PropertyKey[]) => PolicyIssue } {
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return {
+      issues: [{ file: basename(file), path: '', message: `cannot read: ${(err as Error).message}` }],
+      locate: (path) => ({ file: basename(file), path: formatPath(path), message: '' }),
+    };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const name = basename(file);
@@ -81,7 +95,14 @@ function parseFile<S extends z.ZodType>(
       }),
     };
   }
-  const parsed = schema.safeParse(doc.toJS() ?? {});
+  let json: unknown;
+  try {
+    json = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // An alias bomb (or any document the YAML library will not expand) names its file like the rest.
+    return { locate, issues: [{ file: name, path: '', message: `YAML: ${(err as Error).message}` }] };
+  }
+  const parsed = schema.safeParse(json ?? {});
   if (parsed.success) return { value: parsed.data, issues: [], locate };
   return {
     locate,

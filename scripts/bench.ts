@@ -138,6 +138,8 @@ async function benchIntake(t: Target) {
     TEMPORAL_ADDRESS: t.address,
     LBMEDIC_TASK_QUEUE: 'bench-no-worker',
     LBMEDIC_RECEIVER_TOKEN: TOKEN,
+    // The projects the receiver benchmark alerts for (bench-rx-<pid>).
+    LBMEDIC_SCOPE: 'bench-rx-*',
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
   try {

@@ -12,12 +12,14 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { failureMessage } from '../core/failure';
+import { INCIDENT_MEMORY_HOURS } from '../core/freshness';
 import type { RemediationInput } from '../core/model';
 import { awaitApproval, installApprovalHandlers } from './approval';
 import { applySteps, takeSnapshot } from './change';
 import { diagnose } from './diagnose';
 import { RunRecord, type RemediationResult } from './record';
 import { rollBack } from './rollback';
+import { outOfScope, stillInScope } from './scope';
 import { firstRoundEnding, NO_FAULT_ENDING, onFailure } from './rules';
 import { newRunState } from './state';
 import { reads } from './stubs';
@@ -53,7 +55,7 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
   const ids = rec.incidentIds();
   const history = await reads.pastRemediations({
     ...target,
-    sinceHours: 24 * 7,
+    sinceHours: INCIDENT_MEMORY_HOURS,
     incidentIds: ids,
     workflowId: s.workflowId,
     runId: workflowInfo().runId,
@@ -69,6 +71,8 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
 
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     let { evidence, decision: d } = await diagnose(rec, round, history.remediations);
+    const outside = outOfScope(rec, d);
+    if (outside) return outside;
     if (round === 1) {
       if (d.diagnosis.verdict === 'NO_FAULT') return rec.finish(NO_FAULT_ENDING);
       rec.planned(d.plan, d.rendered, true);
@@ -89,6 +93,8 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
       );
       if ('outcome' in approved) return rec.finish(approved);
       ({ evidence, decision: d } = approved);
+      const left = await stillInScope(rec, evidence);
+      if (left) return left;
     }
     const snapshot = await takeSnapshot(rec, d.newSteps);
     if (typeof snapshot === 'string') {

@@ -72,6 +72,8 @@ export interface RunState {
   /** Approvals and rejections that were refused, with why (the latest {@link MAX_IGNORED}). */
   readonly ignored: string[];
   readonly applied: AppliedStep[];
+  /** When this run last changed something (ISO): a later round reads the LB log from there on. */
+  changedAt?: string;
   readonly timeline: TimelineEntry[];
 }
 

@@ -42,12 +42,16 @@ function policies(edits: Parameters<typeof policyDir>[0] = {}) {
 }
 
 /** `lbmedic receiver` for a world's task queue and simulator, on the cluster. */
-async function receiverFor(world: { taskQueue: string; sim: { url: string } }): Promise<LbmedicProcess> {
+async function receiverFor(world: {
+  taskQueue: string;
+  sim: { url: string; project: string };
+}): Promise<LbmedicProcess> {
   return startReceiverProcess({
     TEMPORAL_ADDRESS: tc.cluster.address,
     LBMEDIC_TASK_QUEUE: world.taskQueue,
     LBMEDIC_RECEIVER_TOKEN: TOKEN,
     LBMEDIC_GCP_ENDPOINT: world.sim.url,
+    LBMEDIC_SCOPE: world.sim.project,
   });
 }
 

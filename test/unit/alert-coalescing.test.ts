@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import { parseWebhookBody } from '../../core/alerts';
 import { intakeNotification, RecentlyAccepted } from '../../receiver/intake';
 import { alertFixture } from '../helpers/alert-fixtures';
+import { scopeOfProjects } from '../../core/scope';
 
 test('concurrent duplicates share one signal-with-start and are answered only once it is accepted', async () => {
   let calls = 0;
@@ -30,6 +31,7 @@ test('concurrent duplicates share one signal-with-start and are answered only on
     client,
     taskQueue: 'q',
     temporalTimeoutMs: 1000,
+    scope: scopeOfProjects(['demo-project']),
     inFlight: new Map<string, Promise<void>>(),
   };
   let answered = 0;
@@ -73,6 +75,7 @@ test('a re-delivery within the TTL is answered from memory; after it, or after a
     client,
     taskQueue: 'q',
     temporalTimeoutMs: 1000,
+    scope: scopeOfProjects(['demo-project']),
     recentlyAccepted: new RecentlyAccepted(60_000, 2, () => clock),
   };
   const deliver = async () => {

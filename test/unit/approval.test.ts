@@ -2,6 +2,7 @@
  * The approval rules of workflows/approval.ts that depend on the run, without a server: once a
  * decision is verified (signed by whom, with which key), who may approve or reject, and when.
  */
+import { scopeOfProjects } from '../../core/scope';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlanApproval } from '../../core/plan';
@@ -127,7 +128,7 @@ test('who may reject, and when, table-style', () => {
 });
 
 test('an approved plan still applies when a fresh read finds the same state, not when a value moved', async () => {
-  const { decide } = createDecideActivities(shippedPolicies());
+  const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
   const timeouts = async (timeoutSec: number, latencyMaxMs: number) =>
     (
       await decide({

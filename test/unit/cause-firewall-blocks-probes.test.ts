@@ -193,12 +193,12 @@ test('firewall, plan: the probe rule moves with the port; a policy may name the 
     type: 'allowProbesInFirewall',
     port: 8443,
     priority: 10,
-    namePrefix: 'probes',
+    namePrefix: 'lbmedic-probes',
   });
   const missing = evidence(broken({ firewallPort: undefined }));
   const [f2] = detectIn(firewallBlocksProbes, missing).findings;
   const insert = firewallBlocksProbes.planFinding(f2!, named, { evidence: missing })?.steps?.[0];
-  assert.equal(insert?.id, 'firewall/probes-default-8443');
+  assert.equal(insert?.id, 'firewall/lbmedic-probes-default-8443');
   assert.deepEqual(
     insert?.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`),
     [

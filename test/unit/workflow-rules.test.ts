@@ -17,6 +17,7 @@ import { createDecideActivities, type Decision } from '../../activities/decide';
 import type { Finding } from '../../core/causes';
 import type { Diagnosis } from '../../core/classify';
 import { FAILURE_TYPES } from '../../core/model';
+import { scopeOfProjects } from '../../core/scope';
 import { shippedPolicies } from '../helpers/approvers';
 import { mergeDiagnosis, statusOf } from '../../workflows/record';
 import { firstRoundEnding, missingFromSnapshot, onFailure, snapshotProblem } from '../../workflows/rules';
@@ -24,7 +25,7 @@ import { newRunState } from '../../workflows/state';
 import { errorRateVerdict } from '../../workflows/verify';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
 
-const { decide } = createDecideActivities(shippedPolicies());
+const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
 const decided = (w = broken({ appPort: 9090 })): Promise<Decision> =>
   decide({ evidence: evidence(w), labels: {}, past: [], now: '2026-11-24T12:00:00.000Z', applied: [] });
 const activityFailed = (cause: Error) =>

@@ -67,7 +67,15 @@ async function exitCode(p: Proc, ms: number): Promise<number | null> {
 test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for lbmedic approve', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-demo-'));
   // Both demos remediate demo-project/web-bs: without a shorter cooldown the second is BLOCKED_BY_LIMITS.
-  const policies = policyDir({ 'health-check-mismatch.yaml': [['cooldown: 30m', 'cooldown: 0s']] });
+  // Below the 5m bound only through `unsafe:`, which every plan then shows.
+  const policies = policyDir({
+    'health-check-mismatch.yaml': [
+      [
+        'rollback: auto',
+        'rollback: auto\nunsafe:\n  reason: two demos in a row on one backend\n  cooldown: 0s',
+      ],
+    ],
+  });
   const stateFile = join(dir, 'up.json');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -161,6 +169,10 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
     assert.match(up.output(), /Approver {5}\S+@lbmedic-demo \(demo key /);
     assert.match(manual.output(), /label lbmedic_approval=manual → 200 accepted/);
     assert.match(manual.output(), /httpHealthCheck\.port: 8081 → 8080/);
+    assert.match(
+      manual.output(),
+      /UNSAFE: policy health-check-mismatch sets the cooldown to 0s, past its 300s bound: two demos in a row/,
+    );
     assert.match(manual.output(), /AWAITING_APPROVAL +waiting for 1 approval\(s\)/);
     const approve = start(['approve', approveLine[2]!, '--key', approveLine[3]!, '--yes'], {
       ...env,
@@ -191,10 +203,19 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
     );
     assert.match(manual.output(), / {2}AWAITING_APPROVAL +\d/);
 
-    // Ctrl-C: up stops cleanly and takes its state file with it.
+    // Ctrl-C: up stops cleanly and takes its state file with it; the receiver's log stays.
     up.child.kill('SIGINT');
     assert.equal(await exitCode(up, 60_000), 0, up.output());
     assert.equal(existsSync(stateFile), false);
+    assert.match(up.output(), /Scope {8}projects demo-project; backend services all; networks any/);
+    const receiverLog = readFileSync(join(dir, 'receiver.log'), 'utf8');
+    const token = new URL(state.receiverUrl).searchParams.get('token') ?? '';
+    assert.equal(
+      receiverLog.split('\n').filter((l) => l.includes('"outcome":"accepted"')).length,
+      2,
+      'both demo alerts, one line each',
+    );
+    assert.ok(!receiverLog.includes(token), 'never the token');
     const late = start(['demo', '--state', stateFile]);
     assert.equal(await exitCode(late, 30_000), 1);
     assert.match(late.output(), /lbmedic up is not running/);

@@ -9,6 +9,7 @@ import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { startDevServer } from '../helpers/temporal';
+import { scopeOfProjects } from '../../core/scope';
 
 const TOKEN = 'outage-token-0123456789';
 
@@ -41,6 +42,7 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
     client: new Client({ connection, namespace: 'default' }),
     taskQueue: 'lbmedic-outage-test',
     temporalTimeoutMs: 2_000,
+    scope: scopeOfProjects(['demo-project']),
     credentials: { token: TOKEN },
     log: () => {},
   });

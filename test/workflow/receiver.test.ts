@@ -11,6 +11,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createUrlMapResolver } from '../../activities/url-maps';
 import { remediationWorkflowId, type Incident } from '../../core/model';
+import { scopeOfProjects } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';
@@ -21,6 +22,24 @@ const TOKEN = 'rx-token-0123456789abcdef';
 const BASIC = { username: 'cloud-monitoring', password: 'correct horse battery staple' };
 const MAX_BODY = 64 * 1024;
 const SHARED = fileURLToPath(new URL('../fixtures/alerts/shared-url-map.yaml', import.meta.url));
+
+/** Every project these tests send alerts for (each test has its own). */
+const SCOPE = scopeOfProjects(
+  [
+    'auth-1',
+    'bad-1',
+    'bad-2',
+    'big-1',
+    'closed-1',
+    'closed-2',
+    'coalesce-1',
+    'open-1',
+    'pubsub-1',
+    'repeat-1',
+  ]
+    .map((p) => `rx-${p}`)
+    .concat('demo-project'),
+);
 
 let env: TestWorkflowEnvironment;
 let sim: SimHarness;
@@ -34,6 +53,7 @@ before(async () => {
     taskQueue: 'lbmedic-receiver-test',
     temporalTimeoutMs: 5_000,
     resolveUrlMap: createUrlMapResolver(sim.clients),
+    scope: SCOPE,
     credentials: { token: TOKEN, basic: BASIC },
     maxBodyBytes: MAX_BODY,
     log: (entry) => logs.push(entry),
@@ -154,7 +174,8 @@ test('a closed incident is passed to the running remediation', async () => {
     received.map((s) => s.state),
     ['open', 'closed'],
   );
-  assert.equal(received[1]?.endedAt, 1764031920);
+  // The fixture's incident, moved to have started a minute ago: it ended 900 s after it started.
+  assert.equal((received[1]?.endedAt ?? 0) - (received[1]?.startedAt ?? 0), 900);
 });
 
 test('a closed incident with no remediation running is recorded and starts nothing', async () => {
@@ -311,8 +332,9 @@ test('/healthz, unknown paths and wrong methods', async () => {
 });
 
 test('one structured log line per request, without secrets', async () => {
-  assert.ok(logs.length > 20);
-  for (const line of logs) {
+  const requests = logs.filter((l) => l.msg === 'request');
+  assert.ok(requests.length > 20);
+  for (const line of requests) {
     for (const key of ['time', 'method', 'path', 'status', 'durationMs']) assert.ok(key in line, key);
     const text = JSON.stringify(line);
     assert.ok(!text.includes(TOKEN), 'no token');
@@ -320,7 +342,7 @@ test('one structured log line per request, without secrets', async () => {
     assert.ok(!/authorization|Basic /i.test(text), 'no auth header');
     assert.ok(!String(line.path).includes('?'), 'no query string');
   }
-  const accepted = logs.find(
+  const accepted = requests.find(
     (l) => l.outcome === 'accepted' && l.workflowId === remediationWorkflowId('rx-open-1', 'web-bs'),
   );
   assert.ok(accepted);
@@ -339,6 +361,7 @@ test('the command: `lbmedic receiver` on TEMPORAL_ADDRESS accepts an alert and s
       LBMEDIC_TASK_QUEUE: 'lbmedic-receiver-command',
       LBMEDIC_RECEIVER_TOKEN: TOKEN,
       LBMEDIC_GCP_ENDPOINT: sim.url,
+      LBMEDIC_SCOPE: 'rx-command-1',
     },
   });
   let out = '';
@@ -366,6 +389,7 @@ test('the command: `lbmedic receiver` on TEMPORAL_ADDRESS accepts an alert and s
       out.includes('"outcome":"accepted"') ? true : undefined,
     );
     assert.ok(!out.includes(TOKEN), 'the token is never printed');
+    assert.match(out, /"scope":"projects rx-command-1; backend services all; networks any"/);
   } finally {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);

@@ -10,6 +10,7 @@ import type { DecideInput } from '../../activities/decide';
 import { REMEDIATION_WORKFLOW, remediationWorkflowId } from '../../core/model';
 import { SA } from '../../core/search-attributes';
 import { workflowBundle } from '../../runtime/bundle';
+import { scopeOfProjects } from '../../core/scope';
 import { shippedPolicies } from '../helpers/approvers';
 import { WORKFLOWS_PATH } from '../../runtime/worker';
 import type { RemediationResult } from '../../workflows/remediation';
@@ -115,6 +116,7 @@ test('a bug before any change fails the workflow task, not the run: the fixed wo
   const activities = createActivities({
     clients: sim.clients,
     policies: shippedPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: () => undefined },

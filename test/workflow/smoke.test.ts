@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
+import { scopeOfProjects } from '../../core/scope';
 import { shippedPolicies } from '../helpers/approvers';
 import { createWorker } from '../../runtime/worker';
 import type { BackendHealth } from '../../activities/backend-health';
@@ -26,6 +27,7 @@ test('smoke: a workflow on the real dev server reads health through the real com
     taskQueue,
     clients: sim.clients,
     policies: shippedPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
   });
   const workflowId = `inspect-${Date.now()}`;
