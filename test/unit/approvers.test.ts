@@ -55,7 +55,8 @@ test('the real worker and policies validate refuse to start on it, before touchi
   try {
     const env = {
       ...process.env,
-      LBMEDIC_PROJECT: 'p',
+      LBMEDIC_PROJECT: 'demo-project',
+      LBMEDIC_SCOPE: 'demo-project',
       LBMEDIC_POLICY_DIR: dir,
       TEMPORAL_ADDRESS: '127.0.0.1:1',
     };

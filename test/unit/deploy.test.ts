@@ -11,8 +11,8 @@ import { classify } from '../../core/classify';
 import { OWNED_NAME_PREFIX } from '../../core/model';
 import { buildPlan } from '../../core/plan';
 import { Policy } from '../../policies/schema';
-import { loadPolicies } from '../../runtime/policy-loader';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import { shippedPolicies } from '../helpers/approvers';
 import { broken, evidence } from '../helpers/evidence-fixture';
 
 const read = (file: string): unknown => parse(readFileSync(`${PROJECT_ROOT}/${file}`, 'utf8'));
@@ -46,12 +46,12 @@ test('the IAM condition: firewall rules named with lbmedic’s prefix, nothing e
 });
 
 test('the rules lbmedic creates carry the prefix the condition grants; a policy cannot name others', () => {
-  const shipped = loadPolicies().policies.find((p) => p.name === 'firewall-blocks-probes');
+  const shipped = shippedPolicies().policies.find((p) => p.name === 'firewall-blocks-probes');
   assert.equal(shipped?.action.type, 'allowProbesInFirewall');
   assert.ok((shipped?.action as { namePrefix: string }).namePrefix.startsWith(OWNED_NAME_PREFIX));
   // firewall-missing: no rule admits the probes, so the plan inserts one.
   const ev = evidence(broken({ firewallPort: undefined }));
-  const plan = buildPlan(ev, classify(ev), loadPolicies(), {});
+  const plan = buildPlan(ev, classify(ev), shippedPolicies(), {});
   const inserted = plan.steps.filter((s) => s.apply.kind === 'insertFirewall');
   assert.equal(inserted.length, 1, JSON.stringify(plan.steps.map((s) => s.id)));
   assert.ok(inserted[0]!.resource.name.startsWith(OWNED_NAME_PREFIX), inserted[0]!.resource.name);
