@@ -336,6 +336,12 @@ export async function awaitApproval(
     const pending = rec.s.approval!;
     rec.note(`approved; reading the resources again before changing anything`);
     const fresh = await replan();
+    if (fresh.decision.outOfScope !== undefined) {
+      // The scope narrowed during the wait: the approval counts, and the caller ends the run outside it.
+      pending.check = { fresh: true };
+      await condition(allHandlersFinished);
+      return fresh;
+    }
     const next = subjectOf(fresh.decision);
     if (next.planHash === pending.plan || sameStart(subjectOf(current.decision).plan, next.plan)) {
       pending.check = { fresh: true };

@@ -93,7 +93,7 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
       );
       if ('outcome' in approved) return rec.finish(approved);
       ({ evidence, decision: d } = approved);
-      const left = await stillInScope(rec, evidence);
+      const left = outOfScope(rec, d) ?? (await stillInScope(rec, evidence));
       if (left) return left;
     }
     const snapshot = await takeSnapshot(rec, d.newSteps);

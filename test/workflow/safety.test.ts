@@ -10,9 +10,11 @@ import { scopeOfProjects } from '../../core/scope';
 import { SA } from '../../core/search-attributes';
 import { approveUpdate, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import { mutationsOf } from '../helpers/port-moved';
 import { apiRequests, eventually } from '../helpers/sim';
-import { startStack } from '../helpers/stack';
+import { policyDir, removeDir, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
@@ -56,17 +58,19 @@ test('a run started directly for a project or network outside the worker’s sco
 });
 
 test('the scope narrowed while a run waits for approval: the approval applies nothing, OUT_OF_SCOPE', async () => {
-  // backend-timeout's shipped policy asks a person.
-  const stack = await startStack(env, 'backend-timeout');
+  // backend-timeout's shipped policy asks a person; alice is a registered approver.
+  const alice = sshKeygen('alice@example.com');
+  const dir = policyDir({}, { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) });
+  const stack = await startStack(env, 'backend-timeout', { policies: dir });
   try {
     const id = await stack.alert('web-bs');
     const handle = env.client.workflow.getHandle(id);
-    await eventually(
+    const pending = await eventually(
       'AWAITING_APPROVAL',
-      async () =>
-        (await handle.query(statusQuery).catch(() => undefined))?.phase === 'AWAITING_APPROVAL'
-          ? true
-          : undefined,
+      async () => {
+        const s = await handle.query(statusQuery).catch(() => undefined);
+        return s?.phase === 'AWAITING_APPROVAL' ? (s.approval as PendingApproval) : undefined;
+      },
       60_000,
     );
     // A deployment with a narrower scope: web-bs is excluded from now on.
@@ -76,7 +80,8 @@ test('the scope narrowed while a run waits for approval: the approval applies no
         backendServices: { include: [], exclude: ['web-*'] },
       },
     });
-    await handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice@example.com' }] });
+    const signed = await signedRequest(alice, { workflow: id, run: pending.run, plan: pending.plan });
+    await handle.executeUpdate(approveUpdate, { args: [signed] });
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'OUT_OF_SCOPE', result.summary);
     assert.match(
@@ -86,6 +91,7 @@ test('the scope narrowed while a run waits for approval: the approval applies no
     assert.deepEqual(mutationsOf(await apiRequests(stack.sim)), [], 'the approved change was not made');
   } finally {
     await stack.stop();
+    removeDir(dir);
   }
 });
 
