@@ -25,7 +25,12 @@ import { portOpen, spawnClusterProcess, tail, waitReady, type ClusterProcess } f
 import { setupTemporalSearchAttributes } from './search-attributes';
 import { PROJECT_ROOT } from './temporal-binaries';
 
-export { clusterPortsFrom, DYNAMIC_CONFIG_FILE, type ClusterOptions, type ClusterPorts } from './cluster-config';
+export {
+  clusterPortsFrom,
+  DYNAMIC_CONFIG_FILE,
+  type ClusterOptions,
+  type ClusterPorts,
+} from './cluster-config';
 
 export const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
 export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
@@ -59,7 +64,6 @@ export interface Cluster {
   /** Stops everything: the UI and the internal worker first, then the frontend, history and matching, PostgreSQL last. */
   stop(): Promise<void>;
 }
-
 
 const GRPC_NOT_FOUND = 5;
 const GRPC_ALREADY_EXISTS = 6;

@@ -60,7 +60,10 @@ test('a run started directly for a project or network outside the worker’s sco
 test('the scope narrowed while a run waits for approval: the approval applies nothing, OUT_OF_SCOPE', async () => {
   // backend-timeout's shipped policy asks a person; alice is a registered approver.
   const alice = sshKeygen('alice@example.com');
-  const dir = policyDir({}, { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) });
+  const dir = policyDir(
+    {},
+    { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) },
+  );
   const stack = await startStack(env, 'backend-timeout', { policies: dir });
   try {
     const id = await stack.alert('web-bs');
