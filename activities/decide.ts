@@ -11,7 +11,9 @@ import type { Evidence } from '../core/evidence';
 import { checkLimits, type LimitVerdict, type PastRemediation } from '../core/limits';
 import { buildPlan, type Plan, type PlanStep } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
+import { scopeFactsOf, scopeProblemOfFacts, type Scope, type ScopeFacts } from '../core/scope';
 import type { PolicySet } from '../policies/schema';
+import { planHash } from './plan-hash';
 
 export interface DecideInput {
   evidence: Evidence;
@@ -33,35 +35,59 @@ export interface Decision {
   plan: Plan;
   /** `plan` as people read it. */
   rendered: string;
+  /** What an approval of `plan` names (activities/plan-hash.ts). */
+  planHash: string;
   /** The steps of `plan` this run has not applied yet. */
   newSteps: PlanStep[];
   /** Only when `applied` was not empty: the unit of change (the applied steps, then `newSteps`). */
-  extended?: { plan: Plan; rendered: string };
+  extended?: { plan: Plan; rendered: string; planHash: string };
   /** May the plan be applied now, given the runs that closed before? */
   limits: LimitVerdict;
+  /**
+   * Why the backend service is outside the worker's scope, when it is (docs/safety.md, "Scope"):
+   * then the plan has no steps, and the run ends OUT_OF_SCOPE without changing anything.
+   */
+  outOfScope?: string;
 }
 
-/** Decides from evidence with the policies the worker validated at start-up. */
-export function decide(policies: PolicySet, input: DecideInput): Decision {
+/**
+ * Decides from evidence with the policies the worker validated at start-up, inside the worker's
+ * scope: a backend service outside it gets a plan without steps, whatever the policies say.
+ */
+export function decide(policies: PolicySet, input: DecideInput, scope: Scope): Decision {
   const diagnosis = classify(input.evidence);
-  const plan = requirePerson(buildPlan(input.evidence, diagnosis, policies, input.labels), input.needsPerson);
+  const outOfScope = scopeProblemOfFacts(scope, scopeFactsOf(input.evidence));
+  const proposed = requirePerson(
+    buildPlan(input.evidence, diagnosis, policies, input.labels),
+    input.needsPerson,
+  );
+  const plan = outOfScope === undefined ? proposed : { ...proposed, steps: [] };
   const newSteps = plan.steps.filter((s) => !input.applied.some((a) => a.id === s.id));
   const unit = input.applied.length > 0 ? { ...plan, steps: [...input.applied, ...newSteps] } : undefined;
   return {
     diagnosis,
     plan,
     rendered: renderPlan(plan),
+    planHash: planHash(plan),
     newSteps,
-    ...(unit ? { extended: { plan: unit, rendered: renderPlan(unit) } } : {}),
+    ...(unit ? { extended: { plan: unit, rendered: renderPlan(unit), planHash: planHash(unit) } } : {}),
     limits: checkLimits(input.past, plan.limits, new Date(input.now)),
+    ...(outOfScope !== undefined ? { outOfScope } : {}),
   };
 }
 
-export function createDecideActivities(policies: PolicySet) {
+export function createDecideActivities(policies: PolicySet, scope: Scope) {
   return {
     /** {@link decide} as a local activity of the remediation workflow. */
     async decide(input: DecideInput): Promise<Decision> {
-      return decide(policies, input);
+      return decide(policies, input, scope);
+    },
+    /**
+     * The scope check again, as the worker's scope says it now: after a wait for approval (the
+     * worker may have been restarted with a narrower scope since the decision). Undefined: inside.
+     */
+    async scopeProblem(facts: ScopeFacts): Promise<string | undefined> {
+      return scopeProblemOfFacts(scope, facts);
     },
   };
 }

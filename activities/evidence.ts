@@ -19,6 +19,11 @@ export interface EvidenceActivityOptions {
   /** Per-request timeout of the in-VPC probe, ms. */
   probeTimeoutMs?: number;
   /**
+   * Ports probed besides the ones asked for: the policies' fixed ports, so a plan can tell whether
+   * the app serves there (core/bounds.ts `unservedPortProblem`).
+   */
+  probePorts?: number[];
+  /**
    * Most log entries read per diagnosis: the newest, one page. A sample that size shows the mix of
    * statusDetails as well as all of them would, and every further page costs a round trip to Cloud
    * Logging and the client's decoding of 1000 entries (about 200 ms here) before anything is fixed.
@@ -37,7 +42,10 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
     readHealth: (t) => readInstanceHealth(clients, t),
     readLbLogs: (t) => readLbLogFacts(clients, t, logLimit),
     readBackendLatency: (t) => readBackendLatency(clients, t),
-    probeInstances: (req) => probeInstances(req, probe),
+    probeInstances: (req) => {
+      const ports = [...new Set([...req.ports, ...(opts.probePorts ?? [])])].sort((a, b) => a - b);
+      return probeInstances({ ...req, ports }, probe);
+    },
   };
   return readers;
 }

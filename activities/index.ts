@@ -2,8 +2,11 @@
  * All activities, built from injected clients. Workflows import this module's type only.
  */
 import type { Client } from '@temporalio/client';
+import { policyPorts } from '../core/bounds';
+import type { Scope } from '../core/scope';
 import type { PolicySet } from '../policies/schema';
 import { createApplyActivities } from './apply';
+import { createApprovalActivities } from './approvals';
 import { createBackendHealthActivities } from './backend-health';
 import { createDecideActivities } from './decide';
 import { createEvidenceActivities } from './evidence';
@@ -20,6 +23,11 @@ export interface ActivityDeps {
   /** Validated at start-up; the workflow decides with them in the `decide` local activity, recorded per run. */
   policies: PolicySet;
   /**
+   * What lbmedic may act on (docs/safety.md, "Scope"): every decision is checked against it, and the
+   * backend services behind a URL map before the governor admits them.
+   */
+  scope: Scope;
+  /**
    * For the visibility queries behind cooldowns, daily limits and the circuit breaker, and for the
    * governor and kill switches (starting remediations, reading the switches).
    */
@@ -34,17 +42,18 @@ export function createActivities(deps: ActivityDeps) {
   const { clients } = deps;
   return withFailureMapping({
     ...createBackendHealthActivities(clients),
-    ...createEvidenceActivities(
-      clients,
-      deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {},
-    ),
+    ...createEvidenceActivities(clients, {
+      ...(deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {}),
+      probePorts: policyPorts(deps.policies.policies.map((p) => p.action)),
+    }),
     ...createApplyActivities(clients),
     ...createVerifyActivities(clients),
     ...createHistoryActivities(deps.temporal),
     ...createNotifyActivities(deps.notify ?? {}),
-    ...createDecideActivities(deps.policies),
+    ...createDecideActivities(deps.policies, deps.scope),
+    ...createApprovalActivities(),
     ...createFleetActivities(deps.temporal, deps.policies),
-    ...createUrlMapActivities(clients),
+    ...createUrlMapActivities(clients, deps.scope),
   });
 }
 

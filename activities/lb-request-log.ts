@@ -59,15 +59,21 @@ export async function* readLbRequests(
   } while (pageToken && read < q.limit);
 }
 
-/** The evidence: the last `windowMinutes` of the log, counted by statusDetails and by status. */
+/**
+ * The evidence: the last `windowMinutes` of the log, or from `since` when that is later (nothing
+ * from before lbmedic's last change or the incident's start), counted by statusDetails and status.
+ */
 export async function readLbLogFacts(
   clients: Pick<GcpClients, 'logging'>,
-  t: { project: string; backendService: string; windowMinutes: number },
+  t: { project: string; backendService: string; windowMinutes: number; since?: string },
   limit: number,
 ): Promise<LogFacts> {
-  const since = new Date(Date.now() - t.windowMinutes * 60_000).toISOString();
+  const windowStart = Date.now() - t.windowMinutes * 60_000;
+  const asked = t.since === undefined ? NaN : Date.parse(t.since);
+  const since = new Date(Number.isFinite(asked) ? Math.max(windowStart, asked) : windowStart).toISOString();
   const facts: LogFacts = {
     windowMinutes: t.windowMinutes,
+    since,
     total: 0,
     limit,
     byStatusDetails: {},

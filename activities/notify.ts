@@ -49,6 +49,7 @@ const OUTCOME_EMOJI: Record<Outcome, string> = {
   ROLLED_BACK: ':rewind:',
   ROLLBACK_FAILED: ':fire:',
   DUPLICATE: ':repeat:',
+  OUT_OF_SCOPE: ':no_entry:',
 };
 const TRANSITION_EMOJI = ':large_blue_circle:';
 

@@ -6,6 +6,7 @@
  * leaves as a retryable {@link GoogleApiError}.
  */
 import { backendServicesOfUrlMap, type UrlMapLike } from '../core/alert-targets';
+import { scopeProblem, type Scope } from '../core/scope';
 import type { GcpClients } from './gcp-clients';
 import { GoogleApiError, toGoogleApiError } from './google-errors';
 
@@ -22,18 +23,23 @@ export function createUrlMapResolver(clients: Pick<GcpClients, 'urlMaps'>): UrlM
   };
 }
 
-export function createUrlMapActivities(clients: Pick<GcpClients, 'urlMaps'>) {
+export function createUrlMapActivities(clients: Pick<GcpClients, 'urlMaps'>, scope: Scope) {
   const resolve = createUrlMapResolver(clients);
   return {
-    /** The backend services behind a URL map, or why there are none to remediate. */
+    /**
+     * The backend services behind a URL map that are inside the worker's scope, or why there are
+     * none to remediate.
+     */
     async resolveUrlMap(input: {
       project: string;
       urlMap: string;
-    }): Promise<{ services: string[] } | { unmapped: string }> {
+    }): Promise<{ services: string[] } | { unmapped: string } | { outOfScope: string }> {
       try {
-        const services = await resolve(input.project, input.urlMap);
-        if (services.length === 0)
-          return { unmapped: `URL map ${input.urlMap} routes to no backend service` };
+        const all = await resolve(input.project, input.urlMap);
+        if (all.length === 0) return { unmapped: `URL map ${input.urlMap} routes to no backend service` };
+        const problems = all.map((bs) => scopeProblem(scope, { project: input.project, backendService: bs }));
+        const services = all.filter((_, i) => problems[i] === undefined);
+        if (services.length === 0) return { outOfScope: problems.join('; ') };
         return { services };
       } catch (err) {
         if (err instanceof GoogleApiError && !err.retryable) {

@@ -8,6 +8,7 @@
  * plan, the approval prompt, HEALTHY, then the outcome, the time each phase took and the Temporal UI
  * link (demo-render.ts, pure).
  */
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
@@ -112,6 +113,13 @@ function envPrefix(state: UpState, config: Config): string {
   if (state.namespace !== 'default' && state.namespace !== config.temporalNamespace)
     vars.push(`TEMPORAL_NAMESPACE=${state.namespace}`);
   return vars.map((v) => `${v} `).join('');
+}
+
+/** ` --key FILE` with the demo approver's key (signed like production), or nothing (ssh-agent). */
+function keyFlag(state: UpState): string {
+  if (!state.approverKey) return '';
+  const rel = relative(process.cwd(), state.approverKey);
+  return ` --key ${rel.startsWith('..') ? state.approverKey : rel}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -234,8 +242,8 @@ async function runDemo(
     const view: DemoView = {
       workflowId,
       startedAtMs,
-      approveCommand: `${env}npx lbmedic approve ${workflowId} --as <you>`,
-      rejectCommand: `${env}npx lbmedic reject ${workflowId} --as <you> --reason "<why>"`,
+      approveCommand: `${env}npx lbmedic approve ${workflowId}${keyFlag(state)}`,
+      rejectCommand: `${env}npx lbmedic reject ${workflowId}${keyFlag(state)} --reason "<why>"`,
     };
     const final = await follow(client, handle, view, incidentId, deadline, io);
     if (!final) {

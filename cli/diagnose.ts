@@ -6,12 +6,13 @@
 import { parseArgs } from 'node:util';
 import { createEvidenceActivities, withDeadline } from '../activities/evidence';
 import { classify } from '../core/classify';
+import { policyPorts } from '../core/bounds';
 import { collectEvidence } from '../core/collect';
 import { buildPlan } from '../core/plan';
 import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
 import type { Config } from '../runtime/config';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { gcpClientsFor, probeRanges } from './clients';
 import { portFlag, UsageError } from './flags';
 
@@ -40,6 +41,8 @@ async function diagnoseFromFlags(
   },
   config: Config,
   command: string,
+  /** Ports probed besides --probe-ports (`plan`: the policies' fixed ports). */
+  policyProbePorts: number[] = [],
 ) {
   const project = values.project ?? config.project;
   const backendService = values['backend-service'];
@@ -51,7 +54,8 @@ async function diagnoseFromFlags(
   const probePorts = (values['probe-ports'] ?? '')
     .split(',')
     .filter(Boolean)
-    .map((p) => portFlag(p.trim(), 'probe-ports') ?? 0);
+    .map((p) => portFlag(p.trim(), 'probe-ports') ?? 0)
+    .concat(policyProbePorts);
   const clients = gcpClientsFor(config, project);
   try {
     const readers = createEvidenceActivities(clients, probeRanges(config));
@@ -81,8 +85,9 @@ export async function cmdDiagnose(args: string[], config: Config): Promise<numbe
 export async function cmdPlan(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({ args, options: { ...DIAGNOSE_OPTIONS, policies: { type: 'string' } } });
   // Policies first: a broken policy folder should not cost a diagnosis.
-  const policies = loadPolicies(values.policies ?? config.policyDir);
-  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan');
+  const policies = loadConfiguredPolicies(config, { dir: values.policies });
+  const ports = policyPorts(policies.policies.map((p) => p.action));
+  const { evidence, diagnosis } = await diagnoseFromFlags(values, config, 'plan', ports);
   const plan = buildPlan(evidence, diagnosis, policies);
   if (values.json) console.log(JSON.stringify({ diagnosis, plan }, null, 2));
   else {

@@ -7,13 +7,17 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { OUTCOMES, REMEDIATION_WORKFLOW, type Outcome } from '../core/model';
 import { SA } from '../core/search-attributes';
 import type { Config } from '../runtime/config';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
+import { renderChecks, verifyRun } from './history-verify';
 import { UsageError } from './flags';
 import { consoleOutput, type Output } from './output';
 import { EXIT, run, withClient } from './remediation-client';
 
 export const HISTORY_USAGE = `  lbmedic history [--since 7d] [--outcome X] [--project P] [--backend-service BS] [--root-cause C]
-                  [--approver A] [--limit N] [--json]
-      Closed remediations from the visibility API, one line each, newest first.`;
+                  [--approver A] [--limit N] [--json] [--verify [--policies DIR] [--approvers FILE]]
+      Closed remediations from the visibility API, one line each, newest first. --verify checks every
+      signed approval and rejection kept in their memos against the configured approvers' keys valid
+      at the time, and flags any record that does not verify (exit 1).`;
 
 /** `90m`, `36h`, `7d`, `2w` → milliseconds. */
 export function parseSince(value: string): number {
@@ -121,8 +125,18 @@ export async function cmdHistory(
         approver: { type: 'string' },
         limit: { type: 'string', default: '200' },
         json: { type: 'boolean' },
+        verify: { type: 'boolean' },
+        policies: { type: 'string' },
+        approvers: { type: 'string' },
       },
     });
+    // The keys to verify with: the approvers the worker is configured with (or the ones named here).
+    const registry = values.verify
+      ? loadConfiguredPolicies(config, {
+          dir: values.policies,
+          extraApprovers: values.approvers ? [values.approvers] : [],
+        }).approvers
+      : [];
     const outcome = values.outcome?.toUpperCase();
     if (outcome !== undefined && !(OUTCOMES as readonly string[]).includes(outcome))
       throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
@@ -138,9 +152,16 @@ export async function cmdHistory(
     });
     return withClient(config, async (client) => {
       const entries: HistoryEntry[] = [];
+      const checks = [];
       for await (const w of client.workflow.list({ query })) {
         entries.push(toEntry(w));
+        if (values.verify) checks.push(verifyRun(w, registry));
         if (entries.length >= limit) break;
+      }
+      if (values.verify) {
+        const { text, failed } = renderChecks(checks);
+        io.out(values.json ? JSON.stringify(checks, null, 2) : text);
+        return failed ? EXIT.failed : EXIT.ok;
       }
       entries.sort((a, b) => (b.closeTime ?? '').localeCompare(a.closeTime ?? ''));
       if (values.json) io.out(JSON.stringify(entries, null, 2));

@@ -2,12 +2,15 @@
  * Where commands write (tests pass their own), and the one guard for reading the untyped JSON a
  * workflow reports (its status's diagnosis, plan, timeline).
  */
+import { createInterface } from 'node:readline/promises';
 
 export interface Output {
   out(line: string): void;
   err(line: string): void;
   /** A line that the next output replaces (a ticking "waiting" line); only on a terminal. */
   transient?(line: string): void;
+  /** Asks a person and returns the answer; only when stdin is a terminal. */
+  ask?(question: string): Promise<string>;
 }
 
 /** stdout and stderr; on a terminal, also the transient line. */
@@ -26,6 +29,19 @@ export function consoleOutput(): Output {
       clear();
       console.error(line);
     },
+    ...(process.stdin.isTTY
+      ? {
+          ask: async (question: string) => {
+            clear();
+            const rl = createInterface({ input: process.stdin, output: process.stdout });
+            try {
+              return await rl.question(question);
+            } finally {
+              rl.close();
+            }
+          },
+        }
+      : {}),
     ...(process.stdout.isTTY
       ? {
           transient: (line: string) => {

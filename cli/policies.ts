@@ -1,6 +1,6 @@
 /** `lbmedic policies validate [DIR]`: loads a policy folder as the worker would, and lists it. */
 import type { Config } from '../runtime/config';
-import { DEFAULT_POLICY_DIR, loadPolicies } from '../runtime/policy-loader';
+import { DEFAULT_POLICY_DIR, loadConfiguredPolicies } from '../runtime/policy-loader';
 import { UsageError } from './flags';
 
 export const POLICIES_USAGE = `  lbmedic policies validate [DIR]
@@ -11,13 +11,19 @@ export function cmdPolicies(args: string[], config: Config): number {
   if (sub !== 'validate')
     throw new UsageError(sub === undefined ? 'policies what?' : `unknown policies subcommand "${sub}"`);
   const dir = rest[0] ?? config.policyDir ?? DEFAULT_POLICY_DIR;
-  const set = loadPolicies(dir);
+  const set = loadConfiguredPolicies(config, { dir });
   console.log(
     `${dir}: ${set.policies.length} valid polic${set.policies.length === 1 ? 'y' : 'ies'}${set.settings.killSwitch ? ' (kill switch ON: everything is dry-run)' : ''}`,
   );
+  const who = set.approvers.map((a) => a.name).join(', ');
+  console.log(
+    `  ${set.approvers.length} approver${set.approvers.length === 1 ? '' : 's'} with keys${who ? `: ${who}` : ''}`,
+  );
   for (const p of set.policies) {
     console.log(
-      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${p.dryRun ? ' dry-run' : ''}`,
+      `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${
+        p.approval.mode === 'manual' && p.approval.authentication === 'open' ? ' (authentication OPEN)' : ''
+      }${p.dryRun ? ' dry-run' : ''}`,
     );
   }
   return 0;

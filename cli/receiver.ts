@@ -6,7 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { controlTaskQueue, type Config } from '../runtime/config';
+import { describeScope } from '../core/scope';
+import { controlTaskQueue, scopeFrom, type Config } from '../runtime/config';
 import { startReceiver } from '../receiver/server';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { busyPort, portFlag, UsageError } from './flags';
@@ -15,7 +16,8 @@ import { untilSignal } from './signals';
 export const RECEIVER_USAGE = `  lbmedic receiver [--host H] [--port N]
       Receives Cloud Monitoring alerts (POST /alerts: webhook; POST /pubsub: Pub/Sub push) and starts
       or signals one remediation workflow per backend service on TEMPORAL_ADDRESS. Needs
-      LBMEDIC_RECEIVER_TOKEN and/or LBMEDIC_RECEIVER_BASIC_AUTH.`;
+      LBMEDIC_RECEIVER_TOKEN and/or LBMEDIC_RECEIVER_BASIC_AUTH, and against Google Cloud LBMEDIC_SCOPE:
+      alerts outside the scope, or older than LBMEDIC_MAX_ALERT_AGE, start nothing (docs/safety.md).`;
 
 export async function cmdReceiver(args: string[], config: Config): Promise<number> {
   const { values } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' } } });
@@ -29,6 +31,8 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
       'set LBMEDIC_RECEIVER_TOKEN (the ?token= of the webhook URL) and/or LBMEDIC_RECEIVER_BASIC_AUTH (user:password)',
     );
   }
+  // Refuse to start without a scope, before anything listens.
+  const scope = scopeFrom(config);
   const connection = Connection.lazy(temporalConnectionOptions(config));
   try {
     const receiver = await startReceiver({
@@ -36,6 +40,8 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
       taskQueue: config.taskQueue,
       governorTaskQueue: controlTaskQueue(config),
       temporalTimeoutMs: config.receiverTemporalTimeoutMs,
+      scope,
+      maxAlertAgeSec: config.maxAlertAge,
       credentials,
       host: values.host ?? config.receiverHost,
       port,
@@ -48,6 +54,8 @@ export async function cmdReceiver(args: string[], config: Config): Promise<numbe
         url: receiver.url,
         endpoints: ['POST /alerts', 'POST /pubsub', 'GET /healthz'],
         auth: Object.keys(credentials),
+        scope: describeScope(scope),
+        maxAlertAgeSec: config.maxAlertAge,
         temporal: config.temporalAddress,
         namespace: config.temporalNamespace,
         taskQueue: config.taskQueue,

@@ -4,7 +4,9 @@
  * each project's governor, cli/fleet-status.ts).
  */
 import { parseArgs } from 'node:util';
+import { fingerprint } from '../activities/sshsig';
 import type { RemediationStatus } from '../core/model';
+import { parsePublicKey } from '../core/ssh-wire';
 import type { Config } from '../runtime/config';
 import { statusQuery } from '../workflows/definitions';
 import { readFleet, renderFleet, switchLine } from './fleet-status';
@@ -95,6 +97,7 @@ const FIELD_RENDERERS: Record<string, (v: unknown) => string | undefined> = {
           .join('\n')
       : undefined,
   rejection: (v) => (isRecord(v) ? decisionLine(v) : undefined),
+  approval: (v) => (isRecord(v) ? pendingLines(v) : undefined),
   timeline: (v) =>
     Array.isArray(v)
       ? v
@@ -105,7 +108,33 @@ const FIELD_RENDERERS: Record<string, (v: unknown) => string | undefined> = {
 };
 
 function decisionLine(d: Record<string, unknown>): string {
-  return `${String(d.approver)}${str(d.at) ? ` at ${String(d.at)}` : ''}${str(d.reason) ? `: ${String(d.reason)}` : ''}`;
+  return `${String(d.approver)}${str(d.at) ? ` at ${String(d.at)}` : ''}${str(d.key) ? ` with ${String(d.key)}` : ''}${
+    str(d.reason) ? `: ${String(d.reason)}` : ''
+  }`;
+}
+
+/** The approval waiting: what a signature must name, and whose keys count (docs/approvals.md). */
+function pendingLines(a: Record<string, unknown>): string {
+  const rules = isRecord(a.rules) ? a.rules : {};
+  const lines = [`plan ${String(a.plan)}  run ${String(a.run)}`];
+  if (rules.authentication === 'open') lines.push('OPEN: approvals are not signed (authentication: open)');
+  else {
+    const signers = Array.isArray(rules.signers) ? rules.signers.filter(isRecord) : [];
+    const keys = (s: Record<string, unknown>) =>
+      (Array.isArray(s.keys) ? s.keys.filter(isRecord) : [])
+        .map((k) => {
+          try {
+            return fingerprint(parsePublicKey(String(k.key)).blob);
+          } catch {
+            return '?';
+          }
+        })
+        .join(' ');
+    lines.push(
+      `signed by a key of: ${signers.map((s) => `${String(s.name)} (${keys(s)})`).join(', ') || 'nobody'}; counts ${String(rules.ttlSec)}s`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function renderValue(key: string, value: unknown): string {

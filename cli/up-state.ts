@@ -22,6 +22,9 @@ export const UpState = z.object({
   /** The receiver's webhook URL with its credentials (`?token=`, or `user:password@`). */
   receiverUrl: z.string().min(1),
   project: z.string().min(1),
+  /** The demo approver's key and the approvers file that registers it (--simulate only). */
+  approverKey: z.string().nullable().default(null),
+  approversFile: z.string().nullable().default(null),
   pid: z.number().int().positive(),
 });
 export type UpState = z.infer<typeof UpState>;

@@ -5,6 +5,8 @@
  * started is stopped again, in reverse order, when it ends or when a later part fails to start.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -12,24 +14,29 @@ import type { BackendHealth } from '../activities/backend-health';
 import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
 import type { PolicySet } from '../policies/schema';
 import { startReceiver, type Receiver } from '../receiver/server';
-import type { Config } from '../runtime/config';
+import { describeScope, type Scope } from '../core/scope';
+import { scopeFrom, ScopeProjects, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { startSimulation, type Simulation } from '../runtime/simulation';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { ensureDemoApprover, type DemoApprover } from './demo-approver';
 import { busyPort, portFlag, UsageError } from './flags';
 import { formatHealth } from './inspect';
 import { untilSignal } from './signals';
+import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 import { DEFAULT_UP_STATE_FILE, removeUpState, webhookUrl, writeUpState } from './up-state';
 
-export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--sim-port N] [--temporal-port N] [--ui-port N]
+export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--scope P1,P2] [--sim-port N] [--temporal-port N] [--ui-port N]
              [--receiver-port N] [--temporal-db FILE] [--state FILE] [--once]
       Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
       GCP project is configured) also the GCP simulator. Inspects every backend service once,
       then runs until Ctrl-C (--once: stop after the inspection). While it runs, --state (default
-      .temporal/up.json) says where everything is, for \`lbmedic demo\`.`;
+      .temporal/up.json) says where everything is, for \`lbmedic demo\`; the receiver's log goes to
+      receiver.log beside it. --scope (else LBMEDIC_SCOPE; with --simulate, the scenario's project) is
+      what lbmedic may act on: required against Google Cloud.`;
 
 function parseUpFlags(args: string[]) {
   // `--simulate [SCENARIO]`: an optional value, which parseArgs cannot express; rewrite it as --scenario.
@@ -47,6 +54,7 @@ function parseUpFlags(args: string[]) {
       'ui-port': { type: 'string' },
       'temporal-db': { type: 'string' },
       'receiver-port': { type: 'string' },
+      scope: { type: 'string' },
       state: { type: 'string' },
       once: { type: 'boolean' },
     },
@@ -57,7 +65,18 @@ function parseUpFlags(args: string[]) {
     temporalPort: portFlag(values['temporal-port'], 'temporal-port'),
     uiPort: portFlag(values['ui-port'], 'ui-port'),
     receiverPort: portFlag(values['receiver-port'], 'receiver-port'),
+    scopeProjects: scopeFlag(values.scope),
   };
+}
+
+/** `--scope P1,P2`: the projects, checked like LBMEDIC_SCOPE. */
+function scopeFlag(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const parsed = ScopeProjects.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(`--scope ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  return parsed.data;
 }
 
 type UpFlags = ReturnType<typeof parseUpFlags>;
@@ -106,10 +125,17 @@ async function startTemporal(
 /** The worker, running; returns the Temporal client it shares with the receiver and the inspection. */
 async function startWorker(
   config: Config,
-  parts: { address: string; dev?: DevServer; sim?: Simulation; clients: GcpClients; policies: PolicySet },
+  parts: {
+    address: string;
+    dev?: DevServer;
+    sim?: Simulation;
+    clients: GcpClients;
+    policies: PolicySet;
+    scope: Scope;
+  },
   started: Started,
 ): Promise<Client> {
-  const { address, dev, sim, clients, policies } = parts;
+  const { address, dev, sim, clients, policies, scope } = parts;
   // The embedded dev server is plain; an external cluster gets the configured TLS / API key.
   const target = dev ? { address } : temporalConnectionOptions(config, address);
   const nativeConnection = await NativeConnection.connect(target);
@@ -123,6 +149,7 @@ async function startWorker(
     taskQueue: config.taskQueue,
     clients,
     policies,
+    scope,
     temporal: client,
     ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
     notify: notifyOptions(config),
@@ -140,21 +167,29 @@ async function startWorker(
 /**
  * The alert receiver, with the Temporal client only: like `lbmedic receiver`, it gets no Google Cloud
  * client or credentials (the worker resolves URL maps). Locally a token is made up when none is
- * configured, and printed.
+ * configured, and printed. Its log (one line per request, failed authentications summed up, never a
+ * secret) is appended to `logFile`.
  */
 async function startAlertReceiver(
   config: Config,
   flags: UpFlags,
-  client: Client,
+  parts: { client: Client; scope: Scope; logFile: string },
   started: Started,
 ): Promise<{ receiver: Receiver; token?: string }> {
+  mkdirSync(dirname(parts.logFile), { recursive: true });
+  const logStream = createWriteStream(parts.logFile, { flags: 'a', mode: 0o600 });
+  // A log that cannot be written is said, not a crash of everything `up` runs.
+  logStream.on('error', (err) => console.error(`receiver log ${parts.logFile}: ${err.message}`));
+  started.add(() => new Promise<void>((resolve) => logStream.end(resolve)));
   const token =
     config.receiverToken ?? (config.receiverBasicAuth ? undefined : randomBytes(18).toString('hex'));
   const port = flags.receiverPort ?? config.receiverPort;
   const receiver = await startReceiver({
-    client,
+    client: parts.client,
     taskQueue: config.taskQueue,
     temporalTimeoutMs: config.receiverTemporalTimeoutMs,
+    scope: parts.scope,
+    maxAlertAgeSec: config.maxAlertAge,
     credentials: {
       ...(token ? { token } : {}),
       ...(config.receiverBasicAuth ? { basic: config.receiverBasicAuth } : {}),
@@ -162,7 +197,7 @@ async function startAlertReceiver(
     host: config.receiverHost,
     port,
     maxBodyBytes: config.receiverMaxBodyBytes,
-    log: () => undefined,
+    log: (entry) => logStream.write(`${JSON.stringify(entry)}\n`),
   }).catch(busyPort(port, '--receiver-port'));
   started.add(() => receiver.close());
   return { receiver, ...(token ? { token } : {}) };
@@ -170,9 +205,18 @@ async function startAlertReceiver(
 
 function printWhere(
   config: Config,
-  parts: { address: string; dev?: DevServer; receiverUrl: string; token?: string; sim?: Simulation },
+  parts: {
+    address: string;
+    dev?: DevServer;
+    receiverUrl: string;
+    receiverLog: string;
+    token?: string;
+    sim?: Simulation;
+    scope: Scope;
+    approver?: DemoApprover;
+  },
 ): void {
-  const { address, dev, receiverUrl, token, sim } = parts;
+  const { address, dev, receiverUrl, token, sim, approver } = parts;
   console.log('lbmedic is up:');
   console.log(
     `  Temporal     ${address} (namespace ${config.temporalNamespace}, task queue ${config.taskQueue})`,
@@ -181,9 +225,16 @@ function printWhere(
   console.log(
     `  Receiver     ${receiverUrl}/alerts${token && !config.receiverToken ? `?token=${token}` : '  (token/basic auth from the config)'}`,
   );
+  const near = relative(process.cwd(), parts.receiverLog);
+  console.log(`  Receiver log ${near && !near.startsWith('..') ? near : parts.receiverLog}`);
   if (sim) console.log(`  GCP          simulator at ${sim.url} (LBMEDIC_GCP_ENDPOINT=${sim.url})`);
   else
     console.log(`  GCP          ${config.gcpEndpoint ?? 'Google Cloud (Application Default Credentials)'}`);
+  console.log(`  Scope        ${describeScope(parts.scope)}`);
+  if (approver)
+    console.log(
+      `  Approver     ${approver.name} (demo key ${approver.keyFile}, registered in ${approver.approversFile})`,
+    );
 }
 
 /** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
@@ -201,25 +252,47 @@ async function inspectAll(client: Client, config: Config, sim: Simulation, proje
 export async function cmdUp(args: string[], config: Config): Promise<number> {
   const flags = parseUpFlags(args);
   const simulate = flags.simulate === true || !config.project;
-  const policies = loadPolicies(config.policyDir);
+  // --scope over LBMEDIC_SCOPE; against Google Cloud one of them is required, checked before anything starts.
+  const scoped = flags.scopeProjects ? { ...config, scope: flags.scopeProjects } : config;
+  const cloudScope = simulate ? undefined : scopeFrom(scoped);
+  // On the simulator the person running up is the demo approver, with a key kept beside the server's state.
+  const stateDir = flags['temporal-db'] ? dirname(flags['temporal-db']) : join(PROJECT_ROOT, '.temporal');
+  const approver = simulate ? ensureDemoApprover(join(stateDir, 'approver')) : undefined;
+  const policies = loadConfiguredPolicies(config, {
+    extraApprovers: approver ? [approver.approversFile] : [],
+  });
   const started = new Started();
   try {
     const sim = simulate ? await startSimulator(flags, started) : undefined;
     const { address, dev } = await startTemporal(flags, config, started);
     const project = sim ? [...sim.world.projects.keys()][0] : config.project;
     if (!project) throw new UsageError('no project: set LBMEDIC_PROJECT or use --simulate');
+    const scope = cloudScope ?? scopeFrom(scoped, sim ? [...sim.world.projects.keys()] : undefined);
+    const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
+    const receiverLog = join(dirname(stateFile), 'receiver.log');
     const clients = sim
       ? createGcpClients({ endpoint: sim.url, projectId: project, timeoutMs: config.gcpTimeoutMs })
       : gcpClientsFor(config, project);
     started.add(() => clients.close());
     const where = { address, ...(dev ? { dev } : {}), ...(sim ? { sim } : {}) };
-    const client = await startWorker(config, { ...where, clients, policies }, started);
-    const { receiver, token } = await startAlertReceiver(config, flags, client, started);
-    printWhere(config, { ...where, receiverUrl: receiver.url, ...(token ? { token } : {}) });
+    const client = await startWorker(config, { ...where, clients, policies, scope }, started);
+    const { receiver, token } = await startAlertReceiver(
+      config,
+      flags,
+      { client, scope, logFile: receiverLog },
+      started,
+    );
+    printWhere(config, {
+      ...where,
+      receiverUrl: receiver.url,
+      receiverLog,
+      scope,
+      ...(token ? { token } : {}),
+      ...(approver ? { approver } : {}),
+    });
     if (sim) await inspectAll(client, config, sim, project);
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
-      const stateFile = flags.state ?? DEFAULT_UP_STATE_FILE;
       writeUpState(stateFile, {
         temporalAddress: address,
         namespace: config.temporalNamespace,
@@ -228,6 +301,8 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
         simulatorUrl: sim?.url ?? null,
         receiverUrl: webhookUrl(receiver.url, token, config.receiverBasicAuth),
         project,
+        approverKey: approver?.keyFile ?? null,
+        approversFile: approver?.approversFile ?? null,
         pid: process.pid,
       });
       started.add(async () => removeUpState(stateFile));

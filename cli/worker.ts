@@ -1,23 +1,26 @@
 /** `lbmedic worker`: the worker against TEMPORAL_ADDRESS, for containers and production. */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { controlTaskQueue, type Config } from '../runtime/config';
+import { describeScope } from '../core/scope';
+import { controlTaskQueue, scopeFrom, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
-import { loadPolicies } from '../runtime/policy-loader';
+import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
 import { UsageError } from './flags';
 
 export const WORKER_USAGE = `  lbmedic worker
       Runs the worker against TEMPORAL_ADDRESS (for containers and production): the remediations on
-      LBMEDIC_TASK_QUEUE, and the governors and kill switches on LBMEDIC_GOVERNOR_TASK_QUEUE when set.`;
+      LBMEDIC_TASK_QUEUE, and the governors and kill switches on LBMEDIC_GOVERNOR_TASK_QUEUE when set.
+      Against Google Cloud it needs LBMEDIC_SCOPE, the projects it may act on (docs/safety.md).`;
 
 export async function cmdWorker(config: Config): Promise<number> {
   const project = config.project;
   if (!project)
     throw new UsageError('the worker needs LBMEDIC_PROJECT (the default project for Google clients)');
-  // Refuse to start on invalid policies, before touching Temporal.
-  const policies = loadPolicies(config.policyDir);
+  // Refuse to start without a scope or on invalid policies, before touching Temporal.
+  const scope = scopeFrom(config);
+  const policies = loadConfiguredPolicies(config);
   const clients = gcpClientsFor(config, project);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const clientConnection = await Connection.connect(temporalConnectionOptions(config));
@@ -27,6 +30,7 @@ export async function cmdWorker(config: Config): Promise<number> {
       namespace: config.temporalNamespace,
       clients,
       policies,
+      scope,
       temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
       ...probeRanges(config),
       notify: notifyOptions(config),
@@ -38,6 +42,7 @@ export async function cmdWorker(config: Config): Promise<number> {
     console.log(
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${queues.join(' and ')}`,
     );
+    console.log(`scope: ${describeScope(scope)}`);
     // The SDK's workers shut down gracefully on SIGINT/SIGTERM.
     await Promise.all(workers.map((w) => w.run()));
     return 0;

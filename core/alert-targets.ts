@@ -30,9 +30,9 @@ const LB_RULE_TYPES = new Set(['https_lb_rule', 'internal_http_lb_rule']);
 /** Values Monitoring uses when no backend or URL map matched (gcp-facts §10). */
 const PLACEHOLDERS = new Set(['UNKNOWN', 'UNMATCHED', 'INVALID_BACKEND', 'NO_BACKEND_SELECTED']);
 /** Compute resource names: RFC 1035, at most 63 characters. */
-const RESOURCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const RESOURCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Project ids, including domain-scoped ones (`example.com:my-project`). */
-const PROJECT_ID = /^([a-z0-9.-]+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+export const PROJECT_ID = /^([a-z0-9.-]+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 
 export type AlertTarget =
   | { kind: 'backendServices'; project: string; backendServices: string[]; via: string }

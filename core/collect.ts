@@ -42,7 +42,8 @@ export interface EvidenceReaders {
   readInstanceGroups(
     t: Target & { backends: BackendServiceFacts['backends'] },
   ): Promise<InstanceGroupFacts[]>;
-  readLbLogs(t: Target & { windowMinutes: number }): Promise<LogFacts>;
+  /** `since` (ISO), when set, moves the start of the window later (core/freshness.ts `logsSince`). */
+  readLbLogs(t: Target & { windowMinutes: number; since?: string }): Promise<LogFacts>;
   readBackendLatency(t: Target & { windowMinutes: number }): Promise<LatencyFacts>;
   readNegs(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<NegFacts[]>;
   probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
@@ -51,6 +52,8 @@ export interface EvidenceReaders {
 export interface CollectOptions {
   /** Time the log and metric windows cover, minutes. */
   windowMinutes: number;
+  /** The LB log is read from here on (ISO) when it is later than the window's start. */
+  logsSince?: string;
   /** Extra ports to probe (a policy's declared ports). */
   probePorts?: number[];
   /** At most this many instances are probed. */
@@ -102,7 +105,13 @@ export async function collectEvidence(
       : Promise.resolve({ ok: true as const, value: null }),
     source(() => readers.readFirewallRules(t)),
     source(() => readers.readInstanceGroups({ ...t, backends })),
-    source(() => readers.readLbLogs({ ...t, windowMinutes: opts.windowMinutes })),
+    source(() =>
+      readers.readLbLogs({
+        ...t,
+        windowMinutes: opts.windowMinutes,
+        ...(opts.logsSince ? { since: opts.logsSince } : {}),
+      }),
+    ),
     source(() => readers.readBackendLatency({ ...t, windowMinutes: opts.windowMinutes })),
     source(() => readers.readNegs({ ...t, backends })),
   ]);

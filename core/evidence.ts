@@ -71,6 +71,11 @@ export interface InstanceGroupFacts {
 
 export interface LogFacts {
   windowMinutes: number;
+  /**
+   * The first moment read (ISO): the window's start, or later when lbmedic changed the backend
+   * service or the incident started since. Absent in evidence recorded before it was kept.
+   */
+  since?: string;
   /** Entries read (bounded by `limit`). */
   total: number;
   limit: number;

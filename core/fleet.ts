@@ -220,6 +220,8 @@ export interface AdmitResult {
   via: string;
   /** Nothing to admit: the URL map routes to no backend service, or cannot be read (permanent). */
   unmapped?: string;
+  /** Every backend service behind the URL map is outside the worker's scope: why. */
+  outOfScope?: string;
   /** A transient failure (a URL map read, a start): the alert should be delivered again. */
   retry?: string;
   targets: { backendService: string; workflowId: string; result: TargetAdmission }[];

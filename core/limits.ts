@@ -2,10 +2,9 @@
  * Limits that hold across workflow runs: cooldown, a daily maximum and a circuit breaker. Pure: the
  * past remediations are read from Temporal's visibility store by an activity.
  */
+import { APPLIED_OUTCOMES } from './model';
 import type { Plan } from './plan';
 
-/** Outcomes in which lbmedic changed something. */
-export const APPLIED_OUTCOMES = ['REMEDIATED', 'ROLLED_BACK', 'ROLLBACK_FAILED'] as const;
 /** Outcomes that count as a failed remediation for the circuit breaker. */
 export const FAILED_OUTCOMES = ['ROLLED_BACK', 'ROLLBACK_FAILED'] as const;
 

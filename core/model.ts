@@ -43,13 +43,24 @@ export interface RemediationInput {
   triggeredBy?: string;
 }
 
+/**
+ * An approve or reject message. Signed (what policies ask for unless they say `authentication: open`):
+ * `payload`, the decision as text (core/approval-payload.ts), and `signature`, its OpenSSH signature
+ * (`ssh-keygen -Y sign -n lbmedic`). An open policy takes `approver`, `planHash` and `reason` on trust.
+ */
 export interface ApprovalRequest {
-  approver: string;
+  payload?: string;
+  signature?: string;
+  approver?: string;
+  planHash?: string;
   reason?: string;
 }
 
 export interface ApprovalResult {
   accepted: true;
+  /** Who approved (from the signed payload) and with which key (`SHA256:…`; none when open). */
+  approver: string;
+  key?: string;
   approvals: number;
   required: number;
   /** The phase after this approval. */
@@ -124,8 +135,12 @@ export const OUTCOMES = [
   'ROLLED_BACK',
   'ROLLBACK_FAILED',
   'DUPLICATE',
+  'OUT_OF_SCOPE',
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes in which lbmedic changed something. */
+export const APPLIED_OUTCOMES = ['REMEDIATED', 'ROLLED_BACK', 'ROLLBACK_FAILED'] as const;
 
 /** A phase change worth telling people about (notifications; also the workflow's own log). */
 export interface TransitionEvent {
@@ -156,6 +171,12 @@ export const FAILURE_TYPES = {
   notifySink: 'NotifySinkFailed',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
+/**
+ * The name prefix of every resource lbmedic creates (the probe firewall rule): what it owns. The IAM
+ * condition in deploy/lbmedic-firewall-condition.yaml grants firewall writes on these names only.
+ */
+export const OWNED_NAME_PREFIX = 'lbmedic-';
 
 /** The alert-policy user label that asks for manual approval whatever the policy says. */
 export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';

@@ -12,8 +12,17 @@ const duration = (sec: number) =>
         ? `${sec / 60}m`
         : `${sec}s`;
 
+/** How approvals are authenticated; an open policy says so in every plan. */
+function signatures(a: Plan['approval']): string {
+  if (a.authentication === 'open')
+    return 'OPEN: approvals are not signed; anyone who can signal the workflow can approve as anyone (authentication: open)';
+  return `required: SSH-signed by a registered key, bound to this plan's hash, counting for ${duration(a.ttlSec)}`;
+}
+
 export function renderPlan(plan: Plan): string {
   const out: string[] = [`Plan for ${plan.project}/${plan.backendService} (diagnosis: ${plan.verdict})`];
+  // Before anything else: a policy set a value below the safety bounds on purpose.
+  for (const u of plan.unsafe ?? []) out.push(`  UNSAFE: ${u}`);
   if (plan.steps.length === 0 && plan.escalations.length === 0) {
     out.push('  nothing to change');
   }
@@ -30,15 +39,21 @@ export function renderPlan(plan: Plan): string {
   for (const n of plan.notes) out.push(`  note: ${n}`);
   if (plan.steps.length > 0) {
     const a = plan.approval;
+    const who = a.approvers.length
+      ? a.approvers.join(', ')
+      : a.authentication === 'open'
+        ? 'anyone'
+        : `any registered approver (${a.signers.map((x) => x.name).join(', ') || 'none'})`;
     out.push(
       '',
       `  approval:     ${
         a.mode === 'auto'
           ? 'automatic'
-          : `manual, ${a.required} of ${a.approvers.length ? a.approvers.join(', ') : 'anyone'}${
+          : `manual, ${a.required} of ${who}${
               a.allowSelfApproval ? '' : ' (not the trigger)'
             }, within ${duration(a.timeoutSec)}, then ${a.onTimeout}`
       }`,
+      ...(a.mode === 'manual' ? [`  signatures:   ${signatures(a)}`] : []),
       `  verification: ${Math.round(plan.verification.healthyFraction * 100)}% HEALTHY within ${duration(
         plan.verification.deadlineSec,
       )}`,

@@ -13,9 +13,10 @@ import type { Diagnosis } from './classify';
 import { causeOf, humanFixOf } from './causes';
 import type { ProposedStep } from './causes/cause';
 import type { Evidence } from './evidence';
-import type { Policy, PolicySet } from '../policies/schema';
+import type { Approver, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
+import { POLICY_BOUNDS, unservedPortProblem, verificationWindowSec } from './bounds';
 
 export type { FieldChange } from './causes/cause';
 
@@ -33,9 +34,22 @@ export interface Escalation {
   humanFix: string;
 }
 
+/** Someone who may sign an approval, with the keys (and their validity windows) that count. */
+export type PlanSigner = Approver;
+
 export interface PlanApproval {
   mode: 'auto' | 'manual';
+  /** The names the policies list; empty: anyone in `signers` (or, when open, anyone). */
   approvers: string[];
+  /**
+   * `signed`: an approval counts only when signed by a key of `signers` (docs/approvals.md);
+   * `open`: every governing manual policy takes approvals on trust, and the plan says so.
+   */
+  authentication: 'signed' | 'open';
+  /** Who may sign and with which keys: the listed approvers, or every registered one. Empty when open. */
+  signers: PlanSigner[];
+  /** A signed approval older than this no longer counts (the policies' shortest `approvalTtl`). */
+  ttlSec: number;
   required: number;
   allowSelfApproval: boolean;
   timeoutSec: number;
@@ -59,6 +73,8 @@ export interface Plan {
   limits: { cooldownSec: number; maxPerDay: number; circuitBreakerFailures: number };
   /** Things the planner noticed that change nothing (a value already right, a cap reached). */
   notes: string[];
+  /** Values below the policy bounds that governing policies set on purpose (`unsafe:`), in words. */
+  unsafe?: string[];
 }
 
 function escalation(f: Finding, policy: Policy | undefined, extra?: string): Escalation {
@@ -89,6 +105,8 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
   }
   const { action } = policy;
   if (action.type === 'escalate') return { steps: [], escalation: escalation(f, policy, action.message) };
+  const unserved = unservedPortProblem(action, ev.probe);
+  if (unserved) return { steps: [], escalation: escalation(f, policy, unserved) };
   const proposal = causeOf(f.cause).planFinding(f, action, { evidence: ev }) ?? {
     escalate: `policy action ${action.type} does not apply to ${f.cause}`,
   };
@@ -106,15 +124,35 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
   };
 }
 
+/** Why a manual plan could not be approved by anyone, if it could not. */
+function unapprovable(a: PlanApproval, disjoint: boolean): string | undefined {
+  if (a.mode !== 'manual') return undefined;
+  if (disjoint) return 'the governing policies have no approver in common: nobody could approve';
+  if (a.authentication === 'signed' && a.signers.length === 0)
+    return 'approval is manual and no approver has a registered key: nobody could sign (docs/approvals.md)';
+  return undefined;
+}
+const healthCheckOf = (ev: Evidence) => (ev.healthCheck.ok ? ev.healthCheck.value : null);
+
 /** Strictest-wins combination of the approval, verification and limits of the governing policies. */
-function combine(policies: Policy[]): Pick<Plan, 'approval' | 'verification' | 'rollback' | 'limits'> {
+function combine(
+  policies: Policy[],
+  registry: Approver[],
+): Pick<Plan, 'approval' | 'verification' | 'rollback' | 'limits'> & { disjoint: boolean } {
   const manual = policies.filter((p) => p.approval.mode === 'manual');
-  const lists = manual.map((p) => p.approval.approvers).filter((l) => l.length > 0);
+  const lists = manual.map((p) => p.approval.approvers.map((a) => a.name)).filter((l) => l.length > 0);
   const approvers = lists.length === 0 ? [] : lists.reduce((a, b) => a.filter((x) => b.includes(x)));
+  // Open only when every manual policy says so: one that wants signatures gets them.
+  const open = manual.length > 0 && manual.every((p) => p.approval.authentication === 'open');
+  const signers = open ? [] : registry.filter((r) => approvers.length === 0 || approvers.includes(r.name));
   return {
+    disjoint: lists.length > 0 && approvers.length === 0,
     approval: {
       mode: manual.length > 0 ? 'manual' : 'auto',
       approvers,
+      authentication: open ? 'open' : 'signed',
+      signers,
+      ttlSec: Math.min(...manual.map((p) => p.approval.approvalTtl), 1800),
       required: Math.max(1, ...manual.map((p) => p.approval.required)),
       allowSelfApproval: manual.every((p) => p.approval.allowSelfApproval),
       timeoutSec: Math.min(...manual.map((p) => p.approval.timeout), 86_400),
@@ -132,7 +170,7 @@ function combine(policies: Policy[]): Pick<Plan, 'approval' | 'verification' | '
     // Changes are applied as a unit; undoing them is the conservative choice if any policy wants it.
     rollback: policies.some((p) => p.rollback === 'auto') || policies.length === 0 ? 'auto' : 'never',
     limits: {
-      cooldownSec: Math.max(0, ...policies.map((p) => p.limits.cooldown)),
+      cooldownSec: Math.max(0, ...policies.map((p) => p.unsafe?.cooldown ?? p.limits.cooldown)),
       maxPerDay: Math.min(100, ...policies.map((p) => p.limits.maxPerDay)),
       circuitBreakerFailures: Math.min(20, ...policies.map((p) => p.limits.circuitBreakerFailures)),
     },
@@ -166,17 +204,37 @@ export function buildPlan(
   if (unique.length > 0 && escalations.some((e) => !e.policy)) {
     dryRunReasons.push('a root cause has no policy: lbmedic will not apply a partial fix');
   }
-  const combined = combine(policies);
+  const { disjoint, ...combined } = combine(policies, set.approvers);
+  // Long enough for the real health check to say HEALTHY, or no change at all (core/bounds.ts).
+  const window = verificationWindowSec(combined.verification.deadlineSec, healthCheckOf(ev));
+  if (window) combined.verification.deadlineSec = window.sec;
+  if (unique.length > 0 && window?.note) notes.push(window.note);
+  if (unique.length > 0 && !window) {
+    const max = POLICY_BOUNDS.maxVerificationSec;
+    dryRunReasons.push(`the health check needs longer to say HEALTHY than lbmedic verifies (${max}s)`);
+  }
   // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`.
+  // Any registered approver may then sign.
   if (labels[MANUAL_APPROVAL_LABEL] === 'manual' && combined.approval.mode === 'auto') {
     combined.approval = {
       ...combined.approval,
       mode: 'manual',
+      signers: set.approvers,
       timeoutSec: Math.min(combined.approval.timeoutSec, 1800),
     };
     notes.push(`approval is manual: the alert carries ${MANUAL_APPROVAL_LABEL}=manual`);
   }
+  const nobody = unique.length > 0 ? unapprovable(combined.approval, disjoint) : undefined;
+  if (nobody) dryRunReasons.push(nobody);
+  const unsafe = policies.flatMap((p) =>
+    p.unsafe
+      ? [
+          `policy ${p.name} sets the cooldown to ${p.unsafe.cooldown}s, past its ${POLICY_BOUNDS.minCooldownSec}s bound: ${p.unsafe.reason}`,
+        ]
+      : [],
+  );
   return {
+    ...(unsafe.length > 0 ? { unsafe } : {}),
     project: ev.project,
     backendService: ev.backendService,
     verdict: diagnosis.verdict,

@@ -3,7 +3,7 @@
  */
 import type { Diagnosis } from './classify';
 import { healthCheckPort } from './causes/facts';
-import type { BackendServiceFacts, Evidence, InstanceGroupFacts, Source } from './evidence';
+import type { BackendServiceFacts, Evidence, InstanceGroupFacts, LogFacts, Source } from './evidence';
 import { PROBE_RANGES, probeVerdicts } from './firewall';
 
 function table(rows: string[][]): string[] {
@@ -146,9 +146,19 @@ function firewallSection({ ev, d, bs, groups }: Context): string[] {
   });
 }
 
+/** `last 10 min`, or `since <time>` when lbmedic's last change or the incident's start cut the window short. */
+function logWindow(l: LogFacts, collectedAt: string): string {
+  const full = Date.parse(collectedAt) - l.windowMinutes * 60_000;
+  const since = l.since === undefined ? NaN : Date.parse(l.since);
+  // A second of slack: the reader's clock and the collection's differ by the time the read took.
+  return Number.isFinite(since) && since > full + 1_000
+    ? `since ${l.since} (the last change or the incident's start)`
+    : `last ${l.windowMinutes} min`;
+}
+
 function logsSection({ ev }: Context): string[] {
   return section('LB request logs (statusDetails)', ev.logs, (l) => [
-    `  last ${l.windowMinutes} min, ${l.total} entries${l.total >= l.limit ? ` (limit ${l.limit} reached)` : ''}`,
+    `  ${logWindow(l, ev.collectedAt)}, ${l.total} entries${l.total >= l.limit ? ` (limit ${l.limit} reached)` : ''}`,
     ...table([
       ['STATUS_DETAILS', 'COUNT'],
       ...Object.entries(l.byStatusDetails)

@@ -3,9 +3,15 @@
  * (runtime/policy-loader.ts reads the files); the schema and its inferred type share one name.
  * The causes a policy can match and the actions it can take come from the root-cause registry
  * (core/causes/): each cause brings the schemas of the actions that can remedy it.
+ *
+ * Values that would switch safety off are refused, saying the bound and why (core/bounds.ts,
+ * docs/safety.md "Policy bounds"). The one escape hatch, `unsafe:`, lets a lab or a demo shorten the
+ * cooldown, with a reason that every plan the policy governs shows.
  */
 import { z } from 'zod';
+import { POLICY_BOUNDS as B } from '../core/bounds';
 import { causeOf, REMEDY_ACTIONS, ROOT_CAUSES, type RootCause } from '../core/causes';
+import { parsePublicKey } from '../core/ssh-wire';
 
 /** Durations as people write them: `90s`, `30m`, `2h`, `1d`. Parsed to seconds. */
 export const Duration = z
@@ -28,20 +34,101 @@ const Escalate = z.strictObject({
 export const Action = z.discriminatedUnion('type', [Escalate, ...REMEDY_ACTIONS]);
 export type Action = z.infer<typeof Action>;
 
+/** `90s` → 90, as people read a bound. */
+function human(sec: number): string {
+  if (sec % 3600 === 0) return `${sec / 3600}h`;
+  return sec % 60 === 0 ? `${sec / 60}m` : `${sec}s`;
+}
+
+/** A {@link Duration} within [min, max] seconds, each bound said with why. */
+function bounded(min: [number, string] | undefined, max: [number, string] | undefined) {
+  let n = z.number();
+  if (min) n = n.min(min[0], { message: `must be at least ${human(min[0])}: ${min[1]}` });
+  if (max) n = n.max(max[0], { message: `must be at most ${human(max[0])}: ${max[1]}` });
+  return Duration.pipe(n);
+}
+
 /** The action types that can remedy `cause`: its own remedies, and escalation. */
 export function actionsFor(cause: RootCause): string[] {
   return [...causeOf(cause).actionTypes, 'escalate'];
 }
 
+/** A date or an instant, for key validity windows: `2026-01-01` or `2026-01-01T09:00:00Z`. Kept as ISO. */
+const Instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/,
+    'expected a date such as 2026-01-01 or a time such as 2026-01-01T09:00:00Z',
+  )
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'not a real date')
+  .transform((s) => new Date(s).toISOString());
+
+/** An OpenSSH public key line, as in `~/.ssh/id_ed25519.pub`. */
+const PublicKeyLine = z.string().superRefine((line, ctx) => {
+  try {
+    parsePublicKey(line);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/**
+ * One key of an approver: the key line alone, or with the window in which signatures by it count
+ * (rotation: the new key from a date, the old one until a date).
+ */
+export const ApproverKey = z.preprocess(
+  (v) => (typeof v === 'string' ? { key: v } : v),
+  z
+    .strictObject({ key: PublicKeyLine, notBefore: Instant.optional(), notAfter: Instant.optional() })
+    .refine((k) => !k.notBefore || !k.notAfter || k.notBefore < k.notAfter, {
+      message: 'notBefore must be before notAfter',
+      path: ['notAfter'],
+    }),
+);
+export type ApproverKey = z.infer<typeof ApproverKey>;
+
+/** A person who may approve, and the keys their signatures are checked with. */
+export const Approver = z.strictObject({
+  name: z.string().min(1),
+  keys: z
+    .array(ApproverKey)
+    .min(
+      1,
+      'add at least one OpenSSH public key (the line in ~/.ssh/id_ed25519.pub): keys: [ssh-ed25519 AAAA… name]',
+    ),
+});
+export type Approver = z.infer<typeof Approver>;
+
+/** `approvers.yaml` beside the policies (or LBMEDIC_APPROVERS_FILE): approvers the policies name. */
+export const ApproversFile = z.strictObject({ approvers: z.array(Approver).default([]) });
+export type ApproversFile = z.infer<typeof ApproversFile>;
+
 export const Approval = z
   .strictObject({
     mode: z.enum(['auto', 'manual']).default('manual'),
-    /** Who may approve (emails or names). Empty: anyone who can signal the workflow. */
-    approvers: z.array(z.string().min(1)).default([]),
+    /**
+     * Who may approve: names from the approvers file, or `{ name, keys }` in place. Empty: anyone with a
+     * registered key (or, with `authentication: open`, anyone who can signal the workflow).
+     */
+    approvers: z
+      .array(
+        z.preprocess(
+          (v) => (typeof v === 'string' ? { name: v } : v),
+          z.strictObject({ name: z.string().min(1), keys: z.array(ApproverKey).optional() }),
+        ),
+      )
+      .default([]),
     required: z.number().int().min(1).max(10).default(1),
+    /**
+     * `signed`: each approval is signed with a registered approver's SSH key (docs/approvals.md).
+     * `open`: approvals are taken on trust, whoever sends them; every plan says so.
+     */
+    authentication: z.enum(['signed', 'open']).default('signed'),
+    /** How long a signed approval counts after it was made; an older one is refused. */
+    approvalTtl: Duration.prefault('30m'),
     /** May the person whose alert or command triggered the remediation approve it? */
     allowSelfApproval: z.boolean().default(false),
-    timeout: Duration.prefault('30m'),
+    timeout: bounded(undefined, [B.maxApprovalTimeoutSec, 'a plan older than that is stale']).prefault('30m'),
     /** What happens when nobody decides in time. */
     onTimeout: z.enum(['escalate', 'reject']).default('escalate'),
     /** Does a closed incident end the wait for approval (nothing applied)? */
@@ -54,21 +141,48 @@ export const Approval = z
 export type Approval = z.infer<typeof Approval>;
 
 export const Verification = z.strictObject({
-  /** How long the backends get to turn HEALTHY after the change. */
-  deadline: Duration.prefault('10m'),
-  /** Fraction of backends that must be HEALTHY (0 < f ≤ 1). */
-  healthyFraction: z.number().gt(0).max(1).default(1),
+  /**
+   * How long the backends get to turn HEALTHY after the change. At plan time it is extended to twice
+   * the real health check's checkIntervalSec × healthyThreshold when that is longer (core/bounds.ts).
+   */
+  deadline: bounded(
+    [B.minVerificationSec, 'twice the default health check’s 5s × 2 to turn HEALTHY'],
+    [B.maxVerificationSec, 'the longest lbmedic waits for HEALTHY'],
+  ).prefault('10m'),
+  /** Fraction of backends that must be HEALTHY (0.5 ≤ f ≤ 1). */
+  healthyFraction: z
+    .number()
+    .min(B.minHealthyFraction, {
+      message: `must be at least ${B.minHealthyFraction}: fewer HEALTHY backends than that is not a fix`,
+    })
+    .max(1)
+    .default(1),
 });
 export type Verification = z.infer<typeof Verification>;
 
 export const Limits = z.strictObject({
-  /** Minimum time between two remediations of one backend service. */
-  cooldown: Duration.prefault('30m'),
+  /** Minimum time between two remediations of one backend service (at least 5 minutes). */
+  cooldown: bounded(
+    [B.minCooldownSec, 'a fix must be seen to hold before lbmedic acts again'],
+    undefined,
+  ).prefault('30m'),
   maxPerDay: z.number().int().min(1).max(100).default(3),
   /** Consecutive failed remediations of one backend service after which lbmedic stops and escalates. */
   circuitBreakerFailures: z.number().int().min(1).max(20).default(2),
 });
 export type Limits = z.infer<typeof Limits>;
+
+/**
+ * Values below the bounds, on purpose: only the cooldown (two demos in a row on one backend
+ * service), never a rollback, a path, a port or a verification. Every plan shows it (UNSAFE).
+ */
+export const Unsafe = z.strictObject({
+  /** Why, in words every plan repeats. */
+  reason: z.string().min(10, { message: 'say why, in at least 10 characters: every plan shows it' }),
+  /** Replaces `limits.cooldown`, below its 5m bound. */
+  cooldown: Duration,
+});
+export type Unsafe = z.infer<typeof Unsafe>;
 
 const Glob = z
   .string()
@@ -93,8 +207,15 @@ export const Policy = z
     /** true: plan and report, change nothing. */
     dryRun: z.boolean().default(false),
     verification: Verification.prefault({}),
-    rollback: z.enum(['auto', 'never']).default('auto'),
+    /** A change that does not heal is always undone: `never` is refused. */
+    rollback: z
+      .enum(['auto', 'never'])
+      .refine((r) => r === 'auto', {
+        message: 'must be auto: a change that does not heal the backends is always rolled back',
+      })
+      .default('auto'),
     limits: Limits.prefault({}),
+    unsafe: Unsafe.optional(),
   })
   .superRefine((p, ctx) => {
     for (const [i, cause] of p.match.causes.entries()) {
@@ -148,4 +269,9 @@ export type PolicySettings = z.infer<typeof PolicySettings>;
 export interface PolicySet {
   settings: PolicySettings;
   policies: Policy[];
+  /**
+   * Every approver with keys: the approvers file(s) and the approvers policies define in place
+   * (runtime/policy-loader.ts merges them and checks that manual policies can be approved).
+   */
+  approvers: Approver[];
 }

@@ -9,6 +9,7 @@
  * No matching policy: the cause is escalated in dry-run (nothing changes unless a policy allows it).
  */
 import type { RootCause } from '../core/causes';
+import { globMatch } from '../core/glob';
 import type { Policy, PolicySet } from './schema';
 
 export interface SelectionContext {
@@ -16,14 +17,6 @@ export interface SelectionContext {
   backendService: string;
   /** The alert's policy user labels (empty when started by hand). */
   labels: Record<string, string>;
-}
-
-/** Glob match with `*` (any run) and `?` (one character). */
-export function globMatch(glob: string, name: string): boolean {
-  let re = '^';
-  for (const ch of glob)
-    re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&');
-  return new RegExp(`${re}$`).test(name);
 }
 
 function specificity(globs: string[], name: string): number {

@@ -6,6 +6,8 @@
  * transient is a 503, so Cloud Monitoring's or Pub/Sub's redelivery covers an outage; the workflows
  * dedup incidents, so redelivery is harmless.
  *
+ * - an open incident older than `maxAlertAgeSec` → `stale`; a project or backend service outside the
+ *   scope → `out-of-scope` (both 2xx, nothing starts);
  * - open incident for a backend service whose remediation runs → the `alert` signal to it: one call,
  *   however large the storm (and repeats within a minute are answered from memory);
  * - open incident for a backend service with none running, or naming only a URL map → the project's
@@ -19,8 +21,10 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { alertTarget } from '../core/alert-targets';
 import { toIncident, type WebhookNotification } from '../core/alerts';
 import type { AdmitRequest, AdmitResult, TargetAdmission } from '../core/fleet';
+import { alertAgeProblem, DEFAULT_MAX_ALERT_AGE_SEC } from '../core/freshness';
 import { boundedIncident } from '../core/incidents';
 import { remediationWorkflowId, type Incident } from '../core/model';
+import { scopeProblem, type Scope } from '../core/scope';
 import { alertSignal } from '../workflows/definitions';
 import { Admissions, sendAdmissions } from './admissions';
 
@@ -34,6 +38,13 @@ export interface IntakeOptions {
   admissions?: Admissions;
   /** Deadline for each Temporal call, ms: past it the receiver answers 503 instead of hanging. */
   temporalTimeoutMs: number;
+  /**
+   * What lbmedic may act on: anything else is answered `out-of-scope` and starts nothing. The
+   * backend services behind a URL map are checked by the governor, in the worker, once it read them.
+   */
+  scope: Scope;
+  /** An open incident older than this (from its `started_at`) is `stale`; default 1 h. */
+  maxAlertAgeSec?: number;
   /**
    * Deliveries in flight, by workflow id and incident: a duplicate that arrives while the same one
    * is on its way to Temporal waits for it instead of sending another (an alert storm).
@@ -87,6 +98,8 @@ export type IntakeOutcome =
   | 'recorded'
   | 'test-notification'
   | 'unmapped'
+  | 'out-of-scope'
+  | 'stale'
   | 'temporal-unavailable'
   | 'gcp-unavailable';
 
@@ -257,6 +270,26 @@ function closedAnswer(targets: TargetResult[], incidentId: string): IntakeResult
   };
 }
 
+type Target = ReturnType<typeof alertTarget>;
+
+/**
+ * The alert's target inside the scope: the project first (nothing is looked up in a project outside
+ * it, and a label cannot lead there), then the named backend services; the ones behind a URL map
+ * are checked by the governor once the worker read them.
+ */
+function inScope(scope: Scope, target: Target): Target | { kind: 'outOfScope'; reason: string } {
+  if (target.kind === 'unmapped') return target;
+  const outside = scopeProblem(scope, { project: target.project });
+  if (outside) return { kind: 'outOfScope', reason: `${outside} (via ${target.via})` };
+  if (target.kind !== 'backendServices') return target;
+  const problems = target.backendServices.map((bs) =>
+    scopeProblem(scope, { project: target.project, backendService: bs }),
+  );
+  const backendServices = target.backendServices.filter((_, i) => problems[i] === undefined);
+  if (backendServices.length > 0) return { ...target, backendServices };
+  return { kind: 'outOfScope', reason: `${problems.join('; ')} (via ${target.via})` };
+}
+
 /** Handles one parsed notification; never throws. */
 export async function intakeNotification(
   notification: WebhookNotification,
@@ -274,15 +307,29 @@ export async function intakeNotification(
       incidentId,
     };
   }
-  const target = alertTarget(notification.incident);
+  if (notification.incident.state === 'open') {
+    const maxAge = opts.maxAlertAgeSec ?? DEFAULT_MAX_ALERT_AGE_SEC;
+    const stale = alertAgeProblem(
+      notification.incident.started_at ?? undefined,
+      new Date(receivedAt),
+      maxAge,
+    );
+    if (stale) return { status: 200, outcome: 'stale', message: `not remediated: ${stale}`, incidentId };
+  }
+  const target = inScope(opts.scope, alertTarget(notification.incident));
   if (target.kind === 'unmapped') {
     return { status: 200, outcome: 'unmapped', message: `not remediated: ${target.reason}`, incidentId };
+  }
+  if (target.kind === 'outOfScope') {
+    return { status: 200, outcome: 'out-of-scope', message: `not remediated: ${target.reason}`, incidentId };
   }
   const incident = boundedIncident(toIncident(notification.incident, source, receivedAt));
   try {
     if (target.kind === 'urlMap') {
       const answer = await admit(opts, target.project, { incident, urlMap: target.urlMap, via: target.via });
       if (answer.unmapped) return { status: 200, outcome: 'unmapped', message: answer.unmapped, incidentId };
+      if (answer.outOfScope)
+        return { status: 200, outcome: 'out-of-scope', message: answer.outOfScope, incidentId };
       const targets = answer.targets.map(({ workflowId, result }) => ({ workflowId, result }));
       return incident.state === 'open'
         ? openAnswer(targets, target.project, answer.via, incidentId)

@@ -7,8 +7,10 @@
  * JSON (400) → schema (400, naming each wrong field). Then {@link intakeNotification} decides, and the
  * receiver answers 2xx only once Temporal accepted the request (see intake.ts).
  *
- * One JSON log line per request (method, path, status, outcome, incident, workflowId, durationMs):
- * the path is logged without its query string (it may hold the token) and no header is ever logged.
+ * One JSON log line per request (method, path, status, outcome, incident, workflowId, durationMs),
+ * except failed authentications, counted and written once per interval (receiver/log.ts). The path
+ * logged is a known route or `unknown`, never the path as sent, its query or a header, and every
+ * line is filtered for the configured secrets in any form: no token or password is ever logged.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +18,7 @@ import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../c
 import { Admissions, sendAdmissions, type GovernorTarget } from './admissions';
 import { intakeNotification, RecentlyAccepted, type IntakeOptions, type IntakeResult } from './intake';
 import { authenticate, hasCredentials, type ReceiverCredentials } from './auth';
+import { DEFAULT_AUTH_FAILURE_LOG_INTERVAL_MS, redactor, requestLog } from './log';
 
 /** Strict UTF-8 (a malformed byte throws). Stateless between calls, so one serves every request. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -29,6 +32,8 @@ export interface ReceiverOptions extends IntakeOptions {
   maxBodyBytes?: number;
   /** Where log lines go; default one JSON line on stdout. */
   log?: (entry: Record<string, unknown>) => void;
+  /** Failed authentications are summed up in one line this often, ms (default a minute). */
+  authFailureLogIntervalMs?: number;
   /** How long `close()` lets requests in flight finish, ms. */
   closeGraceMs?: number;
 }
@@ -40,9 +45,6 @@ export interface Receiver {
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-
-/** 2xx outcomes whose log line carries the reason: nothing (or not everything) was started. */
-const EXPLAINED = new Set(['unmapped', 'queued', 'fleet-limited']);
 
 const PARSERS: Record<string, { source: string; parse: (json: unknown) => ParsedNotification }> = {
   '/alerts': { source: 'webhook', parse: parseWebhookBody },
@@ -57,6 +59,9 @@ interface Answer extends Partial<Omit<IntakeResult, 'outcome'>> {
 }
 
 class BodyTooLarge extends Error {}
+
+/** 2xx answers that started nothing (or not everything): their line says why. */
+const NOT_STARTED = new Set<string>(['unmapped', 'out-of-scope', 'stale', 'queued', 'fleet-limited']);
 
 /** Reads the body up to `limit` bytes; past it, stops reading and throws {@link BodyTooLarge}. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -209,7 +214,13 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   };
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const stdout = opts.log ? undefined : batchedLines((chunk) => process.stdout.write(chunk));
-  const log = opts.log ?? ((entry) => stdout!.line(JSON.stringify(entry)));
+  const requests = requestLog({
+    write: opts.log ?? ((entry) => stdout!.line(JSON.stringify(entry))),
+    credentials: opts.credentials,
+    intervalMs: opts.authFailureLogIntervalMs ?? DEFAULT_AUTH_FAILURE_LOG_INTERVAL_MS,
+  });
+  const log = requests.request;
+  const redact = redactor(opts.credentials);
   const server = createServer((req, res) => {
     const started = Date.now();
     let url: URL;
@@ -235,20 +246,32 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       }))
       .then((answer) => {
         send(res, answer);
+        if (answer.status === 401) {
+          requests.authFailure(req.socket.remoteAddress);
+          return;
+        }
         log({
           time: new Date().toISOString(),
           msg: 'request',
           method: req.method,
-          path: url.pathname,
+          // The route, never the raw path: `/alerts;token=…` or `/<token>` would carry a secret.
+          path:
+            Object.hasOwn(PARSERS, url.pathname) || url.pathname === '/healthz' ? url.pathname : 'unknown',
           status: answer.status,
           ...(answer.outcome ? { outcome: answer.outcome } : {}),
           ...(answer.incidentId ? { incident: answer.incidentId } : {}),
           ...(answer.targets ? { workflowId: answer.targets.map((t) => t.workflowId).join(',') } : {}),
-          ...(answer.status >= 300 || EXPLAINED.has(answer.outcome ?? '') ? { reason: answer.message } : {}),
+          ...(answer.status >= 300 || (answer.outcome && NOT_STARTED.has(answer.outcome))
+            ? { reason: answer.message }
+            : {}),
           durationMs: Date.now() - started,
         });
       })
-      .catch((err: unknown) => console.error('receiver: could not answer a request:', err));
+      .catch((err: unknown) =>
+        console.error(
+          `receiver: could not answer a request: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}`,
+        ),
+      );
   });
   // Bounds a slow or endless upload (a drained oversized body included).
   server.requestTimeout = 30_000;
@@ -271,6 +294,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       const grace = setTimeout(() => server.closeAllConnections(), opts.closeGraceMs ?? 5_000);
       await closed;
       clearTimeout(grace);
+      requests.close();
       stdout?.flush();
     },
   };

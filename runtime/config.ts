@@ -3,6 +3,10 @@
  * that say what to set. Defaults work locally (embedded Temporal dev server + the GCP simulator).
  */
 import { z } from 'zod';
+import { PROJECT_ID, RESOURCE_NAME } from '../core/alert-targets';
+import { DEFAULT_MAX_ALERT_AGE_SEC, MAX_ALERT_AGE_LIMIT_SEC } from '../core/freshness';
+import { scopeOfProjects, type Scope } from '../core/scope';
+import { Duration } from '../policies/schema';
 
 const port = z.coerce.number().int().min(0).max(65535);
 // The message never repeats the value: webhook URLs are secrets.
@@ -16,6 +20,42 @@ const notifyUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL
  */
 export const DEFAULT_MAX_CONCURRENT_READS = 20;
 
+/** `a, b,c` → `['a', 'b', 'c']`, each checked by `item`. */
+function commaList(item: z.ZodString, example: string) {
+  return z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    )
+    .pipe(z.array(item).min(1, { message: `must list at least one, separated by commas, e.g. ${example}` }));
+}
+/** A project id, or a glob of them (`acme-prod-*`); never every project. */
+const projectId = z
+  .string()
+  .refine((p) => PROJECT_ID.test(p) || (/^[a-z0-9.:*?-]+$/.test(p) && /[*?]/.test(p)), {
+    message: 'is not a project id (such as my-project-123) or a glob of them (such as acme-prod-*)',
+  })
+  .refine((p) => /[^*?]/.test(p), {
+    message: 'must name projects: a scope of every project is no scope',
+  });
+const serviceGlob = z
+  .string()
+  .regex(/^[a-z0-9*?-]+$/, { message: 'must be a backend service name or a glob of a-z, 0-9, -, * and ?' });
+const networkName = z.string().regex(RESOURCE_NAME, { message: 'is not a network name (such as default)' });
+/** A comma-separated list of project ids: LBMEDIC_SCOPE, and `lbmedic up --scope`. */
+export const ScopeProjects = commaList(projectId, 'my-project,other-project');
+const maxAlertAge = Duration.pipe(
+  z
+    .number()
+    .positive({ message: 'must be longer than 0s' })
+    .max(MAX_ALERT_AGE_LIMIT_SEC, {
+      message: `must be at most ${MAX_ALERT_AGE_LIMIT_SEC / 3600}h, so a replayed incident is still remembered and never acts twice (docs/safety.md)`,
+    }),
+);
+
 export const Config = z
   .object({
     /** Simulator base URL (http://127.0.0.1:PORT). Unset: real Google Cloud with Application Default Credentials. */
@@ -24,6 +64,16 @@ export const Config = z
       .optional(),
     /** Default project when a command does not name one. */
     project: z.string().min(1).optional(),
+    /** The projects lbmedic may act on (comma-separated); required against Google Cloud. */
+    scope: ScopeProjects.optional(),
+    /** Backend services (names or globs) in scope; every one in the scope's projects when unset. */
+    scopeBackendServices: commaList(serviceGlob, 'web-*,api-bs').optional(),
+    /** Backend services (names or globs) out of scope, even when included. */
+    scopeExcludeBackendServices: commaList(serviceGlob, 'payments-*').optional(),
+    /** VPC networks the backends must be on; any when unset. */
+    scopeNetworks: commaList(networkName, 'default,prod-vpc').optional(),
+    /** An open incident that started longer ago than this starts nothing (`stale`), seconds. */
+    maxAlertAge: z.string().pipe(maxAlertAge).default(DEFAULT_MAX_ALERT_AGE_SEC),
     temporalAddress: z.string().min(1).default('127.0.0.1:7233'),
     temporalNamespace: z.string().min(1).default('default'),
     /** Temporal Cloud API key (implies TLS). */
@@ -58,6 +108,8 @@ export const Config = z
     notifyTimeoutMs: z.coerce.number().int().min(100).max(30_000).default(5_000),
     /** Folder of remediation policies; the shipped defaults when unset. */
     policyDir: z.string().min(1).optional(),
+    /** An approvers file (docs/approvals.md) besides the policy folder's own approvers.yaml. */
+    approversFile: z.string().min(1).optional(),
     /** The alert receiver's interface; loopback unless exposed on purpose. */
     receiverHost: z.string().min(1).default('127.0.0.1'),
     receiverPort: port.default(8787),
@@ -98,6 +150,11 @@ export type Config = z.infer<typeof Config>;
 const ENV_NAMES: Record<keyof Config, string> = {
   gcpEndpoint: 'LBMEDIC_GCP_ENDPOINT',
   project: 'LBMEDIC_PROJECT',
+  scope: 'LBMEDIC_SCOPE',
+  scopeBackendServices: 'LBMEDIC_SCOPE_BACKEND_SERVICES',
+  scopeExcludeBackendServices: 'LBMEDIC_SCOPE_EXCLUDE_BACKEND_SERVICES',
+  scopeNetworks: 'LBMEDIC_SCOPE_NETWORKS',
+  maxAlertAge: 'LBMEDIC_MAX_ALERT_AGE',
   temporalAddress: 'TEMPORAL_ADDRESS',
   temporalNamespace: 'TEMPORAL_NAMESPACE',
   temporalApiKey: 'TEMPORAL_API_KEY',
@@ -114,6 +171,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   notifySlackWebhookUrl: 'LBMEDIC_NOTIFY_SLACK_WEBHOOK_URL',
   notifyTimeoutMs: 'LBMEDIC_NOTIFY_TIMEOUT_MS',
   policyDir: 'LBMEDIC_POLICY_DIR',
+  approversFile: 'LBMEDIC_APPROVERS_FILE',
   receiverHost: 'LBMEDIC_RECEIVER_HOST',
   receiverPort: 'LBMEDIC_RECEIVER_PORT',
   receiverToken: 'LBMEDIC_RECEIVER_TOKEN',
@@ -141,4 +199,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** Where the governors and kill switches run: LBMEDIC_GOVERNOR_TASK_QUEUE, else the task queue. */
 export function controlTaskQueue(config: Config): string {
   return config.governorTaskQueue ?? config.taskQueue;
+}
+
+/**
+ * The scope the worker, the receiver and `lbmedic up` act in (docs/safety.md, "Scope"): the projects
+ * of LBMEDIC_SCOPE, or else `defaultProjects` (`up --simulate`: the scenario's project), or else,
+ * against the simulator only, LBMEDIC_PROJECT. Against Google Cloud a scope must be set: without one
+ * this throws, saying what to set, and the process does not start.
+ */
+export function scopeFrom(config: Config, defaultProjects?: string[]): Scope {
+  const projects =
+    config.scope ??
+    defaultProjects ??
+    (config.gcpEndpoint !== undefined && config.project ? [config.project] : undefined);
+  if (!projects) {
+    throw new Error(
+      config.gcpEndpoint === undefined
+        ? 'no scope: against Google Cloud, set LBMEDIC_SCOPE to the projects lbmedic may act on (comma-separated, e.g. LBMEDIC_SCOPE=my-project); optionally narrow it with LBMEDIC_SCOPE_BACKEND_SERVICES, LBMEDIC_SCOPE_EXCLUDE_BACKEND_SERVICES and LBMEDIC_SCOPE_NETWORKS (docs/safety.md)'
+        : 'no scope: set LBMEDIC_SCOPE (or LBMEDIC_PROJECT) to the simulated projects lbmedic may act on',
+    );
+  }
+  const base = scopeOfProjects(projects);
+  return {
+    ...base,
+    backendServices: {
+      include: config.scopeBackendServices ?? [],
+      exclude: config.scopeExcludeBackendServices ?? [],
+    },
+    networks: config.scopeNetworks ?? [],
+  };
 }

@@ -11,6 +11,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import type { GcpClients } from '../activities/gcp-clients';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
+import { INCIDENT_MEMORY_HOURS } from '../core/freshness';
+import { scopeOfProjects } from '../core/scope';
 import type { PolicySet } from '../policies/schema';
 import type { TransitionEvent } from '../core/model';
 
@@ -30,6 +32,7 @@ export async function remediateInProcess(opts: {
   const acts = createActivities({
     clients: opts.clients,
     policies: opts.policies,
+    scope: scopeOfProjects([opts.project]),
     temporal: opts.temporal,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: () => undefined },
@@ -55,7 +58,7 @@ export async function remediateInProcess(opts: {
   const t0 = performance.now();
   const history = await run(acts.pastRemediations)({
     ...target,
-    sinceHours: 24 * 7,
+    sinceHours: INCIDENT_MEMORY_HOURS,
     incidentIds: ['in-process'],
     workflowId: 'in-process',
     runId: 'in-process',

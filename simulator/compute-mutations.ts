@@ -18,18 +18,18 @@ import type {
   NamedPort,
   Project,
 } from './model';
-import { isCidr } from './ip';
+import { isCidr, isIPv6Cidr } from './ip';
 import { isRecord } from './router';
 import { networkLink, parseResourceUrl, selfLink } from './urls';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-function fieldError(field: string, value: unknown, why: string): ApiError {
+export function fieldError(field: string, value: unknown, why: string): ApiError {
   const shown = typeof value === 'string' ? value : JSON.stringify(value);
   return invalid(`Invalid value for field 'resource.${field}': '${shown}'. ${why}`);
 }
 
-function int(field: string, value: unknown, min: number, max: number): number {
+export function int(field: string, value: unknown, min: number, max: number): number {
   // int32 fields arrive as numbers; int64 ones may arrive as strings.
   const n = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
@@ -45,24 +45,24 @@ function num(field: string, value: unknown, min: number, max: number): number {
   return value;
 }
 
-function str(field: string, value: unknown): string {
+export function str(field: string, value: unknown): string {
   if (typeof value !== 'string') throw fieldError(field, value, 'Must be a string.');
   return value;
 }
 
-function bool(field: string, value: unknown): boolean {
+export function bool(field: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw fieldError(field, value, 'Must be a boolean.');
   return value;
 }
 
-function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
+export function oneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw fieldError(field, value, `Must be one of ${allowed.join(', ')}.`);
   }
   return value as T;
 }
 
-function strings(field: string, value: unknown, check?: (s: string) => boolean, why = ''): string[] {
+export function strings(field: string, value: unknown, check?: (s: string) => boolean, why = ''): string[] {
   if (!Array.isArray(value)) throw fieldError(field, value, 'Must be a list.');
   return value.map((item, i) => {
     const s = str(`${field}[${i}]`, item);
@@ -364,6 +364,15 @@ function parseNetwork(project: Project, value: unknown): string {
   return networkLink(ref.project ?? project.projectId, ref.name);
 }
 
+/** A firewall's network must exist (GCP answers 404 for a missing one). */
+function checkNetworkExists(project: Project, network: string): void {
+  const ref = parseResourceUrl(network);
+  const owner = ref?.project ?? project.projectId;
+  if (ref === undefined || owner !== project.projectId || !project.networks.has(ref.name)) {
+    throw notFound(`projects/${owner}/global/networks/${ref?.name ?? network}`);
+  }
+}
+
 /** The firewall fields a body sets (insert and patch share this). */
 function firewallFields(project: Project, body: Record<string, unknown>): Partial<Firewall> {
   const out: Partial<Firewall> = {};
@@ -374,7 +383,8 @@ function firewallFields(project: Project, body: Record<string, unknown>): Partia
   if (has(body, 'priority')) out.priority = int('priority', body['priority'], 0, 65535);
   if (has(body, 'disabled')) out.disabled = bool('disabled', body['disabled']);
   const cidrs = (field: 'sourceRanges' | 'destinationRanges'): void => {
-    if (has(body, field)) out[field] = strings(field, body[field], isCidr, 'Must be an IPv4 CIDR range.');
+    if (has(body, field))
+      out[field] = strings(field, body[field], isCidr, 'Must be an IPv4 or IPv6 CIDR range.');
   };
   cidrs('sourceRanges');
   cidrs('destinationRanges');
@@ -401,6 +411,14 @@ function checkFirewall(fw: Firewall): void {
     );
   }
   const nonEmpty = (list?: string[]) => (list?.length ?? 0) > 0;
+  // https://cloud.google.com/firewall/docs/using-firewalls: "A firewall rule can contain either IPv4
+  // or IPv6 ranges, but not both." (GCP's exact error text is unverified.)
+  const ranges = [...(fw.sourceRanges ?? []), ...(fw.destinationRanges ?? [])];
+  if (ranges.some(isIPv6Cidr) && !ranges.every(isIPv6Cidr)) {
+    throw invalid(
+      "Invalid value for field 'resource.sourceRanges': a firewall rule can contain either IPv4 or IPv6 ranges, but not both.",
+    );
+  }
   if (nonEmpty(fw.sourceServiceAccounts) && (nonEmpty(fw.sourceTags) || nonEmpty(fw.targetTags))) {
     throw invalid(
       "Invalid value for field 'resource.sourceServiceAccounts': cannot be used with sourceTags or targetTags.",
@@ -434,6 +452,7 @@ export function firewallFromInsert(project: Project, body: Record<string, unknow
     ...fields,
   };
   checkFirewall(fw);
+  checkNetworkExists(project, fw.network);
   return fw;
 }
 

@@ -27,7 +27,7 @@ import type {
 } from './model';
 import { PROBE_RANGES } from './model';
 import { SIMULATED_LATENCY_HEADER } from './apps';
-import { probeVerdict } from './firewall';
+import { firewallContext, probeVerdict } from './firewall';
 import type { FirewallTarget } from './firewall';
 import { randomAddress } from './ip';
 import type { LogStore, NewLogEntry } from './telemetry';
@@ -200,7 +200,7 @@ export async function servingPortReachable(
     return { ok: false, text: 'the instance group has no named port for the backend service' };
   }
   const verdict = probeVerdict(
-    project.firewalls.values(),
+    firewallContext(project),
     firewallTargetOf(target.instance),
     target.servingPort,
   );
@@ -337,7 +337,7 @@ export class HealthChecker {
     const port = target.probePort;
     if (port === undefined) return fail('UNHEALTHY', target.probePortError ?? 'no probe port');
     const { instance } = target;
-    const verdict = probeVerdict(project.firewalls.values(), firewallTargetOf(instance), port);
+    const verdict = probeVerdict(firewallContext(project), firewallTargetOf(instance), port);
     if (!verdict.allowed) {
       const dropped = verdict.sources.find((s) => !s.allowed);
       // A dropped probe gets no answer at all: GCP logs it as TIMEOUT.

@@ -5,6 +5,7 @@
  * The HTTP layer (`server.ts`, `routes-*.ts`) only reads and mutates a `World` through these types;
  * the engine (`health.ts`, `traffic.ts`, `apps.ts`) computes what GCP would compute from it.
  */
+import type { FirewallPolicy, Network } from './firewall-policy';
 
 /** A firewall rule's allow/deny entry. The JSON key really is `IPProtocol`. */
 export interface FirewallPermission {
@@ -201,6 +202,11 @@ export interface Project {
   /** The scenario this project was loaded from. */
   scenarioName?: string;
   firewalls: Map<string, Firewall>;
+  /** VPC networks by name, global network firewall policies by name, hierarchical policies (firewall-policy.ts). */
+  networks: Map<string, Network>;
+  firewallPolicies: Map<string, FirewallPolicy>;
+  /** In evaluation order: the organization's policy first, then the folders' down to the project's. */
+  hierarchicalFirewallPolicies: Map<string, FirewallPolicy>;
   healthChecks: Map<string, HealthCheck>;
   backendServices: Map<string, BackendService>;
   instanceGroups: Map<string, InstanceGroup>;

@@ -9,8 +9,7 @@
  * DONE or after a bounded time, and callers loop until DONE.
  */
 import { randomBytes } from 'node:crypto';
-import type { ApiError } from './errors';
-import { notFound, operationErrorFields, toApiError } from './errors';
+import { ApiError, notFound, operationErrorFields, toApiError } from './errors';
 import { regionLink, scopeLink, zoneLink } from './urls';
 
 /** Where an operation lives: global (neither), a zone or a region. */
@@ -78,8 +77,20 @@ export class OperationStore {
 
   constructor(private readonly opts: OperationStoreOptions) {}
 
-  /** Record a new operation, schedule it, and return its PENDING JSON. */
+  /**
+   * Record a new operation, schedule it, and return its PENDING JSON. A resource takes one change at
+   * a time: while an operation on it is not DONE, another is refused with 400 `resourceNotReady`
+   * (what GCP answers concurrent changes of one resource, e.g.
+   * https://github.com/GoogleCloudPlatform/gke-autoneg-controller/issues/11).
+   */
   start(spec: OperationSpec): OperationJson {
+    const busy = [...(this.byProject.get(spec.project)?.values() ?? [])].some(
+      (r) => r.json.status !== 'DONE' && r.json['targetLink'] === spec.targetLink,
+    );
+    if (busy) {
+      const path = spec.targetLink.replace(/^https:\/\/[^/]+\/compute\/v1\//, '');
+      throw new ApiError(400, `The resource '${path}' is not ready`, 'resourceNotReady');
+    }
     const id = newNumericId();
     const name = operationName();
     const now = new Date().toISOString();

@@ -19,8 +19,10 @@ import {
   healthCheckPatch,
   parseNamedPorts,
 } from './compute-mutations';
+import { aggregatedAnswer, aggregatedScopes } from './aggregated';
 import { alreadyExists, conditionNotMet, faultError, invalid, notFound } from './errors';
-import { FilterSyntaxError, matchesObject, parseFilter } from './log-filter';
+import { parseComputeFilter } from './compute-filter';
+import { FilterSyntaxError, matchesObject } from './log-filter';
 import type { BackendService, InstanceGroup, NetworkEndpointGroup, Project } from './model';
 import type { OperationJson, OperationScope } from './operations';
 import { pageSize, paginate } from './pagination';
@@ -31,7 +33,7 @@ import { newFingerprint } from './world';
 
 const P = '/compute/v1/projects/:project';
 
-function projectOf(ctx: RouteContext): Project {
+export function projectOf(ctx: RouteContext): Project {
   const id = param(ctx, 'project');
   const project = ctx.world.projects.get(id);
   if (!project) throw notFound(`projects/${id}`);
@@ -39,7 +41,7 @@ function projectOf(ctx: RouteContext): Project {
 }
 
 /** The project again when an operation completes: a scenario reload may have replaced it. */
-function currentProject(ctx: RouteContext, projectId: string): Project {
+export function currentProject(ctx: RouteContext, projectId: string): Project {
   const project = ctx.world.projects.get(projectId);
   if (!project) throw notFound(`projects/${projectId}`);
   return project;
@@ -48,7 +50,7 @@ function currentProject(ctx: RouteContext, projectId: string): Project {
 function compileFilter(raw: string | null) {
   if (!raw) return undefined;
   try {
-    return parseFilter(raw);
+    return parseComputeFilter(raw);
   } catch (err) {
     if (err instanceof FilterSyntaxError)
       throw invalid(`Invalid value for field 'filter': '${raw}'. ${err.message}`);
@@ -60,7 +62,7 @@ function compileFilter(raw: string | null) {
  * A Compute list answer: `filter` (the shared filter subset, compared case-sensitively), `orderBy`
  * (`name` or `creationTimestamp desc`), `maxResults` (default and max 500), `pageToken`.
  */
-function listAnswer(
+export function listAnswer(
   ctx: RouteContext,
   kind: string,
   collection: string,
@@ -102,7 +104,8 @@ function listAnswer(
 const byName = <T extends { name: string }>(items: Iterable<T>): T[] =>
   [...items].sort((a, b) => a.name.localeCompare(b.name));
 
-function startOperation(
+/** Starts the operation of a validated mutation; `apply` makes the change at DONE. */
+export function startOperation(
   ctx: RouteContext,
   project: Project,
   scope: OperationScope,
@@ -210,6 +213,13 @@ function patchBackendService(ctx: RouteContext): OperationJson {
   const path = `projects/${project.projectId}/global/backendServices/${bs.name}`;
   checkFingerprint(body['fingerprint'], bs.fingerprint, path);
   const change = backendServicePatch(project, bs, body);
+  // "An up-to-date fingerprint must be provided in order to update the BackendService, otherwise the
+  // request will fail with error 412 conditionNotMet" (BackendService.fingerprint, Compute v1).
+  if (typeof body['fingerprint'] !== 'string' || body['fingerprint'] === '') {
+    throw conditionNotMet(
+      `Required field 'fingerprint' not specified: read '${path}' and send its fingerprint with the change.`,
+    );
+  }
   const given = body['fingerprint'];
   return startOperation(
     ctx,
@@ -412,31 +422,22 @@ function negOf(ctx: RouteContext, project: Project, scope: string): Record<strin
   return networkEndpointGroupJson(project.projectId, neg);
 }
 
-/** `items` maps `zones/Z` / `regions/R` to `{networkEndpointGroups: [...]}`; only non-empty scopes. */
+/** The aggregated list of NEGs: every scope, the empty ones with a NO_RESULTS_ON_PAGE warning (aggregated.ts). */
 function aggregatedNegs(ctx: RouteContext): Record<string, unknown> {
   const project = projectOf(ctx);
-  const filter = compileFilter(ctx.query.get('filter'));
-  const all = byName(project.networkEndpointGroups.values())
-    .map((neg) => ({ scope: negLocation(neg), json: networkEndpointGroupJson(project.projectId, neg) }))
-    .filter((x) => matchesObject(filter, x.json, { caseSensitive: true }));
-  const size = pageSize(ctx.query.get('maxResults') ?? undefined, {
-    defaultSize: 500,
-    max: 500,
-    field: 'maxResults',
-  });
-  const page = paginate(all, size, ctx.query.get('pageToken') ?? undefined);
-  const items: Record<string, { networkEndpointGroups: Record<string, unknown>[] }> = {};
-  for (const { scope, json } of page.items) {
-    (items[scope] ??= { networkEndpointGroups: [] }).networkEndpointGroups.push(json);
-  }
-  const answer: Record<string, unknown> = {
+  return aggregatedAnswer({
     kind: 'compute#networkEndpointGroupAggregatedList',
-    id: `projects/${project.projectId}/aggregated/networkEndpointGroups`,
-    items,
-    selfLink: `https://www.googleapis.com/compute/v1/projects/${project.projectId}/aggregated/networkEndpointGroups`,
-  };
-  if (page.nextPageToken) answer['nextPageToken'] = page.nextPageToken;
-  return answer;
+    projectId: project.projectId,
+    collection: 'networkEndpointGroups',
+    scopes: aggregatedScopes(project),
+    items: byName(project.networkEndpointGroups.values()).map((neg) => ({
+      scope: negLocation(neg),
+      json: networkEndpointGroupJson(project.projectId, neg),
+    })),
+    filter: compileFilter(ctx.query.get('filter')),
+    maxResults: ctx.query.get('maxResults') ?? undefined,
+    pageToken: ctx.query.get('pageToken') ?? undefined,
+  });
 }
 
 // ---------------------------------------------------------------------------------------- operations

@@ -14,6 +14,8 @@
  * - `GET /_sim/requests[?since=N]` → `{requests: [{seq, time, service, method, path, query, status}]}`;
  *   `DELETE /_sim/requests` clears the log
  * - `GET /_sim/operations/:project` → `{operations}` (the Compute operations of a project)
+ * - `GET /_sim/routes` → `{routes: [{service, method, template}]}`: every Google API route served
+ *   (the conformance test checks each against Google's discovery documents)
  */
 import { z } from 'zod';
 import { ApiError, invalid, notFound } from './errors';
@@ -91,7 +93,15 @@ async function patchApp(ctx: RouteContext): Promise<unknown> {
   return { instance: name, app: instance.app };
 }
 
-export function controlRoutes(requests: RequestLog): Route[] {
+/** A Google API route the server serves, as `GET /_sim/routes` lists it. */
+export interface ServedRoute {
+  service: string;
+  method: string;
+  template: string;
+}
+
+/** The control routes; `served` are the Google API routes the server also serves. */
+export function controlRoutes(requests: RequestLog, served: readonly ServedRoute[]): Route[] {
   return [
     { method: 'GET', template: '/_sim/healthz', handler: () => ({ ok: true }) },
     { method: 'GET', template: '/_sim/state', handler: (ctx) => ctx.world.snapshot() },
@@ -134,5 +144,6 @@ export function controlRoutes(requests: RequestLog): Route[] {
       template: '/_sim/operations/:project',
       handler: (ctx) => ({ operations: ctx.ops.list(param(ctx, 'project')) }),
     },
+    { method: 'GET', template: '/_sim/routes', handler: () => ({ routes: served }) },
   ];
 }

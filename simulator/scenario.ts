@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isCidr } from './ip';
+import { checkNetworking, networkingFields } from './scenario-firewall-policies';
 
 const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
@@ -18,7 +19,7 @@ const Name = z
   .string()
   .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a GCP resource name (a-z, 0-9, -)');
 const Port = z.number().int().min(1).max(65535);
-const Cidr = z.string().refine(isCidr, 'must be an IPv4 CIDR such as 35.191.0.0/16');
+const Cidr = z.string().refine(isCidr, 'must be a CIDR range such as 35.191.0.0/16 or 2600:2d00:1:b029::/64');
 const PortSpec = z.union([
   Port.transform(String),
   z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'must be "80" or "8000-9000"'),
@@ -170,6 +171,7 @@ const ScenarioShape = z.strictObject({
   instanceGroups: z.array(InstanceGroupSpec).default([]),
   networkEndpointGroups: z.array(NegSpec).default([]),
   backendServices: z.array(BackendServiceSpec).default([]),
+  ...networkingFields,
 });
 
 /** A scenario file: one project's network, health checks, firewall, instance groups, NEGs and LBs. */
@@ -226,6 +228,9 @@ function checkReferences(s: z.output<typeof ScenarioShape>, ctx: Ctx): void {
     const denies = (fw.denied ?? []).length > 0;
     if (allows === denies)
       issue(['firewalls', i], 'a firewall rule needs either allowed or denied entries (not both)');
+    const ranges = [...(fw.sourceRanges ?? []), ...(fw.destinationRanges ?? [])];
+    if (ranges.some((r) => r.includes(':')) && !ranges.every((r) => r.includes(':')))
+      issue(['firewalls', i], 'a firewall rule holds IPv4 or IPv6 ranges, not both');
     const byTag = (fw.targetTags ?? []).length > 0 || (fw.sourceTags ?? []).length > 0;
     const bySa = (fw.targetServiceAccounts ?? []).length > 0 || (fw.sourceServiceAccounts ?? []).length > 0;
     if (byTag && bySa) issue(['firewalls', i], 'tags and service accounts cannot be mixed in one rule');
@@ -251,6 +256,8 @@ function checkReferences(s: z.output<typeof ScenarioShape>, ctx: Ctx): void {
       });
     }
   });
+
+  checkNetworking(s, issue);
 
   const healthChecks = new Set(s.healthChecks.map((hc) => hc.name));
   const groups = new Set(s.instanceGroups.map((ig) => ig.name));

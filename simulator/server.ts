@@ -19,6 +19,7 @@ import type { CompiledRoute, RouteContext } from './router';
 import { compileRoutes, matchTemplate } from './router';
 import { computeRoutes } from './routes-compute';
 import { controlRoutes } from './routes-control';
+import { firewallPolicyRoutes } from './routes-firewall-policies';
 import { loggingRoutes } from './routes-logging';
 import { monitoringRoutes } from './routes-monitoring';
 import type { World } from './world';
@@ -124,12 +125,14 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   });
   const faults = new FaultStore();
   const requests = new RequestLog(opts.requestLogSize);
-  const routes: CompiledRoute[] = compileRoutes([
-    ...computeRoutes,
-    ...loggingRoutes,
-    ...monitoringRoutes,
-    ...controlRoutes(requests),
-  ]);
+  // Every Google API route; `GET /_sim/routes` lists them for the conformance test.
+  const apiRoutes = [...computeRoutes, ...firewallPolicyRoutes, ...loggingRoutes, ...monitoringRoutes];
+  const served = apiRoutes.map(({ method, template }) => ({
+    service: serviceOf(template) ?? 'unknown',
+    method,
+    template,
+  }));
+  const routes: CompiledRoute[] = compileRoutes([...apiRoutes, ...controlRoutes(requests, served)]);
   const delays = new Set<() => void>();
   let closing = false;
 

@@ -8,12 +8,12 @@
 import type { BackendService, Instance, NetworkEndpointGroup, Project } from './model';
 import { GFE_KEEPALIVE_SEC } from './model';
 import { pathLatencyMs } from './apps';
-import { probeVerdict } from './firewall';
+import { firewallContext, probeVerdict } from './firewall';
 import { firewallTargetOf, healthTargets } from './health';
 import type { HealthTarget } from './health';
 import { randomAddress } from './ip';
 import type { LogStore } from './telemetry';
-import { durationString } from './telemetry';
+import { TELEMETRY_MINUTES_KEPT, durationString } from './telemetry';
 import { parseResourceUrl, resourceName, sameResource } from './urls';
 
 const LB_LOG_ENTRY_TYPE = 'type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry';
@@ -23,8 +23,6 @@ export const KEEPALIVE_FAILURE_RATE = 0.03;
 const MAX_REQUESTS_PER_TICK = 200;
 /** Backfill at most this many requests per backend service. */
 const MAX_BACKFILL_PER_BACKEND_SERVICE = 6_000;
-/** Metric minutes kept per project (6 hours). */
-const METRIC_MINUTES_KEPT = 360;
 const MINUTE_MS = 60_000;
 const CLIENT_RANGE = '203.0.113.0/24'; // TEST-NET-3: documentation addresses, never connected to
 const USER_AGENTS = ['curl/8.5.0', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0', 'python-requests/2.32.3'];
@@ -91,7 +89,7 @@ function instanceDataPathOk(project: Project, target: HealthTarget): boolean {
   const { instance, servingPort } = target;
   if (servingPort === undefined || instance.status !== 'RUNNING' || !instance.app.running) return false;
   if (instance.app.port !== servingPort) return false;
-  return probeVerdict(project.firewalls.values(), firewallTargetOf(instance), servingPort).allowed;
+  return probeVerdict(firewallContext(project), firewallTargetOf(instance), servingPort).allowed;
 }
 
 /**
@@ -238,7 +236,7 @@ export class MetricStore {
       if (minute > this.newest) {
         this.newest = minute;
         for (const old of this.minutes.keys())
-          if (old < minute - METRIC_MINUTES_KEPT * MINUTE_MS) this.minutes.delete(old);
+          if (old < minute - TELEMETRY_MINUTES_KEPT * MINUTE_MS) this.minutes.delete(old);
       }
     }
     const key = `${JSON.stringify(resource)}|${outcome.status}`;

@@ -18,6 +18,8 @@ import { AppHost } from './apps';
 import { HealthChecker } from './health';
 import { formatIPv4, parseIPv4 } from './ip';
 import type { Scenario } from './scenario';
+import { buildNetworking } from './scenario-firewall-policies';
+import { firewallPolicySummary } from './firewall-policy';
 import { LogStore } from './telemetry';
 import type { LogEntryJson } from './telemetry';
 import { MetricStore, TrafficGenerator } from './traffic';
@@ -263,6 +265,7 @@ export class World {
           `  firewall ${fw.name}: ${fw.direction} ${verb} ${rules} from ${from}${to}, priority ${fw.priority}${fw.disabled ? ' (disabled)' : ''}`,
         );
       }
+      lines.push(...firewallPolicySummary(p));
     }
     return lines.join('\n');
   }
@@ -294,6 +297,7 @@ export class World {
       projectNumber: s.projectNumber ?? projectNumberOf(projectId),
       scenarioName: s.name,
       firewalls: new Map(),
+      ...buildNetworking(s, projectId, () => this.newId(), created),
       healthChecks: new Map(),
       backendServices: new Map(),
       instanceGroups: new Map(),

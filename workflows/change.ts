@@ -40,6 +40,7 @@ export async function applySteps(rec: RunRecord, steps: AppliedStep[]): Promise<
         [{ project: rec.s.input.project, mutation: step.apply, requestId: uuid4() }],
       );
       rec.s.applied.push({ step, restore });
+      rec.s.changedAt = new Date().toISOString();
       rec.note(`${result} ${step.id}`);
     } catch (err) {
       failure = `${step.id}: ${failureMessage(err)}`;

@@ -18,21 +18,28 @@ export function resumedAt(input: RemediationRunInput, round: number): Continuati
 }
 
 /**
- * Continues as new from `stage`, once every handler has finished and every notification went out
- * (nothing in flight is lost). Never returns: the run ends here and its continuation starts.
+ * Continues as new from `stage`, once every notification went out and every handler has finished
+ * (nothing in flight is lost): the run ends here and its continuation starts. Returns only when
+ * `still` turned false meanwhile (an approval in flight completed the count): then this run goes on,
+ * and the handler that completed it (waiting for the re-read) is answered here.
  */
 export async function continueFrom(
   rec: RunRecord,
   stage: Continuation['stage'],
   point: ResumePoint,
-): Promise<never> {
+  still: () => boolean = () => true,
+): Promise<void> {
   const info = workflowInfo();
   rec.note(
     `continuing as new (history: ${info.historyLength} events, ${Math.round(info.historySize / 1024)} KB); ` +
       (stage === 'approval' ? 'still waiting for approval' : 'still held by the kill switch'),
   );
-  await condition(allHandlersFinished);
   await rec.notified();
+  await condition(() => allHandlersFinished() || !still());
+  if (!still()) {
+    rec.note('not continuing as new: the wait ended meanwhile');
+    return;
+  }
   rec.s.continuedAsNew += 1;
   const continued: Continuation = { ...point, stage, state: carriedState(rec.s) };
   return continueAsNewKeepingRecord<(input: RemediationRunInput) => Promise<unknown>>({

@@ -10,6 +10,7 @@ import type { PastRemediation } from '../core/limits';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
 import type { Evidence } from '../core/evidence';
 import { failureMessage } from '../core/failure';
+import { logsSince } from '../core/freshness';
 import type { RunRecord } from './record';
 import { decisions, probe, reads } from './stubs';
 
@@ -37,10 +38,19 @@ export async function diagnose(
   rec.setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
   const { project, backendService } = rec.s.input;
   const now = () => new Date().toISOString();
+  const windowMinutes = 10;
+  // Nothing from before lbmedic's last change or the incidents' start (docs/safety.md).
+  const logsFrom = logsSince({
+    now: now(),
+    windowMinutes,
+    incidents: rec.s.incidents.values(),
+    past,
+    changedAt: rec.s.changedAt,
+  });
   const evidence = await collectEvidence(
     readers,
     { project, backendService },
-    { windowMinutes: 10, now: now() },
+    { windowMinutes, logsSince: logsFrom, now: now() },
   );
   let decision: Decision;
   try {

@@ -69,7 +69,8 @@ const TRIGGERED_BY = 'cloud-monitoring';
 const DRAINING = 'the governor is continuing as new: retry';
 
 /** The backend services of an alert, or why there are none (for good, or for now). */
-type Targets = { services: string[]; via: string } | { unmapped: string } | { retry: string };
+type Targets =
+  { services: string[]; via: string } | { unmapped: string } | { outOfScope: string } | { retry: string };
 
 /** What became of a delivery to a remediation (activities/fleet.ts `deliverAlerts`). */
 type Delivered = 'started' | 'attached' | 'not-running' | 'failed';
@@ -126,7 +127,10 @@ class Governor {
   private admissions = 0;
   private lastRecheck = 0;
   private readonly urlMaps = new Map<string, { services: string[]; at: number }>();
-  private readonly reading = new Map<string, Promise<{ services: string[] } | { unmapped: string }>>();
+  private readonly reading = new Map<
+    string,
+    Promise<{ services: string[] } | { unmapped: string } | { outOfScope: string }>
+  >();
 
   constructor(
     readonly project: string,
@@ -322,6 +326,7 @@ class Governor {
     try {
       const r = await reading;
       if ('unmapped' in r) return { unmapped: `not remediated: ${r.unmapped}` };
+      if ('outOfScope' in r) return { outOfScope: `not remediated: ${r.outOfScope} (via ${via})` };
       const services = cap(r.services);
       this.urlMaps.set(urlMap, { services, at: Date.now() });
       return { services, via };

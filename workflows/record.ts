@@ -60,6 +60,7 @@ export function statusOf(s: RunState): RemediationStatus {
     approvals: s.approvals,
     rejection: s.rejection,
     approvalDeadline: s.approvalDeadline,
+    approval: s.approval,
     ignored: s.ignored,
     ...(s.ignoredCount > s.ignored.length ? { ignoredCount: s.ignoredCount } : {}),
     applied: s.applied.map((a) => a.step.id),
@@ -159,10 +160,11 @@ export class RunRecord {
     this.note(`a person must approve any change: ${this.s.needsPerson}`);
   }
 
-  /** A refused approval or rejection, kept up to STATE_BOUNDS.ignored (then only counted). */
+  /** A refused approval or rejection: the latest STATE_BOUNDS.ignored are kept, all are counted. */
   ignore(text: string): void {
     this.s.ignoredCount += 1;
-    if (this.s.ignored.length < STATE_BOUNDS.ignored) this.s.ignored.push(cut(text, 512));
+    this.s.ignored.push(cut(text, 512));
+    this.s.ignored.splice(0, Math.max(0, this.s.ignored.length - STATE_BOUNDS.ignored));
   }
 
   /** A timeline entry; past STATE_BOUNDS.timeline, the oldest after the first few are left out. */

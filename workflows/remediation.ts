@@ -13,6 +13,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { failureMessage } from '../core/failure';
+import { INCIDENT_MEMORY_HOURS } from '../core/freshness';
 import { awaitApproval, installApprovalHandlers } from './approval';
 import { applySteps, takeSnapshot } from './change';
 import { resumedAt, type RemediationRunInput } from './continuation';
@@ -21,6 +22,7 @@ import { heedFleetBreaker, holdWhilePaused } from './pause';
 import type { PastRemediation } from '../core/limits';
 import { RunRecord, type Ending, type RemediationResult } from './record';
 import { rollBack } from './rollback';
+import { outOfScope, stillInScope } from './scope';
 import { firstRoundEnding, NO_FAULT_ENDING, onFailure } from './rules';
 import { newRunState } from './state';
 import { reads } from './stubs';
@@ -57,8 +59,9 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
   for (let round = s.input.continued?.round ?? 1; round <= MAX_ROUNDS; round++) {
     const resumed = resumedAt(s.input, round);
     if (!resumed) await heedFleetBreaker(rec);
-    const { evidence, decision: d } = resumed ?? (await diagnose(rec, round, history.past));
-    const point = { round, evidence, decision: d, past: history.past };
+    let { evidence, decision: d } = resumed ?? (await diagnose(rec, round, history.past));
+    const outside = outOfScope(rec, d);
+    if (outside) return outside;
     // A continuation goes on where its run stopped: the plan it carries is the one decided.
     if (!resumed && round === 1) {
       if (d.diagnosis.verdict === 'NO_FAULT') return rec.finish(NO_FAULT_ENDING);
@@ -75,10 +78,19 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
     }
     if (d.plan.approval.mode === 'manual' && resumed?.stage !== 'gate') {
       rec.requirePerson(`the plan of round ${round} waits for a person`);
-      const ending = await awaitApproval(rec, d.plan, d.rendered, point);
-      if (ending) return rec.finish(ending);
+      // Approved plans are read again before they are applied: go on with what was read.
+      const approved = await awaitApproval(
+        rec,
+        { evidence, decision: d },
+        () => diagnose(rec, round, history.past),
+        { round, past: history.past },
+      );
+      if ('outcome' in approved) return rec.finish(approved);
+      ({ evidence, decision: d } = approved);
+      const left = outOfScope(rec, d) ?? (await stillInScope(rec, evidence));
+      if (left) return left;
     }
-    await holdWhilePaused(rec, point);
+    await holdWhilePaused(rec, { round, evidence, decision: d, past: history.past });
     const snapshot = await takeSnapshot(rec, d.newSteps);
     if (typeof snapshot === 'string') {
       return s.applied.length > 0
@@ -111,7 +123,7 @@ async function pastRuns(rec: RunRecord): Promise<{ past: PastRemediation[] } | E
   const history = await reads.pastRemediations({
     project: s.input.project,
     backendService: s.input.backendService,
-    sinceHours: 24 * 7,
+    sinceHours: INCIDENT_MEMORY_HOURS,
     incidentIds: ids,
     workflowId: s.workflowId,
     runId: workflowInfo().runId,

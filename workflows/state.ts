@@ -9,15 +9,42 @@ import type { Diagnosis } from '../core/classify';
 import type { Evidence } from '../core/evidence';
 import type { PastRemediation } from '../core/limits';
 import { attachIncident, boundedIncident, NO_OVERFLOW, type IncidentOverflow } from '../core/incidents';
-import type { ApprovalRequest, Incident, Outcome, RemediationInput } from '../core/model';
+import type { Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
-import type { Plan, PlanStep } from '../core/plan';
+import type { Plan, PlanApproval, PlanStep } from '../core/plan';
 
 export { incidentKey } from '../core/incidents';
 
-/** An approval or a rejection, with when it arrived (workflow time, ISO). */
-export interface Decided extends ApprovalRequest {
+/**
+ * An approval or a rejection that counted, with when it arrived (workflow time, ISO) and, when signed,
+ * the proof: the key's fingerprint, the payload and its signature as received.
+ */
+export interface Decided {
+  approver: string;
+  reason?: string;
   at: string;
+  /** The plan hash it named. */
+  plan?: string;
+  key?: string;
+  payload?: string;
+  signature?: string;
+  /** When the signer made it (the payload's `issued`): approvalTtl counts from here. */
+  issued?: string;
+}
+
+/**
+ * The approval being waited for: what a decision must name and who may sign it. Plain JSON, so a run
+ * that continues as new can carry it.
+ */
+export interface PendingApproval {
+  /** The run id a payload must name. */
+  run: string;
+  /** The hash of the plan waiting (activities/plan-hash.ts). */
+  plan: string;
+  rendered: string;
+  rules: PlanApproval;
+  /** Once approved: whether a fresh read of the resources gave the same plan, or which one instead. */
+  check?: { fresh: true } | { fresh: false; plan: string; rendered: string };
 }
 
 /** A step that was applied, with the mutation that restores what the snapshot read. */
@@ -36,7 +63,7 @@ export const STATE_BOUNDS = {
   /** Timeline entries kept: the first ones, then the latest (a note says how many were left out). */
   timeline: 200,
   timelineHead: 20,
-  /** Refused approvals and rejections kept (a storm of wrong approvers is counted, not kept). */
+  /** Refused approvals and rejections kept, the latest (a storm of wrong approvers is counted, not kept). */
   ignored: 50,
 } as const;
 
@@ -55,11 +82,20 @@ export interface CarriedState {
   renderedPlan?: string;
   awaitingApproval: boolean;
   approvalDeadline?: string;
+  /**
+   * The approval being waited for. Carried over a continue-as-new as it is, its `run` included: a
+   * signed decision names the run that asked for it (the first run of the wait), and still verifies
+   * in any later run of the chain.
+   */
+  approval?: PendingApproval;
   approvals: Decided[];
   rejection?: Decided;
+  /** Approvals and rejections that were refused, with why (the latest STATE_BOUNDS.ignored). */
   ignored: string[];
   ignoredCount: number;
   applied: AppliedStep[];
+  /** When this run last changed something (ISO): a later round reads the LB log from there on. */
+  changedAt?: string;
   timeline: TimelineEntry[];
   timelineDropped: number;
   continuedAsNew: number;

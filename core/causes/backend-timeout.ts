@@ -4,6 +4,7 @@
  * timeoutSec above the observed latency with a margin, within the policy's cap.
  */
 import { z } from 'zod';
+import { POLICY_BOUNDS } from '../bounds';
 import type { Detection, FindingOf, Proposal } from './cause';
 import { defineCause, remedy } from './cause';
 import { type Facts, logCount } from './facts';
@@ -31,7 +32,14 @@ export const RaiseBackendTimeout = z.strictObject({
   type: z.literal('raiseBackendTimeout'),
   margin: z.number().min(1).max(10).default(1.5),
   censoredMargin: z.number().min(1).max(10).default(2),
-  maxTimeoutSec: z.number().int().min(1).max(86_400).default(300),
+  maxTimeoutSec: z
+    .number()
+    .int()
+    .min(1)
+    .max(POLICY_BOUNDS.maxBackendTimeoutSec, {
+      message: `must be at most ${POLICY_BOUNDS.maxBackendTimeoutSec}: slower requests are for people to fix, not for a longer timeout to hide`,
+    })
+    .default(300),
 });
 export type RaiseBackendTimeout = z.infer<typeof RaiseBackendTimeout>;
 

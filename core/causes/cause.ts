@@ -168,6 +168,27 @@ export function defineCause<
 export const FromDiagnosis = z.literal('fromDiagnosis');
 export const Port = z.number().int().min(1).max(65535);
 
+/**
+ * An HTTP request path as a health check sends it: absolute and already normalised (no `.` or `..`
+ * segments, no `//`, no backslash, no spaces or control characters), with an optional query. What a
+ * URL parser would rewrite (`/../../etc/passwd` → `/etc/passwd`) is refused rather than guessed.
+ */
+export const RequestPath = z
+  .string()
+  .max(1024, { message: 'must be at most 1024 characters' })
+  .refine((p) => isNormalPath(p), {
+    message: 'must be an absolute, normalised path such as /healthz (no . or .. segments, //, \\ or spaces)',
+  });
+
+function isNormalPath(p: string): boolean {
+  if (!p.startsWith('/') || p.startsWith('//') || /[\\\s#\x00-\x1f\x7f]/.test(p)) return false;
+  const path = p.split('?')[0] ?? '';
+  if (path.includes('//')) return false;
+  // %2e is a dot to a URL parser: `/%2e%2e/` is `/../`.
+  const segments = path.split('/').map((s) => s.replace(/%2e/gi, '.'));
+  return !segments.some((s) => s === '.' || s === '..');
+}
+
 /** The policy's value, or the diagnosed one where the policy says `fromDiagnosis`. */
 export function fromDiagnosis<T>(fromPolicy: 'fromDiagnosis' | T, diagnosed: T | undefined): T | undefined {
   return fromPolicy === 'fromDiagnosis' ? diagnosed : fromPolicy;

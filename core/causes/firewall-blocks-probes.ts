@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { FirewallPermission, FirewallRule } from '../firewall';
 import { cidrContains, networkName, PROBE_RANGES, probeVerdicts } from '../firewall';
+import { OWNED_NAME_PREFIX } from '../model';
 import type { AnyFinding, Detection, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
 import { defineCause, FromDiagnosis, fromDiagnosis, Port, remedy } from './cause';
 import { type Facts, healthCheckPort } from './facts';
@@ -34,10 +35,16 @@ export const AllowProbesInFirewall = z.strictObject({
   port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
   /** Priority of an inserted rule; it is lowered below any deny rule that would win over it. */
   priority: z.number().int().min(0).max(65534).default(1000),
-  /** Name prefix of an inserted rule; the network and port complete it (deterministic, idempotent). */
+  /**
+   * Name prefix of an inserted rule; the network and port complete it (deterministic, idempotent).
+   * It starts with lbmedic-: the IAM condition (deploy/) lets lbmedic write only rules named so.
+   */
   namePrefix: z
     .string()
     .regex(/^[a-z]([-a-z0-9]{0,40})$/, 'expected a lowercase name prefix (letters, digits, dashes)')
+    .startsWith(OWNED_NAME_PREFIX, {
+      message: `must start with ${OWNED_NAME_PREFIX}: lbmedic may write only the firewall rules it owns (deploy/lbmedic-firewall-condition.yaml)`,
+    })
     .default('lbmedic-allow-health-checks'),
 });
 export type AllowProbesInFirewall = z.infer<typeof AllowProbesInFirewall>;

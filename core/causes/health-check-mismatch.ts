@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { ProbeResult } from '../evidence';
 import type { Detection, FieldChange, FindingOf, PlanContext, Proposal } from './cause';
-import { defineCause, FromDiagnosis, fromDiagnosis, Port, remedy } from './cause';
+import { defineCause, FromDiagnosis, fromDiagnosis, Port, remedy, RequestPath } from './cause';
 import type { Facts } from './facts';
 
 const ID = 'HEALTH_CHECK_MISMATCH';
@@ -26,7 +26,7 @@ type HealthCheckFinding = FindingOf<typeof ID, HealthCheckFix>;
 export const PatchHealthCheck = z.strictObject({
   type: z.literal('patchHealthCheck'),
   port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
-  requestPath: z.union([FromDiagnosis, z.string().startsWith('/')]).default('fromDiagnosis'),
+  requestPath: z.union([FromDiagnosis, RequestPath]).default('fromDiagnosis'),
 });
 export type PatchHealthCheck = z.infer<typeof PatchHealthCheck>;
 

@@ -10,13 +10,25 @@ export type AlertFixture =
   | 'vm-cpu-open'
   | 'uptime-labelled-open';
 
-/** A fresh copy of a fixture, safe to modify. */
+/**
+ * A copy of a fixture, safe to modify. The incident is moved in time to have started a minute ago
+ * (its end too, by as much), so the receiver does not refuse it as stale; `{ asRecorded: true }`
+ * keeps the times Cloud Monitoring sent.
+ */
 export function alertFixture(
   name: AlertFixture,
+  opts: { asRecorded?: boolean } = {},
 ): Record<string, unknown> & { incident: Record<string, unknown> } {
-  return JSON.parse(
+  const payload = JSON.parse(
     readFileSync(new URL(`../fixtures/alerts/${name}.json`, import.meta.url), 'utf8'),
   ) as Record<string, unknown> & { incident: Record<string, unknown> };
+  const { incident } = payload;
+  if (!opts.asRecorded && typeof incident.started_at === 'number' && incident.started_at > 0) {
+    const shift = Math.floor(Date.now() / 1000) - 60 - incident.started_at;
+    incident.started_at += shift;
+    if (typeof incident.ended_at === 'number' && incident.ended_at > 0) incident.ended_at += shift;
+  }
+  return payload;
 }
 
 /** The Pub/Sub push envelope (wrapped delivery) carrying `payload` as its message data. */

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { alertSignal, statusQuery } from '../../workflows/definitions';
 import { REMEDIATION_WORKFLOW, remediationWorkflowId, type RemediationInput } from '../../core/model';
 import { control, eventually, startSim, type SimHarness } from './sim';
+import { FIXTURE_APPROVERS } from './approvers';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -95,8 +96,10 @@ export async function holdNextRequest(
   sim: SimHarness,
   delayMs: number,
   match: Record<string, string>,
+  /** Hold this many matching requests; `arrived()` waits for the last of them. */
+  count = 1,
 ): Promise<{ arrived(timeoutMs?: number): Promise<void> }> {
-  const { id } = await control<{ id: string }>(sim, 'POST', 'faults', { delayMs, count: 1, match });
+  const { id } = await control<{ id: string }>(sim, 'POST', 'faults', { delayMs, count, match });
   return {
     async arrived(timeoutMs = 90_000) {
       await eventually(
@@ -171,6 +174,8 @@ export async function retriedActivities(handle: WorkflowHandle): Promise<string[
 export interface CrashWorld {
   sim: SimHarness;
   fleet: WorkerFleet;
+  /** The task queue its workers poll (a receiver for this world starts work there). */
+  taskQueue: string;
   workflowId: string;
   handle: WorkflowHandle;
   /** Starts the remediation of web-bs the way the receiver does. */
@@ -194,11 +199,14 @@ export async function crashWorld(
     LBMEDIC_PROJECT: sim.project,
     LBMEDIC_TASK_QUEUE: id,
     LBMEDIC_POLICY_DIR: policyDir,
+    // The shipped backend-timeout policy is manual: a worker needs a registered approver to start.
+    LBMEDIC_APPROVERS_FILE: FIXTURE_APPROVERS,
   });
   const workflowId = remediationWorkflowId(sim.project, 'web-bs');
   return {
     sim,
     fleet,
+    taskQueue: id,
     workflowId,
     handle: env.client.workflow.getHandle(workflowId),
     async alert(triggeredBy) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
+import { scopeOfProjects, type Scope } from '../../core/scope';
 import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
 import { createWorker } from '../../runtime/worker';
 import { alertSignal } from '../../workflows/definitions';
@@ -17,6 +18,7 @@ import {
   type RemediationInput,
   type TransitionEvent,
 } from '../../core/model';
+import { FIXTURE_APPROVERS } from './approvers';
 import { startSim, type SimHarness } from './sim';
 
 /**
@@ -42,14 +44,17 @@ export function policyDir(
   return dir;
 }
 
-/** Every shipped policy with a short verification deadline, for tests that expect a failed fix. */
+/**
+ * Every shipped policy with the shortest verification deadline the schema accepts (twice the default
+ * health check's floor), for tests that expect a failed fix.
+ */
 export const SHORT_DEADLINE: Record<string, [string | RegExp, string][]> = Object.fromEntries(
   [
     'health-check-mismatch.yaml',
     'firewall-blocks-probes.yaml',
     'named-port-mismatch.yaml',
     'backend-timeout.yaml',
-  ].map((f) => [f, [['deadline: 10m', 'deadline: 12s'] as [string, string]]]),
+  ].map((f) => [f, [['deadline: 10m', 'deadline: 20s'] as [string, string]]]),
 );
 
 export interface Stack {
@@ -58,6 +63,8 @@ export interface Stack {
   notifications: TransitionEvent[];
   worker: Worker;
   taskQueue: string;
+  /** Stops the worker and starts another on the same task queue (a deployment), e.g. with another scope. */
+  restartWorker(opts?: { scope?: Scope }): Promise<void>;
   /** Starts (or signals) the remediation for a backend service, as the receiver does. */
   alert(backendService: string, incident?: Partial<Incident>, triggeredBy?: string): Promise<string>;
   stop(): Promise<void>;
@@ -68,7 +75,7 @@ let counter = 0;
 export async function startStack(
   env: TestWorkflowEnvironment,
   scenario: string,
-  opts: { policies?: string; timeScale?: number } = {},
+  opts: { policies?: string; timeScale?: number; scope?: (project: string) => Scope } = {},
 ): Promise<Stack> {
   // A project of its own: runs from other tests on the same server never count towards its limits.
   const id = `${process.pid}-${++counter}`;
@@ -78,22 +85,38 @@ export async function startStack(
   });
   const taskQueue = `e2e-${id}`;
   const notifications: TransitionEvent[] = [];
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    clients: sim.clients,
-    policies: loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR),
-    temporal: env.client,
-    probeAllowedRanges: ['127.0.0.0/8'],
-    notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },
-  });
-  const running = worker.run();
+  // The fixture approver keeps the shipped manual policy valid; a test's own approvers.yaml adds more.
+  const policies = loadPolicies(opts.policies ?? DEFAULT_POLICY_DIR, { approverFiles: [FIXTURE_APPROVERS] });
+  const workerWith = (scope: Scope) =>
+    createWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      clients: sim.clients,
+      policies,
+      scope,
+      temporal: env.client,
+      probeAllowedRanges: ['127.0.0.0/8'],
+      notify: { writeLine: (line) => notifications.push(JSON.parse(line) as TransitionEvent) },
+    });
+  let worker = await workerWith(opts.scope?.(sim.project) ?? scopeOfProjects([sim.project]));
+  let running = worker.run();
+  const stopWorker = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
   return {
     sim,
     notifications,
-    worker,
+    get worker() {
+      return worker;
+    },
     taskQueue,
+    async restartWorker(restart = {}) {
+      await stopWorker();
+      worker = await workerWith(restart.scope ?? scopeOfProjects([sim.project]));
+      running = worker.run();
+    },
     async alert(backendService, incident = {}, triggeredBy) {
       const workflowId = remediationWorkflowId(sim.project, backendService);
       const full: Incident = {
@@ -119,8 +142,7 @@ export async function startStack(
       return workflowId;
     },
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
+      await stopWorker();
       await sim.stop();
     },
   };

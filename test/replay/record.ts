@@ -1,13 +1,14 @@
 /**
  * Records the histories that test/replay/replay.test.ts replays:
  *
- *   node --import tsx test/replay/record.ts
+ *   node --import tsx test/replay/record.ts [NAME…]
  *
  * Runs four real remediations end to end (a fresh Temporal dev server, the GCP simulator, the real
  * Google clients, a worker with the real workflows) and writes each one's event history to
  * `test/replay/histories/<name>.json`, in the JSON form the Temporal CLI and UI export. One of them is
  * written while it is parked waiting for an approval, then terminated. Re-record only on purpose: after
- * a change to the workflow that is meant to break replay of older runs (docs/versioning.md).
+ * a change to the workflow that is meant to break replay of older runs (docs/versioning.md), and only
+ * the histories it breaks: name them (e.g. `backend-timeout-approved`) to record those alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { format, resolveConfig } from 'prettier';
 import { approveUpdate, statusQuery } from '../../workflows/definitions';
 import { type Outcome } from '../../core/model';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import { control, eventually } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE, startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -70,13 +73,13 @@ async function record(env: TestWorkflowEnvironment, r: Recording): Promise<void>
   }
 }
 
-async function awaitingApproval(env: TestWorkflowEnvironment, id: string): Promise<void> {
+async function awaitingApproval(env: TestWorkflowEnvironment, id: string): Promise<PendingApproval> {
   const handle = env.client.workflow.getHandle(id);
-  await eventually(
+  return eventually(
     'AWAITING_APPROVAL',
     async () => {
       const s = await handle.query(statusQuery).catch(() => undefined);
-      return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
+      return s?.phase === 'AWAITING_APPROVAL' ? (s.approval as PendingApproval) : undefined;
     },
     60_000,
   );
@@ -99,9 +102,12 @@ async function parked(handle: WorkflowHandle): Promise<void> {
   );
 }
 
-const approvers = policyDir({
-  'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
-});
+// alice approves with a key of her own, registered beside the policies.
+const alice = sshKeygen('alice@example.com');
+const approvers = policyDir(
+  { 'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']] },
+  { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) },
+);
 const shortDeadline = policyDir(SHORT_DEADLINE);
 
 const recordings: Recording[] = [
@@ -112,10 +118,14 @@ const recordings: Recording[] = [
     expected: 'REMEDIATED',
     policies: approvers,
     async during(env, _stack, id) {
-      await awaitingApproval(env, id);
-      await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, {
-        args: [{ approver: 'alice@example.com', reason: 'recorded for the replay tests' }],
+      const pending = await awaitingApproval(env, id);
+      const signed = await signedRequest(alice, {
+        workflow: id,
+        run: pending.run,
+        plan: pending.plan,
+        reason: 'recorded for the replay tests',
       });
+      await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [signed] });
     },
   },
   {
@@ -123,7 +133,7 @@ const recordings: Recording[] = [
     scenario: 'backend-timeout',
     expected: 'AWAITING_APPROVAL',
     policies: approvers,
-    during: (env, _stack, id) => awaitingApproval(env, id),
+    during: async (env, _stack, id) => void (await awaitingApproval(env, id)),
   },
   {
     name: 'firewall-missing-rolled-back',
@@ -141,7 +151,8 @@ const recordings: Recording[] = [
 mkdirSync(HISTORIES, { recursive: true });
 const env = await startDevServer();
 try {
-  for (const r of recordings) await record(env, r);
+  const wanted = process.argv.slice(2);
+  for (const r of recordings) if (wanted.length === 0 || wanted.includes(r.name)) await record(env, r);
 } finally {
   await env.teardown();
   removeDir(approvers);

@@ -98,10 +98,11 @@ test('mutations are not retried: a 503 on patch fails once, and nothing changed'
 
 test('a failed operation surfaces its error.errors[]', async () => {
   await control(sim, 'POST', 'faults', { status: 403, mode: 'operation', match: { method: 'PATCH' } });
+  const { fingerprint } = (await getBs())[0];
   const result = await sim.clients.backendServices.patch({
     project: sim.project,
     backendService: 'web-bs',
-    backendServiceResource: { timeoutSec: 45 },
+    backendServiceResource: { timeoutSec: 45, fingerprint },
   });
   await assert.rejects(waitForOperation(sim.clients, sim.project, operationOf(result)), (err: unknown) => {
     assert.ok(err instanceof GoogleApiError);

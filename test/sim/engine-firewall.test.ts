@@ -251,7 +251,7 @@ for (const c of cases) {
       port: c.port ?? 8080,
       ...(c.sourceInstance ? { sourceInstance: c.sourceInstance } : {}),
     });
-    assert.deepEqual(verdict, { allowed: c.allowed, rule: c.rule });
+    assert.deepEqual({ allowed: verdict.allowed, rule: verdict.rule }, { allowed: c.allowed, rule: c.rule });
   });
 }
 
@@ -299,6 +299,21 @@ const probeCases: { name: string; rules: Firewall[]; port?: number; allowed: boo
     name: 'wrong port',
     rules: [rule('hc', { sourceRanges: PROBES, allowed: allow(['8080']) })],
     port: 9090,
+    allowed: false,
+    rule: IMPLIED_DENY_INGRESS,
+  },
+  {
+    name: 'a deny of one /24 inside 35.191.0.0/16 (no sample of three addresses would see it)',
+    rules: [
+      rule('hc', { sourceRanges: PROBES, allowed: allow() }),
+      rule('block', { priority: 500, sourceRanges: ['35.191.77.0/24'], denied: allow() }),
+    ],
+    allowed: false,
+    rule: 'block',
+  },
+  {
+    name: 'an IPv6 range never matches the IPv4 probes',
+    rules: [rule('v6', { sourceRanges: ['2600:2d00:1:b029::/64', '2600:2d00:1:1::/64'], allowed: allow() })],
     allowed: false,
     rule: IMPLIED_DENY_INGRESS,
   },

@@ -11,6 +11,7 @@ import {
 const SHIPPED = [
   'backend-timeout',
   'firewall-missing',
+  'firewall-policy-blocks-probes',
   'hc-wrong-path',
   'hc-wrong-port',
   'healthy',

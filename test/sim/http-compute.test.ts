@@ -166,10 +166,11 @@ test('a patch returns a PENDING operation that applies the change at DONE', asyn
 });
 
 test('operations can be addressed by the id the client wrapper calls `name`', async () => {
+  const [{ fingerprint }] = await bs.get({ project: sim.project, backendService: 'web-bs' });
   const result = await bs.patch({
     project: sim.project,
     backendService: 'web-bs',
-    backendServiceResource: { description: 'by id' },
+    backendServiceResource: { description: 'by id', fingerprint },
   });
   const wrapper = (result as unknown as [{ name: string; latestResponse: Operation }])[0];
   assert.equal(wrapper.name, wrapper.latestResponse.id);
@@ -389,10 +390,11 @@ test('wait is best effort: it returns before DONE when the operation takes longe
   try {
     const ops = new compute.GlobalOperationsClient(slow.clientOptions);
     const client = new compute.BackendServicesClient(slow.clientOptions);
+    const [{ fingerprint }] = await client.get({ project: slow.project, backendService: 'web-bs' });
     const [result] = await client.patch({
       project: slow.project,
       backendService: 'web-bs',
-      backendServiceResource: { timeoutSec: 99 },
+      backendServiceResource: { timeoutSec: 99, fingerprint },
     });
     const [op] = await ops.wait({ project: slow.project, operation: result.latestResponse.name ?? '' });
     assert.notEqual(op.status, 'DONE');

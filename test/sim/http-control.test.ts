@@ -104,10 +104,11 @@ test('faults on Logging and Monitoring use their error form; faults can be liste
 test('the request log counts mutations', async () => {
   await sim.call('DELETE', '/_sim/requests');
   const client = new compute.BackendServicesClient(sim.clientOptions);
+  const [{ fingerprint }] = await client.get({ project: sim.project, backendService: 'web-bs' });
   const [result] = await client.patch({
     project: sim.project,
     backendService: 'web-bs',
-    backendServiceResource: { description: 'counted' },
+    backendServiceResource: { description: 'counted', fingerprint },
   });
   await new compute.GlobalOperationsClient(sim.clientOptions).wait({
     project: sim.project,

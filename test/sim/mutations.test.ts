@@ -16,7 +16,7 @@ import { operationOf, waitForOperation } from '../../activities/operations';
 import { FAILURE_TYPES } from '../../core/model';
 import type { Mutation, MutationKind } from '../../core/mutation';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { diagnose, startSim, type SimHarness } from '../helpers/sim';
 
 const NETWORK = 'https://www.googleapis.com/compute/v1/projects/demo-project/global/networks/default';
@@ -123,7 +123,7 @@ for (const row of table) {
   });
 }
 
-const policies = loadPolicies();
+const policies = shippedPolicies();
 
 // The drift test's expected failure would otherwise be logged as a warning.
 const quiet = new DefaultLogger('ERROR');

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { apiRequests, diagnose, startSim } from '../helpers/sim';
 
-const policies = loadPolicies();
+const policies = shippedPolicies();
 
 const table: {
   scenario: string;

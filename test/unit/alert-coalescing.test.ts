@@ -12,6 +12,7 @@ import { parseWebhookBody } from '../../core/alerts';
 import type { TargetAdmission } from '../../core/fleet';
 import { intakeNotification, RecentlyAccepted } from '../../receiver/intake';
 import { alertFixture } from '../helpers/alert-fixtures';
+import { scopeOfProjects } from '../../core/scope';
 
 /** A stand-in client whose running remediations take the `alert` signal through `signal`. */
 function clientWith(signal: () => Promise<void>): Client {
@@ -35,6 +36,7 @@ test('concurrent duplicates share one signal and are answered only once it is ac
     client,
     taskQueue: 'q',
     temporalTimeoutMs: 1000,
+    scope: scopeOfProjects(['demo-project']),
     inFlight: new Map<string, Promise<TargetAdmission>>(),
   };
   let answered = 0;
@@ -73,6 +75,7 @@ test('a re-delivery within the TTL is answered from memory; after it, or after a
     client,
     taskQueue: 'q',
     temporalTimeoutMs: 1000,
+    scope: scopeOfProjects(['demo-project']),
     recentlyAccepted: new RecentlyAccepted(60_000, 2, () => clock),
   };
   const deliver = async () => {

@@ -132,7 +132,7 @@ test('base64: standard and URL-safe alphabets, missing padding, UTF-8; rejects g
 });
 
 test('toIncident keeps what the workflow records and drops empty fields', () => {
-  const open = parseWebhookBody(alertFixture('lb-5xx-open'));
+  const open = parseWebhookBody(alertFixture('lb-5xx-open', { asRecorded: true }));
   assert.ok(open.ok);
   assert.deepEqual(toIncident(open.notification.incident, 'webhook', '2026-11-24T02:17:00.000Z'), {
     incidentId: '0.nq1j3y4w2k8p',
@@ -146,7 +146,7 @@ test('toIncident keeps what the workflow records and drops empty fields', () => 
     startedAt: 1764031020,
     labels: { managed_by: 'lbmedic', lbmedic_role: 'lb-5xx-ratio' },
   });
-  const closed = parseWebhookBody(alertFixture('lb-5xx-closed'));
+  const closed = parseWebhookBody(alertFixture('lb-5xx-closed', { asRecorded: true }));
   assert.ok(closed.ok);
   const incident = toIncident(closed.notification.incident, 'pubsub', '2026-11-24T02:32:00.000Z');
   assert.equal(incident.state, 'closed');

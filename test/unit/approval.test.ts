@@ -1,14 +1,22 @@
 /**
- * The approval rules of workflows/approval.ts, without a server: who may approve or reject, and when.
+ * The approval rules of workflows/approval.ts that depend on the run, without a server: once a
+ * decision is verified (signed by whom, with which key), who may approve or reject, and when.
  */
+import { scopeOfProjects } from '../../core/scope';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlanApproval } from '../../core/plan';
-import { approvalProblem, rejectionProblem, type ApprovalView } from '../../workflows/approval';
+import { createDecideActivities } from '../../activities/decide';
+import { approvalProblem, rejectionProblem, sameStart, type ApprovalView } from '../../workflows/approval';
+import { shippedPolicies } from '../helpers/approvers';
+import { evidence, good } from '../helpers/evidence-fixture';
 
 const rules: PlanApproval = {
   mode: 'manual',
   approvers: ['alice', 'bob'],
+  authentication: 'signed',
+  signers: [],
+  ttlSec: 1800,
   required: 2,
   allowSelfApproval: false,
   timeoutSec: 3600,
@@ -56,7 +64,12 @@ test('who may approve, and when, table-style', () => {
       approver: 'alice',
       problem: 'alice has already approved',
     },
-    { name: 'no approver', view: waiting, approver: '', problem: 'an approval needs an approver' },
+    {
+      name: 'a key that already approved, whatever name it signs',
+      view: { ...waiting, triggeredBy: undefined, approvals: [{ approver: 'alice', key: 'SHA256:alice' }] },
+      approver: 'bob',
+      problem: 'key SHA256:alice has already approved (as alice)',
+    },
     {
       name: 'nothing pending yet',
       view: { ...waiting, phase: 'DIAGNOSING', awaitingApproval: false, rules: undefined },
@@ -71,7 +84,7 @@ test('who may approve, and when, table-style', () => {
     },
     {
       name: 'already rejected',
-      view: { ...waiting, awaitingApproval: false, rejection: { approver: 'bob', reason: 'freeze' } },
+      view: { ...waiting, awaitingApproval: false, rejection: { approver: 'bob' } },
       approver: 'alice',
       problem: 'already decided',
     },
@@ -83,14 +96,19 @@ test('who may approve, and when, table-style', () => {
     },
   ];
   for (const r of rows) {
-    assert.equal(approvalProblem(r.view, { approver: r.approver }), r.problem, r.name);
+    assert.equal(approvalProblem(r.view, { approver: r.approver, key: 'SHA256:alice' }), r.problem, r.name);
   }
 });
 
 test('who may reject, and when, table-style', () => {
   const rows: { name: string; view: ApprovalView; approver: string; problem: string | undefined }[] = [
     { name: 'an approver while waiting', view: waiting, approver: 'bob', problem: undefined },
-    { name: 'not an approver', view: waiting, approver: 'mallory', problem: 'not an approver' },
+    {
+      name: 'not an approver',
+      view: waiting,
+      approver: 'mallory',
+      problem: 'mallory may not reject; approvers: alice, bob',
+    },
     {
       name: 'anyone when the list is empty',
       view: { ...waiting, rules: { ...rules, approvers: [] } },
@@ -107,4 +125,24 @@ test('who may reject, and when, table-style', () => {
   for (const r of rows) {
     assert.equal(rejectionProblem(r.view, { approver: r.approver }), r.problem, r.name);
   }
+});
+
+test('an approved plan still applies when a fresh read finds the same state, not when a value moved', async () => {
+  const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
+  const timeouts = async (timeoutSec: number, latencyMaxMs: number) =>
+    (
+      await decide({
+        evidence: evidence({ ...good, timeoutSec, logs: { backend_timeout: 9 }, latencyMaxMs }),
+        labels: {},
+        past: [],
+        now: '2026-11-30T12:00:00.000Z',
+        applied: [],
+      })
+    ).plan;
+  const approved = await timeouts(30, 45_000);
+  // Live latencies size the new timeout differently: the same starting point, the signed plan holds.
+  assert.notDeepEqual((await timeouts(30, 40_000)).steps[0]?.apply, approved.steps[0]?.apply);
+  assert.equal(sameStart(approved, await timeouts(30, 40_000)), true);
+  // Someone raised the timeout meanwhile: a new plan.
+  assert.equal(sameStart(approved, await timeouts(40, 45_000)), false);
 });

@@ -4,7 +4,7 @@ import { backendTimeout, RaiseBackendTimeout } from '../../core/causes/backend-t
 import { classify } from '../../core/classify';
 import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { evidence, good } from '../helpers/evidence-fixture';
 
@@ -68,7 +68,7 @@ test('backend timeout carries the observed latency, flagged when the LB cut it o
 });
 
 test('backend timeout: latency × margin, a larger margin when censored, capped; at the cap it escalates', () => {
-  const shipped = loadPolicies();
+  const shipped = shippedPolicies();
   const plan = (ev: Evidence) => buildPlan(ev, classify(ev), shipped);
   const rows = [
     {

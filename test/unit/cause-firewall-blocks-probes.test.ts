@@ -8,7 +8,7 @@ import { namedPortMismatch } from '../../core/causes/named-port-mismatch';
 import type { Evidence } from '../../core/evidence';
 import type { FirewallRule } from '../../core/firewall';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good, NET } from '../helpers/evidence-fixture';
 
@@ -124,7 +124,7 @@ test('firewall, detect: evidence per instance; what it could not see and conflic
   ]);
 });
 
-const shipped = loadPolicies();
+const shipped = shippedPolicies();
 const plan = (ev: Evidence) => buildPlan(ev, classify(ev), shipped);
 
 test('firewall missing: insert one rule, deterministic name, exactly the probe ranges and port; inverse deletes it', () => {
@@ -193,12 +193,12 @@ test('firewall, plan: the probe rule moves with the port; a policy may name the 
     type: 'allowProbesInFirewall',
     port: 8443,
     priority: 10,
-    namePrefix: 'probes',
+    namePrefix: 'lbmedic-probes',
   });
   const missing = evidence(broken({ firewallPort: undefined }));
   const [f2] = detectIn(firewallBlocksProbes, missing).findings;
   const insert = firewallBlocksProbes.planFinding(f2!, named, { evidence: missing })?.steps?.[0];
-  assert.equal(insert?.id, 'firewall/probes-default-8443');
+  assert.equal(insert?.id, 'firewall/lbmedic-probes-default-8443');
   assert.deepEqual(
     insert?.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`),
     [

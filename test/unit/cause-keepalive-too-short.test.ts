@@ -5,7 +5,7 @@ import { keepaliveTooShort } from '../../core/causes/keepalive-too-short';
 import { RaiseBackendTimeout } from '../../core/causes/backend-timeout';
 import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { evidence, good } from '../helpers/evidence-fixture';
 
@@ -42,7 +42,7 @@ test('keepalive, plan: no remedy on GCP, so no action plans it', () => {
 
 test('keepalive: escalation only, with the human fix', () => {
   const ev = evidence({ ...good, logs: { backend_connection_closed_before_data_sent_to_client: 3 } });
-  const p = buildPlan(ev, classify(ev), loadPolicies());
+  const p = buildPlan(ev, classify(ev), shippedPolicies());
   assert.deepEqual(p.steps, []);
   assert.match(p.escalations[0]?.humanFix ?? '', /keepalive .* above 600 s, e\.g\. 620 s/);
 });

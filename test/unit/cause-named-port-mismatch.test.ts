@@ -4,7 +4,7 @@ import { classify } from '../../core/classify';
 import { namedPortMismatch, SetNamedPort } from '../../core/causes/named-port-mismatch';
 import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
 
@@ -107,7 +107,7 @@ test('named port: other named ports are kept', () => {
     namedPorts: [{ name: 'admin', port: 9000 }, ...g.namedPorts],
   }));
   const withGroups = { ...ev, instanceGroups: { ok: true as const, value: withExtra } };
-  const p = buildPlan(withGroups, classify(withGroups), loadPolicies());
+  const p = buildPlan(withGroups, classify(withGroups), shippedPolicies());
   assert.deepEqual(p.steps[0]?.apply, {
     kind: 'setNamedPorts',
     instanceGroup: 'web-ig',

@@ -4,7 +4,7 @@ import { classify } from '../../core/classify';
 import { negMisconfigured } from '../../core/causes/neg-misconfigured';
 import type { Evidence, NegFacts } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { evidence, good } from '../helpers/evidence-fixture';
 
@@ -95,7 +95,7 @@ test('a serverless NEG of size 0 is misconfigured', () => {
 test('NEG, plan: no remedy on GCP; the shipped policy escalates with the human fix and its message', () => {
   assert.deepEqual(negMisconfigured.remedies, []);
   const ev = negWorld({ ok: true, value: [neg(0)] });
-  const p = buildPlan(ev, classify(ev), loadPolicies());
+  const p = buildPlan(ev, classify(ev), shippedPolicies());
   assert.deepEqual(p.steps, []);
   assert.deepEqual(
     p.escalations.map((e) => [e.cause, e.policy, e.humanFix]),

@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createDecideActivities, type DecideInput } from '../../activities/decide';
 import { MANUAL_APPROVAL_LABEL } from '../../core/model';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { scopeFactsOf, scopeOfProjects, type Scope } from '../../core/scope';
+import { shippedPolicies } from '../helpers/approvers';
 import { broken, evidence } from '../helpers/evidence-fixture';
 
-const { decide } = createDecideActivities(loadPolicies());
+const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
 const NOW = '2026-11-24T12:00:00.000Z';
 const portMoved: DecideInput = {
   evidence: evidence(broken({ appPort: 9090 })),
@@ -74,4 +75,24 @@ test('a later round extends the unit: applied steps first, then only what is new
   );
   assert.equal(d.extended.plan.approval, d.plan.approval);
   assert.match(d.extended.rendered, /healthCheck web-hc/);
+});
+
+test('outside the worker’s scope: no steps whatever the policies say, and why', async () => {
+  const acts = (scope: Scope) => createDecideActivities(shippedPolicies(), scope);
+  const other = await acts(scopeOfProjects(['shop-prod'])).decide(portMoved);
+  assert.match(other.outOfScope ?? '', /^project p is not in lbmedic's scope \(projects shop-prod\)$/);
+  assert.deepEqual(other.plan.steps, []);
+  assert.deepEqual(other.newSteps, []);
+  assert.equal(other.diagnosis.verdict, 'FAULTS_FOUND', 'the diagnosis is still what the evidence proves');
+  const wrongNetwork = { ...scopeOfProjects(['p']), networks: ['prod-vpc'] };
+  assert.match((await acts(wrongNetwork).decide(portMoved)).outOfScope ?? '', /network default is not/);
+  const excluded = { ...scopeOfProjects(['p']), backendServices: { include: [], exclude: ['web-*'] } };
+  assert.match((await acts(excluded).decide(portMoved)).outOfScope ?? '', /excluded/);
+  const inside = await acts(scopeOfProjects(['p'])).decide(portMoved);
+  assert.equal(inside.outOfScope, undefined);
+  assert.equal(inside.plan.steps.length, 3);
+  assert.equal(
+    await acts(wrongNetwork).scopeProblem(scopeFactsOf(portMoved.evidence)),
+    (await acts(wrongNetwork).decide(portMoved)).outOfScope,
+  );
 });

@@ -77,7 +77,8 @@ test('readLbLogs reads the same entries the same way and counts them by statusDe
     backendService: 'web-bs',
     windowMinutes: 10,
   });
-  assert.deepEqual(facts, {
+  const { since: read, ...counted } = facts;
+  assert.deepEqual(counted, {
     windowMinutes: 10,
     total: 1_200,
     limit: 2_000,
@@ -95,4 +96,28 @@ test('readLbLogs reads the same entries the same way and counts them by statusDe
   assert.equal(requests[0]!.filter, lbRequestLogFilter('web-bs', since));
   const windowStart = Date.parse(since);
   assert.ok(windowStart >= before - 10 * 60_000 && windowStart <= Date.now() - 10 * 60_000);
+  assert.equal(read, since, 'the facts say from when they were read');
+});
+
+test('readLbLogs reads from `since` when it is later than the window, never earlier', async () => {
+  const later = new Date(Date.now() - 60_000).toISOString();
+  const { clients, requests } = fakeLogging(10);
+  const facts = await createEvidenceActivities(clients).readLbLogs({
+    project: 'p',
+    backendService: 'web-bs',
+    windowMinutes: 10,
+    since: later,
+  });
+  assert.equal(facts.since, later);
+  assert.equal(requests[0]!.filter, lbRequestLogFilter('web-bs', later));
+  const { clients: c2, requests: r2 } = fakeLogging(10);
+  const before = Date.now();
+  const old = await createEvidenceActivities(c2).readLbLogs({
+    project: 'p',
+    backendService: 'web-bs',
+    windowMinutes: 10,
+    since: '2020-01-01T00:00:00.000Z',
+  });
+  assert.ok(Date.parse(old.since ?? '') >= before - 10 * 60_000, 'an older since does not widen the window');
+  assert.equal(r2[0]!.filter, lbRequestLogFilter('web-bs', old.since ?? ''));
 });

@@ -5,10 +5,10 @@ import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
 import { renderPlan } from '../../core/plan-render';
 import { Policy, type PolicySet } from '../../policies/schema';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies, sshKeygen } from '../helpers/approvers';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
 
-const shipped = loadPolicies();
+const shipped = shippedPolicies();
 const plan = (ev: Evidence, set: PolicySet = shipped, labels: Record<string, string> = {}) =>
   buildPlan(ev, classify(ev), set, labels);
 
@@ -67,6 +67,7 @@ test('port-moved: the named port, the health-check port and the probe rule move 
 
 const withPolicies = (...extra: Policy[]): PolicySet => ({
   settings: shipped.settings,
+  approvers: shipped.approvers,
   policies: [...shipped.policies, ...extra],
 });
 
@@ -106,22 +107,38 @@ test('approval combines strictest-wins: manual beats auto, approvers intersect, 
     approvers: string[],
     required: number,
     timeout: string,
+    more: Record<string, unknown> = {},
   ) =>
     Policy.parse({
       name,
       priority: 5,
       match: { causes: [cause] },
       action: { type: action },
-      approval: { mode: 'manual', approvers, required, timeout },
+      approval: { mode: 'manual', approvers, required, timeout, ...more },
     });
-  const set = withPolicies(
-    manual('hc-manual', 'HEALTH_CHECK_MISMATCH', 'patchHealthCheck', ['ann', 'bob', 'cyd'], 1, '2h'),
-    manual('fw-manual', 'FIREWALL_BLOCKS_PROBES', 'allowProbesInFirewall', ['bob', 'cyd'], 2, '30m'),
+  const [ann, bob, cyd] = ['ann', 'bob', 'cyd'].map((name) => ({
+    name,
+    keys: [{ key: sshKeygen(name).publicKey }],
+  }));
+  const registered = (set: PolicySet): PolicySet => ({
+    ...set,
+    approvers: [...set.approvers, ann!, bob!, cyd!],
+  });
+  const set = registered(
+    withPolicies(
+      manual('hc-manual', 'HEALTH_CHECK_MISMATCH', 'patchHealthCheck', ['ann', 'bob', 'cyd'], 1, '2h'),
+      manual('fw-manual', 'FIREWALL_BLOCKS_PROBES', 'allowProbesInFirewall', ['bob', 'cyd'], 2, '30m', {
+        approvalTtl: '10m',
+      }),
+    ),
   );
   const p = plan(evidence(broken({ appPort: 9090 })), set, {});
   assert.deepEqual(p.approval, {
     mode: 'manual',
     approvers: ['bob', 'cyd'],
+    authentication: 'signed',
+    signers: [bob, cyd],
+    ttlSec: 600,
     required: 2,
     allowSelfApproval: false,
     timeoutSec: 1800,
@@ -129,9 +146,55 @@ test('approval combines strictest-wins: manual beats auto, approvers intersect, 
     cancelOnIncidentClosed: false,
   });
   assert.deepEqual(p.policies, ['fw-manual', 'hc-manual', 'named-port-mismatch']);
+  assert.equal(p.dryRun, false);
+  const text = renderPlan(p);
+  assert.match(text, /approval: {5}manual, 2 of bob, cyd \(not the trigger\), within 30m, then escalate/);
   assert.match(
-    renderPlan(p),
-    /approval: {5}manual, 2 of bob, cyd \(not the trigger\), within 30m, then escalate/,
+    text,
+    /signatures: {3}required: SSH-signed by a registered key, bound to this plan's hash, counting for 10m/,
+  );
+
+  // Lists with nobody in common: nobody could approve, so nothing is applied.
+  const disjoint = plan(
+    evidence(broken({ appPort: 9090 })),
+    registered(
+      withPolicies(
+        manual('hc-manual', 'HEALTH_CHECK_MISMATCH', 'patchHealthCheck', ['ann'], 1, '2h'),
+        manual('fw-manual', 'FIREWALL_BLOCKS_PROBES', 'allowProbesInFirewall', ['bob'], 1, '30m'),
+      ),
+    ),
+  );
+  assert.equal(disjoint.dryRun, true);
+  assert.match(disjoint.dryRunReasons.join(), /no approver in common: nobody could approve/);
+
+  // Open only when every manual policy says so, and then every plan says it is open.
+  const open = { authentication: 'open' };
+  const mixed = plan(
+    evidence(broken({ appPort: 9090 })),
+    registered(
+      withPolicies(
+        manual('hc-manual', 'HEALTH_CHECK_MISMATCH', 'patchHealthCheck', [], 1, '2h', open),
+        manual('fw-manual', 'FIREWALL_BLOCKS_PROBES', 'allowProbesInFirewall', [], 1, '30m'),
+      ),
+    ),
+  );
+  assert.equal(mixed.approval.authentication, 'signed');
+  assert.deepEqual(
+    mixed.approval.signers.map((x) => x.name),
+    ['fixture@example.com', 'ann', 'bob', 'cyd'],
+  );
+  const allOpen = plan(
+    evidence(broken({ appPort: 9090 })),
+    withPolicies(
+      manual('hc-manual', 'HEALTH_CHECK_MISMATCH', 'patchHealthCheck', [], 1, '2h', open),
+      manual('fw-manual', 'FIREWALL_BLOCKS_PROBES', 'allowProbesInFirewall', ['bob'], 1, '30m', open),
+    ),
+  );
+  assert.equal(allOpen.approval.authentication, 'open');
+  assert.deepEqual(allOpen.approval.signers, []);
+  assert.match(
+    renderPlan(allOpen),
+    /signatures: {3}OPEN: approvals are not signed; anyone who can signal the workflow can approve as anyone/,
   );
 });
 

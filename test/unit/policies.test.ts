@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Policy, PolicySettings, type PolicySet } from '../../policies/schema';
-import { candidates, globMatch, selectPolicy } from '../../policies/select';
+import { globMatch } from '../../core/glob';
+import { candidates, selectPolicy } from '../../policies/select';
 import { loadPolicies, PolicyError } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 
 test('every shipped policy validates, one per root cause', () => {
-  const set = loadPolicies();
+  const set = shippedPolicies();
   assert.equal(set.settings.killSwitch, false);
   const causes = set.policies.flatMap((p) => p.match.causes).sort();
   assert.deepEqual(causes, [
@@ -84,6 +86,71 @@ test('invalid policy files fail with file, line, path and what is expected', () 
       expect: /name: expected a lowercase name/,
     },
     { name: 'YAML syntax', text: 'name: p\nmatch: [oops\n', expect: /p\.yaml:\d+:\d+ \(document\): YAML: / },
+    {
+      name: 'YAML alias bomb',
+      text: `${minimal}a: &a [x, x, x, x, x, x, x, x, x]\n${'bcdefgh'
+        .split('')
+        .map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)
+        .join('\n')}\n`,
+      expect: /^ {2}p\.yaml \(document\): YAML: Excessive alias count/m,
+    },
+    // Safety switched off (issue 14): each refused at its line, with the bound and why.
+    {
+      name: 'no cooldown',
+      text: minimal + 'limits:\n  cooldown: 0s\n',
+      expect: /p\.yaml:7:\d+ limits\.cooldown: must be at least 5m: a fix must be seen to hold/,
+    },
+    {
+      name: 'no rollback',
+      text: minimal + 'rollback: never\n',
+      expect:
+        /p\.yaml:6:\d+ rollback: must be auto: a change that does not heal the backends is always rolled back/,
+    },
+    {
+      name: 'a 0 s verification window',
+      text: minimal + 'verification:\n  deadline: 0s\n',
+      expect: /p\.yaml:7:\d+ verification\.deadline: must be at least 20s: twice the default health check/,
+    },
+    {
+      name: 'a verification window past the wait lbmedic can hold',
+      text: minimal + 'verification:\n  deadline: 2h\n',
+      expect: /verification\.deadline: must be at most 30m/,
+    },
+    {
+      name: 'a tiny healthy fraction',
+      text: minimal + 'verification:\n  healthyFraction: 0.0001\n',
+      expect: /p\.yaml:7:\d+ verification\.healthyFraction: must be at least 0\.5/,
+    },
+    {
+      name: 'a day-long backend timeout',
+      text: 'name: p\nmatch:\n  causes: [BACKEND_TIMEOUT]\naction:\n  type: raiseBackendTimeout\n  maxTimeoutSec: 86400\n',
+      expect: /p\.yaml:6:\d+ action\.maxTimeoutSec: must be at most 600/,
+    },
+    {
+      name: 'an approval wait past a day',
+      text: minimal + 'approval:\n  mode: manual\n  timeout: 2d\n',
+      expect: /p\.yaml:8:\d+ approval\.timeout: must be at most 24h/,
+    },
+    {
+      name: 'a request path that climbs out',
+      text: minimal + '  requestPath: /../../etc/passwd\n',
+      expect: /p\.yaml:6:\d+ action\.requestPath: must be an absolute, normalised path/,
+    },
+    {
+      name: 'an encoded climb',
+      text: minimal + '  requestPath: /health/%2e%2e/admin\n',
+      expect: /action\.requestPath: must be an absolute, normalised path/,
+    },
+    {
+      name: 'a relative path',
+      text: minimal + '  requestPath: healthz\n',
+      expect: /action\.requestPath: must be an absolute, normalised path/,
+    },
+    {
+      name: 'an unsafe block without a reason',
+      text: minimal + 'unsafe:\n  cooldown: 0s\n',
+      expect: /unsafe\.reason: /,
+    },
   ];
   for (const row of rows) {
     const dir = mkdtempSync(join(tmpdir(), 'lbmedic-pol-'));
@@ -151,6 +218,7 @@ const policy = (over: Record<string, unknown>) =>
 test('precedence: priority, then specificity, then name; non-matching selectors are out', () => {
   const set: PolicySet = {
     settings: PolicySettings.parse({}),
+    approvers: [],
     policies: [
       policy({ name: 'default' }),
       policy({ name: 'web-glob', match: { causes: ['HEALTH_CHECK_MISMATCH'], backendServices: ['web-*'] } }),

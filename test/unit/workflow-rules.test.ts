@@ -17,14 +17,15 @@ import { createDecideActivities, type Decision } from '../../activities/decide';
 import type { Finding } from '../../core/causes';
 import type { Diagnosis } from '../../core/classify';
 import { FAILURE_TYPES } from '../../core/model';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { scopeOfProjects } from '../../core/scope';
+import { shippedPolicies } from '../helpers/approvers';
 import { mergeDiagnosis, statusOf } from '../../workflows/record';
 import { firstRoundEnding, missingFromSnapshot, onFailure, snapshotProblem } from '../../workflows/rules';
 import { newRunState } from '../../workflows/state';
 import { errorRateVerdict } from '../../workflows/verify';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
 
-const { decide } = createDecideActivities(loadPolicies());
+const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
 const decided = (w = broken({ appPort: 9090 })): Promise<Decision> =>
   decide({ evidence: evidence(w), labels: {}, past: [], now: '2026-11-24T12:00:00.000Z', applied: [] });
 const activityFailed = (cause: Error) =>
@@ -178,6 +179,7 @@ test('the status query shows the run state with the plan as people read it', asy
   const s = newRunState({ project: 'p', backendService: 'web-bs', incidents: [] }, 'lbmedic/p/web-bs');
   assert.deepEqual(Object.keys(statusOf(s)).sort(), [
     'applied',
+    'approval',
     'approvalDeadline',
     'approvals',
     'backendService',

@@ -1,6 +1,8 @@
 /**
- * Manual approval end to end: the update refuses who may not approve, an allowed approver proceeds,
- * a rejection ends with nothing changed.
+ * Manual approval end to end: the update refuses who may not approve (a key not among the plan's
+ * approvers, the trigger approving its own remediation), an allowed approver's signed approval
+ * proceeds, a signed rejection ends with nothing changed. Signatures and their refusals in detail:
+ * signed-approval.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -9,6 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import { approveSignal, approveUpdate, rejectSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen, type TestKey } from '../helpers/approvers';
 import { apiRequests } from '../helpers/sim';
 import { eventually } from '../helpers/sim';
 import { policyDir, removeDir, startStack } from '../helpers/stack';
@@ -16,27 +20,40 @@ import { startDevServer } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let dir: string;
+let alice: TestKey;
+let bob: TestKey;
+let mallory: TestKey;
 before(async () => {
   env = await startDevServer();
-  // The shipped timeout policy is manual; name who may approve, and ask for it within 1h.
-  dir = policyDir({
-    'backend-timeout.yaml': [
-      ['  required: 1\n', '  required: 1\n  approvers: [alice@example.com, bob@example.com]\n'],
-    ],
-  });
+  alice = sshKeygen('alice@example.com');
+  bob = sshKeygen('bob@example.com');
+  mallory = sshKeygen('mallory@example.com');
+  // The shipped timeout policy is manual; name who may approve (mallory is registered, not listed).
+  dir = policyDir(
+    {
+      'backend-timeout.yaml': [
+        ['  required: 1\n', '  required: 1\n  approvers: [alice@example.com, bob@example.com]\n'],
+      ],
+    },
+    {
+      'approvers.yaml': approversYaml(
+        [alice, bob, mallory].map((k) => ({ name: k.name, keys: [k.publicKey] })),
+      ),
+    },
+  );
 });
 after(async () => {
   await env?.teardown();
   removeDir(dir);
 });
 
-async function awaitingApproval(id: string) {
+async function awaitingApproval(id: string): Promise<PendingApproval> {
   const handle = env.client.workflow.getHandle(id);
   return eventually(
     'AWAITING_APPROVAL',
     async () => {
       const s = await handle.query(statusQuery).catch(() => undefined);
-      return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
+      return s?.phase === 'AWAITING_APPROVAL' ? (s.approval as PendingApproval) : undefined;
     },
     30_000,
   );
@@ -46,21 +63,24 @@ test('manual: waits; a disallowed approver and the trigger are refused; an allow
   const stack = await startStack(env, 'backend-timeout', { policies: dir });
   try {
     const id = await stack.alert('web-bs', {}, 'bob@example.com');
-    const status = await awaitingApproval(id);
-    assert.match(String((status.plan as { rendered?: string }).rendered), /timeoutSec: 30 → 68/);
-    assert.ok(status.approvalDeadline);
+    const pending = await awaitingApproval(id);
+    assert.match(pending.rendered, /timeoutSec: 30 → 68/);
+    const here = { workflow: id, run: pending.run, plan: pending.plan };
     const handle = env.client.workflow.getHandle(id);
+    assert.ok((await handle.query(statusQuery)).approvalDeadline);
     await assert.rejects(
-      handle.executeUpdate(approveUpdate, { args: [{ approver: 'mallory@example.com' }] }),
+      handle.executeUpdate(approveUpdate, { args: [await signedRequest(mallory, here)] }),
       (err: unknown) =>
         err instanceof WorkflowUpdateFailedError &&
-        /mallory@example\.com may not approve/.test(String((err.cause as Error)?.message)),
+        /unknown key: SHA256:\S+ is not a key of this plan's approvers \(alice@example\.com, bob@example\.com\)/.test(
+          String((err.cause as Error)?.message),
+        ),
     );
     await assert.rejects(
-      handle.executeUpdate(approveUpdate, { args: [{ approver: 'bob@example.com' }] }),
+      handle.executeUpdate(approveUpdate, { args: [await signedRequest(bob, here)] }),
       (err: unknown) =>
         err instanceof WorkflowUpdateFailedError &&
-        /triggered this remediation/.test(String((err.cause as Error)?.message)),
+        /bob@example\.com triggered this remediation/.test(String((err.cause as Error)?.message)),
     );
     assert.deepEqual(
       await apiRequests(stack.sim).then((r) => r.filter((x) => x.method === 'PATCH')),
@@ -68,11 +88,18 @@ test('manual: waits; a disallowed approver and the trigger are refused; an allow
       'nothing applied while waiting',
     );
     const answer = await handle.executeUpdate(approveUpdate, {
-      args: [{ approver: 'alice@example.com', reason: 'slow report endpoint, known' }],
+      args: [await signedRequest(alice, { ...here, reason: 'slow report endpoint, known' })],
     });
-    assert.deepEqual(answer, { accepted: true, approvals: 1, required: 1, phase: 'APPROVED' });
+    assert.deepEqual(answer, {
+      accepted: true,
+      approver: 'alice@example.com',
+      key: alice.fingerprint,
+      approvals: 1,
+      required: 1,
+      phase: 'APPROVED',
+    });
     await assert.rejects(
-      handle.executeUpdate(approveUpdate, { args: [{ approver: 'alice@example.com' }] }),
+      handle.executeUpdate(approveUpdate, { args: [await signedRequest(alice, here)] }),
       (err: unknown) =>
         err instanceof WorkflowUpdateFailedError &&
         /already decided|nothing to approve|already approved/.test(String((err.cause as Error)?.message)),
@@ -96,9 +123,18 @@ test('manual: reject ends the remediation with nothing changed; a signal approva
   const stack = await startStack(env, 'backend-timeout', { policies: dir });
   try {
     const id = await stack.alert('web-bs');
-    await awaitingApproval(id);
+    const pending = await awaitingApproval(id);
     const handle = env.client.workflow.getHandle(id);
-    await handle.signal(rejectSignal, { approver: 'bob@example.com', reason: 'change freeze' });
+    await handle.signal(
+      rejectSignal,
+      await signedRequest(bob, {
+        workflow: id,
+        run: pending.run,
+        plan: pending.plan,
+        decision: 'reject',
+        reason: 'change freeze',
+      }),
+    );
     const result = (await handle.result()) as RemediationResult;
     assert.equal(result.outcome, 'REJECTED');
     assert.match(result.summary, /rejected by bob@example\.com: change freeze/);
@@ -108,7 +144,12 @@ test('manual: reject ends the remediation with nothing changed; a signal approva
       backendService: 'web-bs',
     });
     assert.equal(Number(bs.timeoutSec), 30);
-    await handle.signal(approveSignal, { approver: 'alice@example.com' }).catch(() => undefined);
+    await handle
+      .signal(
+        approveSignal,
+        await signedRequest(alice, { workflow: id, run: pending.run, plan: pending.plan }),
+      )
+      .catch(() => undefined);
   } finally {
     await stack.stop();
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -67,7 +67,15 @@ async function exitCode(p: Proc, ms: number): Promise<number | null> {
 test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for lbmedic approve', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-demo-'));
   // Both demos remediate demo-project/web-bs: without a shorter cooldown the second is BLOCKED_BY_LIMITS.
-  const policies = policyDir({ 'health-check-mismatch.yaml': [['cooldown: 30m', 'cooldown: 0s']] });
+  // Below the 5m bound only through `unsafe:`, which every plan then shows.
+  const policies = policyDir({
+    'health-check-mismatch.yaml': [
+      [
+        'rollback: auto',
+        'rollback: auto\nunsafe:\n  reason: two demos in a row on one backend\n  cooldown: 0s',
+      ],
+    ],
+  });
   const stateFile = join(dir, 'up.json');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -146,33 +154,68 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
     const approveLine = await waitFor(
       'the approval prompt',
       120_000,
-      () => /TEMPORAL_ADDRESS=(\S+) npx lbmedic approve (\S+) --as <you>/.exec(manual.output()) ?? undefined,
+      () => /TEMPORAL_ADDRESS=(\S+) npx lbmedic approve (\S+) --key (\S+)/.exec(manual.output()) ?? undefined,
       manual,
     );
     assert.equal(approveLine[1], state.temporalAddress);
     assert.equal(approveLine[2], 'lbmedic/demo-project/web-bs');
+    // The demo approver's key, made by up and kept with the server's state, registered for the worker.
+    assert.equal(approveLine[3], join(dir, 'approver', 'id_ed25519'));
+    assert.equal(state.approverKey, approveLine[3]);
+    assert.match(
+      readFileSync(state.approversFile!, 'utf8'),
+      /name: \S+@lbmedic-demo\n {4}keys:\n {6}- ssh-ed25519 /,
+    );
+    assert.match(up.output(), /Approver {5}\S+@lbmedic-demo \(demo key /);
     assert.match(manual.output(), /label lbmedic_approval=manual → 200 accepted/);
     assert.match(manual.output(), /httpHealthCheck\.port: 8081 → 8080/);
+    assert.match(
+      manual.output(),
+      /UNSAFE: policy health-check-mismatch sets the cooldown to 0s, past its 300s bound: two demos in a row/,
+    );
     assert.match(manual.output(), /AWAITING_APPROVAL +waiting for 1 approval\(s\)/);
-    const approve = start(['approve', approveLine[2]!, '--as', 'tester'], {
+    const approve = start(['approve', approveLine[2]!, '--key', approveLine[3]!, '--yes'], {
       ...env,
       TEMPORAL_ADDRESS: state.temporalAddress,
     });
     assert.equal(await exitCode(approve, 60_000), 0, approve.output());
-    assert.match(approve.output(), /approved by tester: 1\/1 approval, phase APPROVED/);
-    assert.equal(await exitCode(manual, 180_000), 0, manual.output());
-    assert.match(manual.output(), /approved by tester \(1\/1\)/);
-    assert.match(manual.output(), /✓ HEALTHY: 3\/3/);
+    // It shows the plan it signs, then the signed approval counts.
+    assert.match(approve.output(), /httpHealthCheck\.port: 8081 → 8080/);
+    const signer =
+      /Approving plan sha256:[0-9a-f]{12}… as (\S+@lbmedic-demo), signing with (SHA256:\S+):/.exec(
+        approve.output(),
+      );
+    assert.ok(signer, approve.output());
     assert.match(
+      approve.output(),
+      /approved by \S+@lbmedic-demo with SHA256:\S+: 1\/1 approval, phase APPROVED/,
+    );
+    assert.equal(await exitCode(manual, 180_000), 0, manual.output());
+    assert.ok(manual.output().includes(`approved by ${signer[1]} with ${signer[2]} (1/1)`), manual.output());
+    assert.match(manual.output(), /✓ HEALTHY: 3\/3/);
+    assert.ok(
+      manual
+        .output()
+        .includes(
+          `Outcome: REMEDIATED: healthCheck/web-hc changed; backends HEALTHY; approved by ${signer[1]}`,
+        ),
       manual.output(),
-      /Outcome: REMEDIATED: healthCheck\/web-hc changed; backends HEALTHY; approved by tester/,
     );
     assert.match(manual.output(), / {2}AWAITING_APPROVAL +\d/);
 
-    // Ctrl-C: up stops cleanly and takes its state file with it.
+    // Ctrl-C: up stops cleanly and takes its state file with it; the receiver's log stays.
     up.child.kill('SIGINT');
     assert.equal(await exitCode(up, 60_000), 0, up.output());
     assert.equal(existsSync(stateFile), false);
+    assert.match(up.output(), /Scope {8}projects demo-project; backend services all; networks any/);
+    const receiverLog = readFileSync(join(dir, 'receiver.log'), 'utf8');
+    const token = new URL(state.receiverUrl).searchParams.get('token') ?? '';
+    assert.equal(
+      receiverLog.split('\n').filter((l) => l.includes('"outcome":"accepted"')).length,
+      2,
+      'both demo alerts, one line each',
+    );
+    assert.ok(!receiverLog.includes(token), 'never the token');
     const late = start(['demo', '--state', stateFile]);
     assert.equal(await exitCode(late, 30_000), 1);
     assert.match(late.output(), /lbmedic up is not running/);

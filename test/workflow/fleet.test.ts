@@ -14,6 +14,7 @@ import { readFleet } from '../../cli/fleet-status';
 import { cmdResume } from '../../cli/pause';
 import { cmdStatus } from '../../cli/status';
 import { remediationWorkflowId, type RemediationStatus } from '../../core/model';
+import { scopeOfProjects } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { loadConfig } from '../../runtime/config';
 import { approveUpdate, statusQuery } from '../../workflows/definitions';
@@ -57,6 +58,7 @@ async function receivers(stack: Stack): Promise<Receiver[]> {
         client: env.client,
         taskQueue: stack.taskQueue,
         temporalTimeoutMs: 60_000,
+        scope: scopeOfProjects([stack.sim.project]),
         credentials: { token: TOKEN },
         log: () => undefined,
       }),

@@ -23,7 +23,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { alertTarget } from '../../core/alert-targets';
 import { parsePubSubBody, parseWebhookBody, type ParsedNotification } from '../../core/alerts';
+import { alertAgeProblem, DEFAULT_MAX_ALERT_AGE_SEC, MAX_CLOCK_AHEAD_SEC } from '../../core/freshness';
 import { remediationWorkflowId } from '../../core/model';
+import { scopeOfProjects, scopeProblem } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { loadPolicies } from '../../runtime/policy-loader';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
@@ -38,6 +40,8 @@ const TOKEN = 'fuzz-token-0123456789abcdef';
 const BASIC = { username: 'cloud-monitoring', password: 'correct horse battery staple' };
 const LIMIT = 64 * 1024;
 const TASK_QUEUE = 'lbmedic-fuzz-receiver';
+/** The fuzzer's own projects are in scope; anything else (the fixtures' demo-project) is not. */
+const SCOPE = scopeOfProjects(['fz-*']);
 
 let env: TestWorkflowEnvironment;
 let receiver: Receiver;
@@ -74,6 +78,7 @@ before(async () => {
     taskQueue: GOVERNORS,
     clients: sim.clients,
     policies: loadPolicies(policies),
+    scope: SCOPE,
     temporal: env.client,
     notify: { writeLine: () => undefined },
   });
@@ -83,6 +88,7 @@ before(async () => {
     taskQueue: TASK_QUEUE,
     governorTaskQueue: GOVERNORS,
     temporalTimeoutMs: 10_000,
+    scope: SCOPE,
     credentials: { token: TOKEN, basic: BASIC },
     maxBodyBytes: LIMIT,
     log: (entry) => logs.push(entry),
@@ -300,8 +306,19 @@ function startVerdict(path: FuzzRequest['path'], bytes: Buffer): StartVerdict {
   if (target.kind !== 'backendServices') return no(`no backend service (${target.kind})`);
   const workflowIds = target.backendServices.map((bs) => remediationWorkflowId(target.project, bs));
   if (parsed.notification.incident.state !== 'open') return { ...no('closed incident'), workflowIds };
+  const outside = target.backendServices.every((bs) =>
+    scopeProblem(SCOPE, { project: target.project, backendService: bs }),
+  );
+  if (outside) return { ...no('out of scope'), workflowIds };
+  const startedAt = parsed.notification.incident.started_at ?? undefined;
+  // Within seconds of maxAlertAge (or of the clock-ahead bound) the receiver's clock decides.
+  const age = Date.now() / 1000 - (startedAt ?? 0);
+  const borderline =
+    Math.abs(age - DEFAULT_MAX_ALERT_AGE_SEC) < 10 || Math.abs(age + MAX_CLOCK_AHEAD_SEC) < 10;
+  const stale = alertAgeProblem(startedAt, new Date(), DEFAULT_MAX_ALERT_AGE_SEC);
+  if (stale && !borderline) return { ...no(`stale: ${stale}`), workflowIds };
   // A leading BOM: RFC 8259 lets a parser ignore it or refuse the text.
-  const start = text.startsWith('\ufeff') ? 'may' : 'must';
+  const start = text.startsWith('\ufeff') || borderline ? 'may' : 'must';
   return { start, workflowIds, why: 'a valid open notification naming a backend service' };
 }
 
@@ -786,6 +803,7 @@ test('request lines of any shape (the lbmedic receiver process): no 5xx, never a
       LBMEDIC_RECEIVER_MAX_BODY_BYTES: String(LIMIT),
       // Nothing here needs Google; a closed loopback port if anything tried.
       LBMEDIC_GCP_ENDPOINT: 'http://127.0.0.1:9',
+      LBMEDIC_SCOPE: 'fz-*',
     },
   });
   let out = '';

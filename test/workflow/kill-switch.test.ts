@@ -31,6 +31,7 @@ import { createWorker } from '../../runtime/worker';
 import { alertSignal, approveUpdate, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import { wrongPortTiers } from '../helpers/scenarios';
+import { scopeOfProjects } from '../../core/scope';
 import { eventually, startSim, type SimHarness } from '../helpers/sim';
 import { removeDir } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -53,6 +54,7 @@ async function runningWorker(taskQueue: string, sim: SimHarness) {
     taskQueue,
     clients: sim.clients,
     policies: loadPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: () => undefined },

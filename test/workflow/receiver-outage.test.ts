@@ -15,6 +15,7 @@ import { createWorker } from '../../runtime/worker';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { startSim, type SimHarness } from '../helpers/sim';
 import { startDevServer } from '../helpers/temporal';
+import { scopeOfProjects } from '../../core/scope';
 
 const TOKEN = 'outage-token-0123456789';
 const GOVERNORS = 'lbmedic-outage-governors';
@@ -27,6 +28,7 @@ async function governorWorker(env: TestWorkflowEnvironment, sim: SimHarness): Pr
     taskQueue: GOVERNORS,
     clients: sim.clients,
     policies: loadPolicies(),
+    scope: scopeOfProjects(['demo-project']),
     temporal: env.client,
     notify: { writeLine: () => undefined },
   });
@@ -69,6 +71,7 @@ test('Temporal down: 503 and nothing lost; the redelivery after it is back is ac
     taskQueue: 'lbmedic-outage-test',
     governorTaskQueue: GOVERNORS,
     temporalTimeoutMs: 2_000,
+    scope: scopeOfProjects(['demo-project']),
     credentials: { token: TOKEN },
     log: () => {},
   });

@@ -12,6 +12,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { remediationWorkflowId, type Incident } from '../../core/model';
+import { scopeOfProjects } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { loadPolicies } from '../../runtime/policy-loader';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
@@ -28,6 +29,24 @@ const SHARED = fileURLToPath(new URL('../fixtures/alerts/shared-url-map.yaml', i
 const GOVERNORS = 'lbmedic-receiver-governors';
 /** The task queue of `lbmedic receiver` in the command test, and of the worker that serves it. */
 const COMMAND_QUEUE = 'lbmedic-receiver-command';
+/** Every project these tests send alerts for (each test has its own). */
+const SCOPE = scopeOfProjects(
+  [
+    'auth-1',
+    'bad-1',
+    'bad-2',
+    'big-1',
+    'closed-1',
+    'closed-2',
+    'coalesce-1',
+    'command-1',
+    'open-1',
+    'pubsub-1',
+    'repeat-1',
+  ]
+    .map((p) => `rx-${p}`)
+    .concat('demo-project'),
+);
 
 let env: TestWorkflowEnvironment;
 let sim: SimHarness;
@@ -43,6 +62,7 @@ async function startWorkerOn(taskQueue: string) {
     taskQueue,
     clients: sim.clients,
     policies: loadPolicies(),
+    scope: SCOPE,
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: () => undefined },
@@ -58,6 +78,7 @@ before(async () => {
     taskQueue: 'lbmedic-receiver-test',
     governorTaskQueue: GOVERNORS,
     temporalTimeoutMs: 10_000,
+    scope: SCOPE,
     credentials: { token: TOKEN, basic: BASIC },
     maxBodyBytes: MAX_BODY,
     log: (entry) => logs.push(entry),
@@ -180,7 +201,8 @@ test('a closed incident is passed to the running remediation', async () => {
     received.map((s) => s.state),
     ['open', 'closed'],
   );
-  assert.equal(received[1]?.endedAt, 1764031920);
+  // The fixture's incident, moved to have started a minute ago: it ended 900 s after it started.
+  assert.equal((received[1]?.endedAt ?? 0) - (received[1]?.startedAt ?? 0), 900);
 });
 
 test('a closed incident with no remediation running is recorded and starts nothing', async () => {
@@ -337,8 +359,9 @@ test('/healthz, unknown paths and wrong methods', async () => {
 });
 
 test('one structured log line per request, without secrets', async () => {
-  assert.ok(logs.length > 20);
-  for (const line of logs) {
+  const requests = logs.filter((l) => l.msg === 'request');
+  assert.ok(requests.length > 20);
+  for (const line of requests) {
     for (const key of ['time', 'method', 'path', 'status', 'durationMs']) assert.ok(key in line, key);
     const text = JSON.stringify(line);
     assert.ok(!text.includes(TOKEN), 'no token');
@@ -346,7 +369,7 @@ test('one structured log line per request, without secrets', async () => {
     assert.ok(!/authorization|Basic /i.test(text), 'no auth header');
     assert.ok(!String(line.path).includes('?'), 'no query string');
   }
-  const accepted = logs.find(
+  const accepted = requests.find(
     (l) => l.outcome === 'accepted' && l.workflowId === remediationWorkflowId('rx-open-1', 'web-bs'),
   );
   assert.ok(accepted);
@@ -370,6 +393,7 @@ test('the command: `lbmedic receiver` with no Google Cloud credentials accepts a
       LBMEDIC_RECEIVER_TOKEN: TOKEN,
       GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/lbmedic-receiver-credentials.json',
       CLOUDSDK_CONFIG: '/nonexistent/gcloud',
+      LBMEDIC_SCOPE: 'rx-command-1',
     },
   });
   let out = '';
@@ -410,6 +434,7 @@ test('the command: `lbmedic receiver` with no Google Cloud credentials accepts a
       out.includes('"outcome":"accepted"') ? true : undefined,
     );
     assert.ok(!out.includes(TOKEN), 'the token is never printed');
+    assert.match(out, /"scope":"projects rx-command-1; backend services all; networks any"/);
   } finally {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);

@@ -10,7 +10,8 @@ import type { DecideInput } from '../../activities/decide';
 import { REMEDIATION_WORKFLOW, remediationWorkflowId } from '../../core/model';
 import { SA } from '../../core/search-attributes';
 import { workflowBundle } from '../../runtime/bundle';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { scopeOfProjects } from '../../core/scope';
+import { shippedPolicies } from '../helpers/approvers';
 import { WORKFLOWS_PATH } from '../../runtime/worker';
 import type { RemediationResult } from '../../workflows/remediation';
 import { FIX_STEPS, FIXED, mutationsOf, portState } from '../helpers/port-moved';
@@ -114,7 +115,8 @@ test('a bug before any change fails the workflow task, not the run: the fixed wo
   const taskQueue = `bug-${process.pid}`;
   const activities = createActivities({
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: shippedPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
     notify: { writeLine: () => undefined },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { scopeOfProjects } from '../../core/scope';
+import { shippedPolicies } from '../helpers/approvers';
 import { createWorker } from '../../runtime/worker';
 import type { BackendHealth } from '../../activities/backend-health';
 import { startDevServer } from '../helpers/temporal';
@@ -25,7 +26,8 @@ test('smoke: a workflow on the real dev server reads health through the real com
     namespace: 'default',
     taskQueue,
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: shippedPolicies(),
+    scope: scopeOfProjects([sim.project]),
     temporal: env.client,
   });
   const workflowId = `inspect-${Date.now()}`;

@@ -1,8 +1,9 @@
 /**
  * Runs that storms cannot break (issue 14): a run waiting for a person survives 1,000 distinct
  * incidents and 12 incident ids of 240 KB sent to it, keeps waiting (no later alert makes it
- * automatic), continues as new with its pending approval when its history grows, and one approval
- * then applies the plan once. And a run that is lost while it waits (terminated) makes the next run
+ * automatic), continues as new with its pending approval when its history grows, and one signed
+ * approval then applies the plan once: the pending approval names the run that asked for it (the
+ * first of the chain), and a decision signed for that run verifies in the last one. And a run that is lost while it waits (terminated) makes the next run
  * of the same backend service wait for a person too.
  *
  * The dev server suggests continue-as-new from 300 history events here (the default is about 4,000
@@ -13,18 +14,29 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { INCIDENT_BOUNDS } from '../../core/incidents';
 import { MANUAL_APPROVAL_LABEL, type Incident, type RemediationStatus } from '../../core/model';
-import { alertSignal, approveUpdate, statusQuery } from '../../workflows/definitions';
+import { alertSignal, approveUpdate, rejectSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen, type TestKey } from '../helpers/approvers';
 import { eventually } from '../helpers/sim';
-import { startStack } from '../helpers/stack';
+import { policyDir, removeDir, startStack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
+let oncall: TestKey;
+/** The shipped policies with oncall@example.com's key registered: approvals are signed. */
+let policies: string;
 before(async () => {
   env = await startDevServer({ dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 300 } });
+  oncall = sshKeygen('oncall@example.com');
+  policies = policyDir(
+    {},
+    { 'approvers.yaml': approversYaml([{ name: oncall.name, keys: [oncall.publicKey] }]) },
+  );
 });
 after(async () => {
   await env?.teardown();
+  removeDir(policies);
 });
 
 const incident = (incidentId: string, labels?: Record<string, string>): Incident => ({
@@ -57,8 +69,8 @@ async function runsOf(workflowId: string) {
   return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
 }
 
-test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, still waits, and one approval applies once', async (t) => {
-  const stack = await startStack(env, 'hc-wrong-port');
+test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, still waits, and one signed approval applies once', async (t) => {
+  const stack = await startStack(env, 'hc-wrong-port', { policies });
   try {
     const id = await stack.alert('web-bs', {
       incidentId: 'first',
@@ -118,9 +130,13 @@ test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, 
       `${runs.length} runs in the chain; ${s.incidents.length} incidents kept, ${1013 - s.incidents.length} counted`,
     );
 
-    const approved = await env.client.workflow
-      .getHandle(id)
-      .executeUpdate(approveUpdate, { args: [{ approver: 'oncall@example.com' }] });
+    // The approval waiting names the first run of the chain, which asked for it: sign for that run.
+    const pending = s.approval as PendingApproval;
+    assert.equal(pending.run, runs[0]!.runId, 'the pending approval names the run that asked');
+    assert.notEqual(pending.run, d.runId, 'which is not the run that waits now');
+    const approved = await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, {
+      args: [await signedRequest(oncall, { workflow: id, run: pending.run, plan: pending.plan })],
+    });
     assert.equal(approved.phase, 'APPROVED');
     const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', result.summary);
@@ -145,7 +161,7 @@ test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, 
 });
 
 test('a run lost while it waited for a person (terminated) makes the next one wait for a person too', async () => {
-  const stack = await startStack(env, 'hc-wrong-port');
+  const stack = await startStack(env, 'hc-wrong-port', { policies });
   try {
     const id = await stack.alert('web-bs', {
       incidentId: 'asks',
@@ -167,7 +183,17 @@ test('a run lost while it waited for a person (terminated) makes the next one wa
     });
     assert.equal(s.phase, 'AWAITING_APPROVAL', JSON.stringify(s.timeline));
     assert.match(String(s.needsPerson), /an earlier run \(.*\) ended terminated while it needed a person/);
-    await env.client.workflow.getHandle(id).signal('reject', { approver: 'oncall', reason: 'test over' });
+    const pending = s.approval as PendingApproval;
+    await env.client.workflow.getHandle(id).signal(
+      rejectSignal,
+      await signedRequest(oncall, {
+        workflow: id,
+        run: pending.run,
+        plan: pending.plan,
+        decision: 'reject',
+        reason: 'test over',
+      }),
+    );
     const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
     assert.equal(result.outcome, 'REJECTED');
   } finally {

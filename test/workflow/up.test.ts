@@ -30,6 +30,10 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
         '0',
         '--temporal-db',
         join(dir, 'temporal.db'),
+        '--state',
+        join(dir, 'up.json'),
+        '--scope',
+        'demo-project,shop-prod',
       ],
       { cwd: PROJECT_ROOT, env: { ...process.env, LBMEDIC_PROJECT: '', TEMPORAL_ADDRESS: '' } },
     );
@@ -44,6 +48,13 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
     assert.match(out, /GCP {10}simulator at http:\/\/127\.0\.0\.1:\d+/);
     assert.match(out, /demo-project\/web-bs: 0\/3 HEALTHY/);
     assert.match(out, /Receiver {5}http:\/\/127\.0\.0\.1:\d+\/alerts\?token=[0-9a-f]{36}/);
+    assert.match(
+      out,
+      /Scope {8}projects demo-project, shop-prod; backend services all; networks any/,
+      '--scope',
+    );
+    assert.ok(out.includes(`Receiver log ${join(dir, 'receiver.log')}`), out);
+    assert.ok(existsSync(join(dir, 'receiver.log')), 'the receiver log is kept beside the state file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

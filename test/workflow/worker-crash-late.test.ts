@@ -8,6 +8,8 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { approveSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import {
   crashWorld,
   holdNextRequest,
@@ -16,7 +18,7 @@ import {
   retriedActivities,
 } from '../helpers/crash';
 import { FIX_OPERATIONS } from '../helpers/port-moved';
-import { control, eventually } from '../helpers/sim';
+import { control } from '../helpers/sim';
 import { policyDir, removeDir, SHORT_DEADLINE } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -30,8 +32,8 @@ after(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-function policies(edits: Parameters<typeof policyDir>[0] = {}) {
-  const d = policyDir(edits);
+function policies(edits: Parameters<typeof policyDir>[0] = {}, files: Record<string, string> = {}) {
+  const d = policyDir(edits, files);
   dirs.push(d);
   return d;
 }
@@ -40,18 +42,27 @@ test(
   'killed while awaiting approval: the approval sent while no worker runs is kept, a new worker applies it once',
   { timeout: 240_000 },
   async (t) => {
-    const dir = policies({
-      'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
-    });
+    const alice = sshKeygen('alice@example.com');
+    const dir = policies(
+      { 'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']] },
+      { 'approvers.yaml': approversYaml([{ name: alice.name, keys: [alice.publicKey] }]) },
+    );
     const world = await crashWorld(env, 'backend-timeout', dir);
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
     fleet.start();
     await world.alert('cloud-monitoring');
     await fleet.waitFor(reachedPhase(handle, 'AWAITING_APPROVAL'));
+    const pending = (await handle.query(statusQuery)).approval as PendingApproval;
     await fleet.kill();
     // Temporal keeps the signal; the workflow sees it when a worker picks the remediation up again.
-    await handle.signal(approveSignal, { approver: 'alice@example.com', reason: 'known slow endpoint' });
+    const signed = await signedRequest(alice, {
+      workflow: handle.workflowId,
+      run: pending.run,
+      plan: pending.plan,
+      reason: 'known slow endpoint',
+    });
+    await handle.signal(approveSignal, signed);
     fleet.start();
 
     const result = (await handle.result()) as RemediationResult;
@@ -70,19 +81,17 @@ test(
     const world = await crashWorld(env, 'port-moved', policies());
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
+    // getHealth is asked twice before anything else can happen: once by the diagnosis (one instance
+    // group), then by awaitHealthy's first poll. Both are held 5 s at "Google"; the worker dies while
+    // the second waits, however slow the machine is.
+    const held = await holdNextRequest(
+      sim,
+      5_000,
+      { service: 'compute', method: 'POST', path: 'getHealth$' },
+      2,
+    );
     fleet.start();
     await world.alert();
-    // Once the diagnosis has read getHealth, the next getHealth is awaitHealthy's first poll: it is
-    // held 5 s at "Google" and the worker dies while it waits, however slow the machine is.
-    await eventually('the changes to start', async () => {
-      const s = await handle.query(statusQuery).catch(() => undefined);
-      return s && ['SNAPSHOT', 'APPLYING'].includes(s.phase) ? true : undefined;
-    });
-    const held = await holdNextRequest(sim, 5_000, {
-      service: 'compute',
-      method: 'POST',
-      path: 'getHealth$',
-    });
     await fleet.replaceAfter(held.arrived());
 
     const result = (await handle.result()) as RemediationResult;
