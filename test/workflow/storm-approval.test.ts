@@ -115,7 +115,12 @@ test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, 
     assert.equal(plan.approval.mode, 'manual');
     assert.deepEqual(s.applied, []);
 
-    const d = await env.client.workflow.getHandle(id).describe();
+    // The memo is written when the workflow task that took the last signals completes; the status
+    // query can answer before that.
+    const d = await eventually('the memo written', async () => {
+      const desc = await env.client.workflow.getHandle(id).describe();
+      return desc.memo?.incidentsNotKept === 1013 - INCIDENT_BOUNDS.kept ? desc : undefined;
+    });
     assert.equal(d.status.name, 'RUNNING');
     const memoIds = d.memo?.incidents as string[];
     assert.equal(memoIds.length, INCIDENT_BOUNDS.kept);
