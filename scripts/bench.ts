@@ -20,7 +20,8 @@ import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startDevServer } from '../test/helpers/temporal';
 import { shippedPolicies } from '../test/helpers/approvers';
-import { startStack } from '../test/helpers/stack';
+import { FIXTURE_APPROVERS } from '../test/helpers/approvers';
+import { policyDir, startStack } from '../test/helpers/stack';
 import { startWorkerProcess, stopWorkerProcess, type WorkerProcess } from '../test/helpers/crash';
 import { startReceiverProcess, startSimProcess } from '../test/helpers/lbmedic-process';
 import { wrongPortTiers } from '../test/helpers/scenarios';
@@ -133,13 +134,15 @@ async function benchIntake(t: Target) {
         signalArgs: [incident(i)],
       });
     });
+  const governors = await startGovernors(t);
   // The receiver as it runs in production: `lbmedic receiver`, a process of its own.
   const receiver = await startReceiverProcess({
     TEMPORAL_ADDRESS: t.address,
     LBMEDIC_TASK_QUEUE: 'bench-no-worker',
+    LBMEDIC_GOVERNOR_TASK_QUEUE: GOVERNORS,
     LBMEDIC_RECEIVER_TOKEN: TOKEN,
-    // The projects the receiver benchmark alerts for (bench-rx-<pid>).
-    LBMEDIC_SCOPE: 'bench-rx-*',
+    // The projects the receiver benchmark alerts for (bench-rx-<pid>, bench-storm<n>-<pid>).
+    LBMEDIC_SCOPE: 'bench-*',
   });
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
   try {
@@ -283,7 +286,48 @@ async function benchIntake(t: Target) {
   } finally {
     agent.destroy();
     await receiver.stop();
+    await governors.stop();
   }
+}
+
+/** The governors' task queue in the intake benchmark: a `lbmedic worker` of its own serves it. */
+const GOVERNORS = 'bench-governors';
+
+/**
+ * What admits new remediations behind the receiver: `lbmedic worker` serving the governors on a task
+ * queue of their own, with fleet limits the benchmark never reaches, and the simulator for its Google
+ * clients (the alerts name their backend services: no URL map is read). The remediations go to a
+ * queue no worker serves: they wait, and only the intake is measured.
+ */
+async function startGovernors(t: Target) {
+  const policies = policyDir({
+    'settings.yaml': [
+      ['maxConcurrent: 10', 'maxConcurrent: 100000'],
+      ['maxNew: 20', 'maxNew: 100000'],
+      ['queue: 100', 'queue: 1000'],
+      ['backendServices: 10', 'backendServices: 100000'],
+    ],
+  });
+  const sim = await startSimProcess(['--scenario', 'healthy'], 1);
+  const worker = startWorkerProcess({
+    TEMPORAL_ADDRESS: t.address,
+    LBMEDIC_GCP_ENDPOINT: sim.url,
+    LBMEDIC_PROJECT: 'demo-project',
+    LBMEDIC_SCOPE: 'bench-*',
+    LBMEDIC_TASK_QUEUE: GOVERNORS,
+    LBMEDIC_POLICY_DIR: policies,
+    LBMEDIC_APPROVERS_FILE: FIXTURE_APPROVERS,
+  });
+  await eventually('the governor worker', async () =>
+    worker.output().includes('lbmedic worker on') ? true : undefined,
+  );
+  return {
+    async stop() {
+      await stopWorkerProcess(worker);
+      await sim.stop();
+      rmSync(policies, { recursive: true, force: true });
+    },
+  };
 }
 
 /**

@@ -19,6 +19,8 @@ import { startReceiver, type Receiver } from '../../receiver/server';
 import { loadConfig } from '../../runtime/config';
 import { approveUpdate, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen, type TestKey } from '../helpers/approvers';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { eventually } from '../helpers/sim';
 import { policyDir, removeDir, startStack, type Stack } from '../helpers/stack';
@@ -28,8 +30,11 @@ const TOKEN = 'fleet-token-0123456789abcdef';
 
 let env: TestWorkflowEnvironment;
 const dirs: string[] = [];
+/** The one registered approver (approvals are signed). */
+let oncall: TestKey;
 before(async () => {
   env = await startDevServer();
+  oncall = sshKeygen('oncall@example.com');
 });
 after(async () => {
   await env?.teardown();
@@ -45,7 +50,10 @@ function fleetPolicies(f: { maxConcurrent: number; maxNew: number; queue: number
     ['backendServices: 10', `backendServices: ${f.breaker}`],
   ];
   // The shipped defaults need no edit (and policyDir refuses one that changes nothing).
-  const dir = policyDir({ 'settings.yaml': edits.filter(([from, to]) => from !== to) });
+  const dir = policyDir(
+    { 'settings.yaml': edits.filter(([from, to]) => from !== to) },
+    { 'approvers.yaml': approversYaml([{ name: oncall.name, keys: [oncall.publicKey] }]) },
+  );
   dirs.push(dir);
   return dir;
 }
@@ -193,7 +201,8 @@ test('while the fleet breaker is open a real fault waits for a person, and an ap
   const stack = await startStack(env, 'hc-wrong-port', {
     policies: fleetPolicies({ maxConcurrent: 10, maxNew: 20, queue: 10, breaker: 3 }),
   });
-  const [rx] = await receivers(stack);
+  const rxs = await receivers(stack);
+  const rx = rxs[0];
   try {
     const project = stack.sim.project;
     for (const i of [1, 2, 3]) {
@@ -215,7 +224,10 @@ test('while the fleet breaker is open a real fault waits for a person, and an ap
     assert.match(String(waiting.needsPerson), /fleet circuit breaker of .* tripped/);
     assert.deepEqual(waiting.applied, []);
 
-    await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [{ approver: 'oncall' }] });
+    const pending = waiting.approval as PendingApproval;
+    await env.client.workflow.getHandle(id).executeUpdate(approveUpdate, {
+      args: [await signedRequest(oncall, { workflow: id, run: pending.run, plan: pending.plan })],
+    });
     const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', result.summary);
 
@@ -230,7 +242,7 @@ test('while the fleet breaker is open a real fault waits for a person, and an ap
       return fleet.governors[0] && !fleet.governors[0].breaker ? true : undefined;
     });
   } finally {
-    await rx?.close();
+    await Promise.all(rxs.map((r) => r.close()));
     await stack.stop();
   }
 });

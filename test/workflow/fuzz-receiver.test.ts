@@ -28,6 +28,7 @@ import { remediationWorkflowId } from '../../core/model';
 import { scopeOfProjects, scopeProblem } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
 import { loadPolicies } from '../../runtime/policy-loader';
+import { FIXTURE_APPROVERS } from '../helpers/approvers';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { createWorker } from '../../runtime/worker';
 import { alertFixture, pubsubEnvelope } from '../helpers/alert-fixtures';
@@ -77,7 +78,7 @@ before(async () => {
     namespace: 'default',
     taskQueue: GOVERNORS,
     clients: sim.clients,
-    policies: loadPolicies(policies),
+    policies: loadPolicies(policies, { approverFiles: [FIXTURE_APPROVERS] }),
     scope: SCOPE,
     temporal: env.client,
     notify: { writeLine: () => undefined },

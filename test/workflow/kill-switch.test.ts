@@ -26,10 +26,12 @@ import {
 } from '../../core/model';
 import { SA } from '../../core/search-attributes';
 import { loadConfig } from '../../runtime/config';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
 import { createWorker } from '../../runtime/worker';
 import { alertSignal, approveUpdate, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen, tempFile, type TestKey } from '../helpers/approvers';
 import { wrongPortTiers } from '../helpers/scenarios';
 import { scopeOfProjects } from '../../core/scope';
 import { eventually, startSim, type SimHarness } from '../helpers/sim';
@@ -38,9 +40,14 @@ import { startDevServer } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let dir: string;
+/** The registered approver (approvals are signed), and the approvers file that registers her. */
+let alice: TestKey;
+let approvers: string;
 before(async () => {
   env = await startDevServer();
   dir = mkdtempSync(join(tmpdir(), 'lbmedic-kill-switch-'));
+  alice = sshKeygen('alice@example.com');
+  approvers = tempFile('approvers.yaml', approversYaml([{ name: alice.name, keys: [alice.publicKey] }]));
 });
 after(async () => {
   await env?.teardown();
@@ -53,7 +60,7 @@ async function runningWorker(taskQueue: string, sim: SimHarness) {
     namespace: 'default',
     taskQueue,
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: loadPolicies(DEFAULT_POLICY_DIR, { approverFiles: [approvers] }),
     scope: scopeOfProjects([sim.project]),
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
@@ -139,7 +146,11 @@ test('lbmedic pause holds runs before they change anything, survives a worker re
     t.diagnostic(`pause: confirmed by the worker ${Date.now() - pausedAt} ms after the command started`);
 
     // The approved run goes to the gate and is held there.
-    await env.client.workflow.getHandle(web1).executeUpdate(approveUpdate, { args: [{ approver: 'alice' }] });
+    const pending = (await env.client.workflow.getHandle(web1).query(statusQuery))
+      .approval as PendingApproval;
+    await env.client.workflow.getHandle(web1).executeUpdate(approveUpdate, {
+      args: [await signedRequest(alice, { workflow: web1, run: pending.run, plan: pending.plan })],
+    });
     const held1 = await phaseOf(web1, 'PAUSED');
     t.diagnostic(
       `pause: the approved run was held ${Date.now() - pausedAt} ms after the pause command started`,

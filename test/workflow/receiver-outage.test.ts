@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { remediationWorkflowId } from '../../core/model';
 import { startReceiver, type Receiver } from '../../receiver/server';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { createWorker } from '../../runtime/worker';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { startSim, type SimHarness } from '../helpers/sim';
@@ -27,7 +27,7 @@ async function governorWorker(env: TestWorkflowEnvironment, sim: SimHarness): Pr
     namespace: 'default',
     taskQueue: GOVERNORS,
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: shippedPolicies(),
     scope: scopeOfProjects(['demo-project']),
     temporal: env.client,
     notify: { writeLine: () => undefined },

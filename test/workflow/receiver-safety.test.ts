@@ -12,7 +12,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { remediationWorkflowId } from '../../core/model';
 import type { Scope } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { createWorker } from '../../runtime/worker';
 import { alertFixture } from '../helpers/alert-fixtures';
 import { startSim, type SimHarness } from '../helpers/sim';
@@ -43,7 +43,7 @@ before(async () => {
     namespace: 'default',
     taskQueue: GOVERNORS,
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: shippedPolicies(),
     scope: SCOPE,
     temporal: env.client,
     notify: { writeLine: () => undefined },

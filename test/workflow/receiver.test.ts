@@ -14,7 +14,7 @@ import type { Worker } from '@temporalio/worker';
 import { remediationWorkflowId, type Incident } from '../../core/model';
 import { scopeOfProjects } from '../../core/scope';
 import { startReceiver, type Receiver } from '../../receiver/server';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { createWorker } from '../../runtime/worker';
 import { alertFixture, pubsubEnvelope, type AlertFixture } from '../helpers/alert-fixtures';
@@ -61,7 +61,7 @@ async function startWorkerOn(taskQueue: string) {
     namespace: 'default',
     taskQueue,
     clients: sim.clients,
-    policies: loadPolicies(),
+    policies: shippedPolicies(),
     scope: SCOPE,
     temporal: env.client,
     probeAllowedRanges: ['127.0.0.0/8'],
@@ -393,7 +393,8 @@ test('the command: `lbmedic receiver` with no Google Cloud credentials accepts a
       LBMEDIC_RECEIVER_TOKEN: TOKEN,
       GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/lbmedic-receiver-credentials.json',
       CLOUDSDK_CONFIG: '/nonexistent/gcloud',
-      LBMEDIC_SCOPE: 'rx-command-1',
+      // The URL map fixture is in demo-project.
+      LBMEDIC_SCOPE: 'rx-command-1,demo-project',
     },
   });
   let out = '';
@@ -434,7 +435,7 @@ test('the command: `lbmedic receiver` with no Google Cloud credentials accepts a
       out.includes('"outcome":"accepted"') ? true : undefined,
     );
     assert.ok(!out.includes(TOKEN), 'the token is never printed');
-    assert.match(out, /"scope":"projects rx-command-1; backend services all; networks any"/);
+    assert.match(out, /"scope":"projects rx-command-1, demo-project; backend services all; networks any"/);
   } finally {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, out);
