@@ -127,6 +127,7 @@ test('a run waiting for a person survives 1,000 incidents and 12 ids of 240 KB, 
     assert.ok(memoIds.every((i) => i.length <= INCIDENT_BOUNDS.idChars));
     assert.equal(d.memo?.incidentsNotKept, 1013 - INCIDENT_BOUNDS.kept);
     assert.ok(JSON.stringify(d.memo).length < 16 * 1024, 'the memo stays small');
+    t.diagnostic(`memo ${JSON.stringify(d.memo).length} bytes of JSON`);
 
     const runs = await runsOf(id);
     assert.ok(runs.length >= 2, `one chain of ${runs.length} runs`);
