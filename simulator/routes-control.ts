@@ -14,6 +14,8 @@
  * - `GET /_sim/requests[?since=N]` → `{requests: [{seq, time, service, method, path, query, status}]}`;
  *   `DELETE /_sim/requests` clears the log
  * - `GET /_sim/operations/:project` → `{operations}` (the Compute operations of a project)
+ * - `GET /_sim/projects/:project/worker` → lbmedic's worker in the VPC (worker.ts) and its recently
+ *   dropped connections; `PATCH` `{ipAddress?, network?, tags?, serviceAccounts?}` changes who it is
  */
 import { z } from 'zod';
 import { ApiError, invalid, notFound } from './errors';
@@ -22,9 +24,13 @@ import type { Route, RouteContext } from './router';
 import { bodyObject, param } from './router';
 import type { Scenario } from './scenario';
 import { ScenarioError, loadScenarioFile, parseScenario, scenarioNames, scenarioPath } from './scenario';
+import { isCidr } from './ip';
+import { networkLink } from './urls';
+import { workerDrops } from './worker';
 
 const AppPatch = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['HTTP', 'HTTPS', 'HTTP2']).optional(),
   paths: z.array(z.string().startsWith('/')).optional(),
   status: z.number().int().min(100).max(599).optional(),
   latencyMs: z.number().min(0).optional(),
@@ -32,6 +38,19 @@ const AppPatch = z.strictObject({
   keepaliveSec: z.number().int().min(1).optional(),
   running: z.boolean().optional(),
   body: z.string().optional(),
+});
+
+const WorkerPatch = z.strictObject({
+  ipAddress: z
+    .string()
+    .refine((text) => isCidr(text) && !text.includes('/'), 'must be an IPv4 address such as 10.128.0.2')
+    .optional(),
+  network: z
+    .string()
+    .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a network name')
+    .optional(),
+  tags: z.array(z.string()).optional(),
+  serviceAccounts: z.array(z.string()).optional(),
 });
 
 function zodMessage(error: z.ZodError): string {
@@ -91,6 +110,24 @@ async function patchApp(ctx: RouteContext): Promise<unknown> {
   return { instance: name, app: instance.app };
 }
 
+function workerOf(ctx: RouteContext) {
+  const projectId = param(ctx, 'project');
+  const project = ctx.world.projects.get(projectId);
+  if (!project) throw notFound(`projects/${projectId}`);
+  return project;
+}
+
+function patchWorker(ctx: RouteContext): unknown {
+  const project = workerOf(ctx);
+  const parsed = WorkerPatch.safeParse(bodyObject(ctx));
+  if (!parsed.success) throw invalid(`Invalid worker change: ${zodMessage(parsed.error)}`);
+  const { network, ...rest } = parsed.data;
+  const change = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  Object.assign(project.worker, change);
+  if (network !== undefined) project.worker.network = networkLink(project.projectId, network);
+  return { worker: project.worker, dropped: workerDrops(project) };
+}
+
 export function controlRoutes(requests: RequestLog): Route[] {
   return [
     { method: 'GET', template: '/_sim/healthz', handler: () => ({ ok: true }) },
@@ -109,6 +146,15 @@ export function controlRoutes(requests: RequestLog): Route[] {
       },
     },
     { method: 'PATCH', template: '/_sim/projects/:project/instances/:name/app', handler: patchApp },
+    {
+      method: 'GET',
+      template: '/_sim/projects/:project/worker',
+      handler: (ctx) => {
+        const project = workerOf(ctx);
+        return { worker: project.worker, dropped: workerDrops(project) };
+      },
+    },
+    { method: 'PATCH', template: '/_sim/projects/:project/worker', handler: patchWorker },
     { method: 'POST', template: '/_sim/faults', handler: (ctx) => ctx.faults.add(ctx.body) },
     { method: 'GET', template: '/_sim/faults', handler: (ctx) => ({ faults: ctx.faults.list() }) },
     { method: 'DELETE', template: '/_sim/faults', handler: (ctx) => ({ cleared: ctx.faults.clear() }) },

@@ -21,6 +21,8 @@ import { computeRoutes } from './routes-compute';
 import { controlRoutes } from './routes-control';
 import { loggingRoutes } from './routes-logging';
 import { monitoringRoutes } from './routes-monitoring';
+import { negRoutes } from './routes-negs';
+import { regionalRoutes } from './routes-regional';
 import type { World } from './world';
 
 export interface SimulatorServerOptions {
@@ -126,6 +128,8 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   const requests = new RequestLog(opts.requestLogSize);
   const routes: CompiledRoute[] = compileRoutes([
     ...computeRoutes,
+    ...regionalRoutes,
+    ...negRoutes,
     ...loggingRoutes,
     ...monitoringRoutes,
     ...controlRoutes(requests),
