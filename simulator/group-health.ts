@@ -53,7 +53,8 @@ export function groupHealth(project: Project, bs: BackendService, body: Json): J
         healthState: probe?.state ?? 'UNHEALTHY',
         instance: selfLink(project.projectId, 'instances', name, inst?.zone ?? ig.zone),
         ipAddress: probe?.ipAddress ?? inst?.networkIP ?? '',
-        port: probe?.port ?? namedPort,
+        // The group's named port now, not the one of the last probe round: a setNamedPorts shows at once.
+        port: namedPort,
       };
     });
     return answer;

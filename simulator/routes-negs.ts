@@ -26,7 +26,10 @@ function listNetworkEndpoints(ctx: RouteContext): Record<string, unknown> {
   const neg = project.networkEndpointGroups.get(name);
   if (!neg || negLocation(neg) !== scope)
     throw notFound(`projects/${project.projectId}/${scope}/networkEndpointGroups/${name}`);
-  const healthStatus = bodyObject(ctx)['healthStatus'] ?? 'SKIP';
+  // Only the zonal method takes a body (NetworkEndpointGroupsListEndpointsRequest); the global and
+  // regional ones have none, and their clients send none that is an object.
+  const healthStatus =
+    (ctx.params['zone'] === undefined ? undefined : bodyObject(ctx)['healthStatus']) ?? 'SKIP';
   if (healthStatus !== 'SHOW' && healthStatus !== 'SKIP')
     throw invalid(
       `Invalid value for field 'resource.healthStatus': '${String(healthStatus)}'. Must be SHOW or SKIP.`,
