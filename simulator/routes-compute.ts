@@ -29,7 +29,7 @@ import type { OperationJson, OperationScope } from './operations';
 import { pageSize, paginate } from './pagination';
 import type { Route, RouteContext } from './router';
 import { bodyObject, param } from './router';
-import { resourceName, selfLink } from './urls';
+import { regionLink, resourceName, selfLink } from './urls';
 import { newFingerprint } from './world';
 
 const P = '/compute/v1/projects/:project';
@@ -526,20 +526,23 @@ function getOperation(ctx: RouteContext): OperationJson {
  * names it. The first service by name is the `defaultService`; any others are reached through one path
  * matcher with a `/<service>/*` rule each, so a reader of `pathMatchers` finds every service behind it.
  */
-function getUrlMap(ctx: RouteContext): Record<string, unknown> {
+export function getUrlMap(ctx: RouteContext): Record<string, unknown> {
   const project = projectOf(ctx);
   const name = param(ctx, 'name');
+  // A regional load balancer's URL map is regional (regionUrlMaps), like its backend services.
+  const region = ctx.params['region'];
   const services = byName(project.backendServices.values()).filter(
-    (bs) => resourceName(bs.frontend.urlMap) === name,
+    (bs) => resourceName(bs.frontend.urlMap) === name && bs.region === region,
   );
   const [first, ...rest] = services;
-  if (!first) throw notFound(`projects/${project.projectId}/global/urlMaps/${name}`);
-  const link = (bs: BackendService) => selfLink(project.projectId, 'backendServices', bs.name);
+  if (!first) throw notFound(`projects/${project.projectId}/${scopeOf(region)}/urlMaps/${name}`);
+  const link = (bs: BackendService) => selfLink(project.projectId, 'backendServices', bs.name, bs.region);
   const matcher = 'path-matcher-1';
   return {
     kind: 'compute#urlMap',
     name,
-    selfLink: selfLink(project.projectId, 'urlMaps', name),
+    ...(region === undefined ? {} : { region: regionLink(project.projectId, region) }),
+    selfLink: selfLink(project.projectId, 'urlMaps', name, region),
     defaultService: link(first),
     hostRules: rest.length > 0 ? [{ hosts: ['*'], pathMatcher: matcher }] : [],
     pathMatchers:

@@ -1,7 +1,7 @@
 /**
  * Compute's regional collections for regional load balancers, served by the same handlers as their
  * global and zonal twins (routes-compute.ts reads the scope from `:region`):
- * regionBackendServices (get, list, patch, getHealth), regionHealthChecks (get, list, patch),
+ * regionBackendServices (get, list, patch, getHealth), regionUrlMaps (get), regionHealthChecks (get, list, patch),
  * regionInstanceGroups (get, list, listInstances, setNamedPorts), regionInstanceGroupManagers (get,
  * list) and subnetworks (get, list, where the proxy-only subnets of regional load balancers are).
  * Regional operations (get, wait) are in routes-compute.ts. Paths and methods follow the Compute v1
@@ -16,6 +16,7 @@ import {
   getHealthCheck,
   getInstanceGroup,
   getManager,
+  getUrlMap,
   listAnswer,
   listBackendServices,
   listHealthChecks,
@@ -56,6 +57,7 @@ export const regionalRoutes: Route[] = [
   { method: 'GET', template: `${R}/backendServices/:name`, handler: getBackendService },
   { method: 'PATCH', template: `${R}/backendServices/:name`, handler: patchBackendService },
   { method: 'POST', template: `${R}/backendServices/:name/getHealth`, handler: getHealth },
+  { method: 'GET', template: `${R}/urlMaps/:name`, handler: getUrlMap },
 
   { method: 'GET', template: `${R}/healthChecks`, handler: listHealthChecks },
   { method: 'GET', template: `${R}/healthChecks/:name`, handler: getHealthCheck },

@@ -63,6 +63,18 @@ test('ilb-wrong-path: the internal ALB read through the regional clients', async
       /not found/i,
     );
 
+    const [urlMap] = await new compute.RegionUrlMapsClient(o).get({
+      project: sim.project,
+      region: REGION,
+      urlMap: 'orders-ilb-map',
+    });
+    assert.equal(urlMap.selfLink, `${BASE}/regions/${REGION}/urlMaps/orders-ilb-map`);
+    assert.equal(urlMap.defaultService, bs.selfLink);
+    await assert.rejects(
+      new compute.UrlMapsClient(o).get({ project: sim.project, urlMap: 'orders-ilb-map' }),
+      /not found/i,
+    );
+
     const checks = new compute.RegionHealthChecksClient(o);
     const [hc] = await checks.get({ project: sim.project, region: REGION, healthCheck: 'orders-hc' });
     assert.equal(hc.region, `${BASE}/regions/${REGION}`);
