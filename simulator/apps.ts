@@ -36,6 +36,8 @@ export const SIMULATED_LATENCY_HEADER = 'x-simulated-latency-ms';
  * simulators bind such addresses, so a claim that fails means another simulator owns the block.
  */
 const BLOCK_CLAIM_PORT = 65535;
+/** How long a dropped connection is held before it is let go (real ms). */
+const HELD_SOCKET_MS = 120_000;
 const CLAIM_ATTEMPTS = 50;
 
 interface RunningApp {
@@ -120,9 +122,12 @@ export class AppHost {
       // A held socket may be reset by its prober; nothing is listening for its errors otherwise.
       socket.on('error', () => undefined);
       const verdict = this.gate(projectId, instance.name, socket.remoteAddress, spec.port);
-      // Dropped: never read, never answered, closed only when the prober gives up or the app stops.
-      if (!verdict.admit) socket.pause();
-      else server.emit('connection', socket);
+      // Dropped: never read, never answered. A paused socket does not see its prober leave, so it is
+      // let go after a while (long after any prober's timeout) or when the app stops.
+      if (!verdict.admit) {
+        socket.pause();
+        socket.setTimeout(HELD_SOCKET_MS, () => socket.destroy());
+      } else server.emit('connection', socket);
     });
     try {
       await listen(listener, instance.networkIP, spec.port);
