@@ -15,10 +15,20 @@ const SHIPPED = [
   'hc-wrong-path',
   'hc-wrong-port',
   'healthy',
+  'healthy-topologies',
+  'https-wrong-path',
+  'ilb-wrong-path',
   'keepalive-mismatch',
   'named-port-mismatch',
+  'named-port-wrong',
   'neg-empty',
+  'neg-hybrid',
+  'neg-internet',
+  'neg-serverless',
+  'neg-zonal',
   'port-moved',
+  'probe-blocked',
+  'regional-mig',
 ];
 
 const minimal = `
