@@ -70,6 +70,19 @@ export const Limits = z.strictObject({
 });
 export type Limits = z.infer<typeof Limits>;
 
+/**
+ * How far one step of the plan may reach beyond the backend service lbmedic was called for
+ * (core/impact.ts). The default is the target only: a step that would also reach another backend
+ * service escalates.
+ */
+export const MaxImpact = z.strictObject({
+  /** Other backend services one step may reach; 0: the target backend service only. */
+  otherBackendServices: z.number().int().min(0).max(1000).default(0),
+  /** A step that reaches further (or whose reach could not be read in full): escalate, approve, allow. */
+  beyond: z.enum(['escalate', 'approve', 'allow']).default('escalate'),
+});
+export type MaxImpact = z.infer<typeof MaxImpact>;
+
 const Glob = z
   .string()
   .min(1)
@@ -95,6 +108,7 @@ export const Policy = z
     verification: Verification.prefault({}),
     rollback: z.enum(['auto', 'never']).default('auto'),
     limits: Limits.prefault({}),
+    maxImpact: MaxImpact.prefault({}),
   })
   .superRefine((p, ctx) => {
     for (const [i, cause] of p.match.causes.entries()) {

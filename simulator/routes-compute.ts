@@ -16,10 +16,11 @@ import {
   backendServicePatch,
   firewallFromInsert,
   firewallPatch,
+  healthCheckFromInsert,
   healthCheckPatch,
   parseNamedPorts,
 } from './compute-mutations';
-import { alreadyExists, conditionNotMet, faultError, invalid, notFound } from './errors';
+import { alreadyExists, ApiError, conditionNotMet, faultError, invalid, notFound } from './errors';
 import { FilterSyntaxError, matchesObject, parseFilter } from './log-filter';
 import type { BackendService, InstanceGroup, NetworkEndpointGroup, Project } from './model';
 import type { OperationJson, OperationScope } from './operations';
@@ -249,6 +250,62 @@ function patchHealthCheck(ctx: RouteContext): OperationJson {
   );
 }
 
+function insertHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const hc = healthCheckFromInsert(bodyObject(ctx), ctx.world.newId());
+  const path = `projects/${project.projectId}/global/healthChecks/${hc.name}`;
+  const link = selfLink(project.projectId, 'healthChecks', hc.name);
+  const pendingInsert = ctx.ops
+    .list(project.projectId)
+    .some((op) => op.status !== 'DONE' && op['operationType'] === 'insert' && op['targetLink'] === link);
+  if (project.healthChecks.has(hc.name) || pendingInsert) throw alreadyExists(path);
+  return startOperation(ctx, project, {}, 'insert', { link, id: hc.id }, () => {
+    const current = currentProject(ctx, project.projectId);
+    if (current.healthChecks.has(hc.name)) throw alreadyExists(path);
+    current.healthChecks.set(hc.name, hc);
+  });
+}
+
+/**
+ * Compute refuses to delete a health check a backend service still names: 400
+ * `resourceInUseByAnotherResource`, "The health_check resource '…' is already being used by '…'"
+ * (the wording as gcloud and Terraform users report it, e.g. kubernetes/test-infra#2678).
+ */
+function checkHealthCheckUnused(project: Project, name: string): void {
+  const user = byName(project.backendServices.values()).find((bs) =>
+    bs.healthChecks.some((url) => resourceName(url) === name),
+  );
+  if (user) {
+    throw new ApiError(
+      400,
+      `The health_check resource 'projects/${project.projectId}/global/healthChecks/${name}' is already being used by 'projects/${project.projectId}/global/backendServices/${user.name}'`,
+      'resourceInUseByAnotherResource',
+    );
+  }
+}
+
+function deleteHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const name = param(ctx, 'name');
+  const path = `projects/${project.projectId}/global/healthChecks/${name}`;
+  const hc = project.healthChecks.get(name);
+  if (!hc) throw notFound(path);
+  checkHealthCheckUnused(project, name);
+  return startOperation(
+    ctx,
+    project,
+    {},
+    'delete',
+    { link: selfLink(project.projectId, 'healthChecks', name), id: hc.id },
+    () => {
+      const current = currentProject(ctx, project.projectId);
+      if (!current.healthChecks.has(name)) throw notFound(path);
+      checkHealthCheckUnused(current, name);
+      current.healthChecks.delete(name);
+    },
+  );
+}
+
 // ----------------------------------------------------------------------------------------- firewalls
 
 function insertFirewall(ctx: RouteContext): OperationJson {
@@ -439,6 +496,34 @@ function aggregatedNegs(ctx: RouteContext): Record<string, unknown> {
   return answer;
 }
 
+/**
+ * `instances.aggregatedList`: `items` maps `zones/Z` to `{instances: [...]}`, only non-empty zones (GCP
+ * also lists empty scopes with a warning; readers skip those).
+ */
+function aggregatedInstances(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const filter = compileFilter(ctx.query.get('filter'));
+  const all = byName(project.instances.values())
+    .map((inst) => ({ scope: `zones/${inst.zone}`, json: instanceJson(project.projectId, inst) }))
+    .filter((x) => matchesObject(filter, x.json, { caseSensitive: true }));
+  const size = pageSize(ctx.query.get('maxResults') ?? undefined, {
+    defaultSize: 500,
+    max: 500,
+    field: 'maxResults',
+  });
+  const page = paginate(all, size, ctx.query.get('pageToken') ?? undefined);
+  const items: Record<string, { instances: Record<string, unknown>[] }> = {};
+  for (const { scope, json } of page.items) (items[scope] ??= { instances: [] }).instances.push(json);
+  const answer: Record<string, unknown> = {
+    kind: 'compute#instanceAggregatedList',
+    id: `projects/${project.projectId}/aggregated/instances`,
+    items,
+    selfLink: `https://www.googleapis.com/compute/v1/projects/${project.projectId}/aggregated/instances`,
+  };
+  if (page.nextPageToken) answer['nextPageToken'] = page.nextPageToken;
+  return answer;
+}
+
 // ---------------------------------------------------------------------------------------- operations
 
 function operationScope(ctx: RouteContext): OperationScope {
@@ -541,7 +626,9 @@ export const computeRoutes: Route[] = [
       return healthCheckJson(project.projectId, hc);
     },
   },
+  { method: 'POST', template: `${P}/global/healthChecks`, handler: insertHealthCheck },
   { method: 'PATCH', template: `${P}/global/healthChecks/:name`, handler: patchHealthCheck },
+  { method: 'DELETE', template: `${P}/global/healthChecks/:name`, handler: deleteHealthCheck },
 
   {
     method: 'GET',
@@ -661,6 +748,7 @@ export const computeRoutes: Route[] = [
     },
   ]),
   { method: 'GET', template: `${P}/aggregated/networkEndpointGroups`, handler: aggregatedNegs },
+  { method: 'GET', template: `${P}/aggregated/instances`, handler: aggregatedInstances },
 
   { method: 'GET', template: `${P}/global/operations/:operation`, handler: getOperation },
   { method: 'POST', template: `${P}/global/operations/:operation/wait`, handler: waitOperation },

@@ -23,6 +23,7 @@ const readers: EvidenceReaders = {
   readBackendLatency: reads.readBackendLatency,
   readNegs: reads.readNegs,
   probeInstances: probe.probeInstances,
+  readTopology: reads.readTopology,
 };
 
 /**

@@ -18,6 +18,7 @@ const SHIPPED = [
   'named-port-mismatch',
   'neg-empty',
   'port-moved',
+  'shared-resources',
 ];
 
 const minimal = `
