@@ -26,6 +26,13 @@ export interface StepImpact {
   complete: boolean;
 }
 
+/** A backend service a change also reaches, and how many of its backends were HEALTHY. */
+export interface SiblingHealth {
+  backendService: string;
+  healthy: number;
+  total: number;
+}
+
 /** How far a policy lets one step reach on its own (the policy's `maxImpact`). */
 export interface ImpactLimit {
   /** Other backend services a step may reach; 0 means the target backend service only. */

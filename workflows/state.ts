@@ -5,6 +5,8 @@
 import type { Diagnosis } from '../core/classify';
 import type { ApprovalRequest, Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
+import type { SiblingHealth } from '../core/impact';
+import type { LockAnswer } from '../core/one-writer';
 import type { Plan, PlanStep } from '../core/plan';
 
 /** An approval or a rejection, with when it arrived (workflow time, ISO). */
@@ -16,6 +18,16 @@ export interface Decided extends ApprovalRequest {
 export interface AppliedStep {
   step: PlanStep;
   restore: Mutation;
+}
+
+/** The resource locks of a run (workflows/locks.ts). */
+export interface LockBook {
+  /** Resource keys whose lock the run holds, in the order it took them. */
+  readonly held: string[];
+  /** The latest answer of each lock the run asked for. */
+  readonly answers: Record<string, LockAnswer>;
+  /** The key whose last write this run stopped short of undoing, and escalated. */
+  flipFlop?: string;
 }
 
 export interface TimelineEntry {
@@ -45,6 +57,9 @@ export interface RunState {
   readonly ignored: string[];
   readonly applied: AppliedStep[];
   readonly timeline: TimelineEntry[];
+  readonly locks: LockBook;
+  /** The other backend services the applied changes reach, as healthy as they were before (workflows/siblings.ts). */
+  readonly siblings: SiblingHealth[];
 }
 
 export const incidentKey = (i: Incident) => `${i.incidentId}/${i.state}`;
@@ -60,5 +75,7 @@ export function newRunState(input: RemediationInput, workflowId: string): RunSta
     ignored: [],
     applied: [],
     timeline: [],
+    locks: { held: [], answers: {} },
+    siblings: [],
   };
 }
