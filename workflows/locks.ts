@@ -16,7 +16,7 @@ import {
 import type { Activities } from '../activities';
 import { failureMessage } from '../core/failure';
 import { type LockRelease, lockWorkflowId, resourceKey, type Requester, undoOf } from '../core/one-writer';
-import type { Plan, PlanStep } from '../core/plan';
+import type { PlanStep } from '../core/plan';
 import { lockAnswerSignal, lockReleaseSignal } from './lock-definitions';
 import type { Ending, RunRecord } from './record';
 
@@ -113,15 +113,15 @@ async function tellLock(rec: RunRecord, key: string, release: LockRelease): Prom
 
 /**
  * Gives back every lock the run holds, once it has its outcome, saying what it left changed on each
- * resource (nothing when the changes were rolled back) and for how long that counts as a flip-flop
- * to undo: the plan's cooldown. Runs even when the run is cancelled.
+ * resource (nothing when the changes were rolled back) and for how long undoing it counts as a
+ * flip-flop: `windowSec`, the plan's cooldown. Runs even when the run is cancelled.
  */
-export async function releaseLocks(rec: RunRecord, plan: Plan | undefined): Promise<void> {
+export async function releaseLocks(rec: RunRecord, windowSec: number): Promise<void> {
   const { s } = rec;
   const held = s.locks.held.splice(0);
   if (held.length === 0) return;
   const at = now();
-  const until = new Date(Date.now() + (plan?.limits.cooldownSec ?? 0) * 1000).toISOString();
+  const until = new Date(Date.now() + windowSec * 1000).toISOString();
   await CancellationScope.nonCancellable(async () => {
     for (const key of held) {
       const kept = s.outcome === 'ROLLED_BACK' ? [] : s.applied.filter((a) => keyOf(rec, a.step) === key);

@@ -46,7 +46,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
       return rollBack(rec, `lbmedic failed while changing things: ${failureMessage(err)}`);
     return rec.finish({ outcome: 'ESCALATED', summary: `lbmedic could not finish: ${failureMessage(err)}` });
   } finally {
-    await releaseLocks(rec, rec.s.plan);
+    await releaseLocks(rec, rec.s.plan?.limits.cooldownSec ?? 0);
   }
 }
 
