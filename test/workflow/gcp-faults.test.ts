@@ -276,9 +276,7 @@ test('a getHealth outage while verifying, longer than the client retries: Tempor
     const id = await stack.alert('web-bs');
     // Once the last change's operation exists, verification is next: Google's getHealth goes down.
     await eventually('the firewall change', async () =>
-      (await operations(sim)).some((op) => target(op) === `firewalls/${PROBE_RULE}`)
-        ? true
-        : undefined,
+      (await operations(sim)).some((op) => target(op) === `firewalls/${PROBE_RULE}`) ? true : undefined,
     );
     await fault(sim, { status: 503, count: 0, match: { path: '/getHealth$' } });
     // Until a whole activity attempt has failed (the client gives up after its attempts), then back.
