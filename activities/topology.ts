@@ -4,7 +4,7 @@
  * groups; and every instance with its network, tags and service accounts.
  *
  * Bounded and paged: each list is read a page at a time (at most 500 items per page, Compute's
- * maximum) and stops at its bound; a list that stopped early is named in `truncated`, so the impact
+ * maximum by default) and stops at its bound; a list that stopped early is named in `truncated`, so the impact
  * says it is a lower bound instead of pretending to be complete. Membership costs one
  * `instanceGroups.listInstances` per group, so the number of groups listed is bounded too.
  */
@@ -19,15 +19,16 @@ export interface TopologyBounds {
   instances: number;
   /** Instance groups whose members are listed (one call each). */
   groupsListed: number;
+  /** Items per page (Compute's maximum is 500). */
+  pageSize: number;
 }
 
 export const TOPOLOGY_BOUNDS: TopologyBounds = {
   backendServices: 2_000,
   instances: 10_000,
   groupsListed: 200,
+  pageSize: 500,
 };
-
-const PAGE = { maxResults: 500 };
 
 type Clients = Pick<GcpClients, 'backendServices' | 'instanceGroups' | 'instances'>;
 
@@ -38,6 +39,7 @@ export async function readTopology(
   bounds: TopologyBounds = TOPOLOGY_BOUNDS,
 ): Promise<TopologyFacts> {
   const truncated: string[] = [];
+  const PAGE = { maxResults: bounds.pageSize };
   const backendServices: TopologyFacts['backendServices'] = [];
   for await (const bs of clients.backendServices.listAsync({ project, ...PAGE }, NO_AUTOPAGINATE)) {
     if (backendServices.length >= bounds.backendServices) {
