@@ -9,7 +9,7 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
-  proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,7 +25,8 @@ export const LOCK_WAIT_SEC = 15 * 60;
 /** How long a lock may take to answer at all (it answers at once, granted or queued). */
 const ANSWER_WITHIN_MS = 60_000;
 
-const { requestLock } = proxyActivities<Activities>({
+// A local activity: asking is one signal-with-start, so no task-queue round trip for it.
+const { requestLock } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 10 },
 });
