@@ -141,7 +141,7 @@ function gateImpact(steps: PlanStep[], policies: Policy[]): Gated {
         policy: policy.name,
         summary: reach,
         evidence: [step.impact.via],
-        humanFix: `${limit}: make this change by hand, knowing what it reaches, or allow it in the policy`,
+        humanFix: `${reach}; ${limit}: make this change by hand, knowing what it reaches, or allow it in the policy`,
       });
     } else {
       out.needsApproval ||= verdict === 'approve';

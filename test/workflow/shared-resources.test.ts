@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PROBE_RANGES } from '../../core/firewall';
-import { statusQuery } from '../../workflows/definitions';
+import { rejectSignal, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import { mutationsOf } from '../helpers/port-moved';
 import { apiRequests, control, eventually, type SimHarness } from '../helpers/sim';
@@ -154,6 +154,46 @@ test('shared-resources: web-bs is fixed through lbmedic-owned resources; api-bs 
     assert.deepEqual(await Promise.all(untouched.map((p) => rawResource(sim, p))), before);
   } finally {
     await stack.stop();
+  }
+});
+
+test('maxImpact: patching the shared check in place escalates by default, and waits for a person with beyond: approve', async () => {
+  const inPlace = {
+    'health-check-mismatch.yaml': [['whenShared: copy', 'whenShared: patch']] as [string, string][],
+  };
+  const dir = policyDir(inPlace);
+  const stack = await startStack(env, 'shared-resources', { policies: dir });
+  try {
+    const r = await result(await stack.alert('web-bs'));
+    assert.equal(r.outcome, 'ESCALATED', r.summary);
+    assert.match(
+      r.summary,
+      /healthCheck\/shared-hc also affects api-bs \(health check shared-hc is also used by api-bs\)/,
+    );
+    assert.deepEqual(mutationsOf(await apiRequests(stack.sim)), [], 'nothing of the plan was applied');
+  } finally {
+    await stack.stop();
+    removeDir(dir);
+  }
+  const approveDir = policyDir({
+    'health-check-mismatch.yaml': [
+      ...inPlace['health-check-mismatch.yaml'],
+      ['beyond: escalate', 'beyond: approve'],
+    ],
+  });
+  const waiting = await startStack(env, 'shared-resources', { policies: approveDir });
+  try {
+    const handle = env.client.workflow.getHandle(await waiting.alert('web-bs'));
+    const status = await eventually('the plan waits for a person', async () => {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
+    });
+    assert.match(String((status.plan as { rendered?: string }).rendered), /also affects: api-bs/);
+    await handle.signal(rejectSignal, { approver: 'ann', reason: 'api-bs would break' });
+    assert.equal(((await handle.result()) as RemediationResult).outcome, 'REJECTED');
+  } finally {
+    await waiting.stop();
+    removeDir(approveDir);
   }
 });
 
