@@ -9,7 +9,7 @@ import {
 } from '../../core/causes/health-check-mismatch';
 import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good, type World } from '../helpers/evidence-fixture';
 
@@ -236,7 +236,7 @@ test('health-check mismatch, shared check: a policy may escalate, or patch it in
   );
   // The shipped policies copy: the plan reaches nothing beyond web-bs.
   const ev = sharedWith(['api-bs']);
-  const plan = buildPlan(ev, classify(ev), loadPolicies());
+  const plan = buildPlan(ev, classify(ev), shippedPolicies());
   assert.deepEqual(
     plan.steps.map((s) => [s.id, s.impact.backendServices]),
     [

@@ -11,7 +11,7 @@ import type { Mutation } from '../../core/mutation';
 import { buildPlan } from '../../core/plan';
 import { renderPlan } from '../../core/plan-render';
 import { Policy, type PolicySet } from '../../policies/schema';
-import { loadPolicies } from '../../runtime/policy-loader';
+import { shippedPolicies } from '../helpers/approvers';
 import { broken, evidence, NET } from '../helpers/evidence-fixture';
 
 const OTHER_NET = 'https://www.googleapis.com/compute/v1/projects/p/global/networks/other';
@@ -140,7 +140,7 @@ function sharedCheck(): Evidence {
   };
 }
 
-const shipped = loadPolicies();
+const shipped = shippedPolicies();
 /** The shipped policies, the health-check policy patching shared checks in place with this maxImpact. */
 function patchShared(maxImpact: object): PolicySet {
   const hc = Policy.parse({
