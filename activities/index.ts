@@ -14,8 +14,10 @@ import { createFleetActivities } from './fleet';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
 import { createHistoryActivities } from './history';
+import { createLockActivities, type LockOptions } from './locks';
 import { createNotifyActivities, type NotifyOptions } from './notify';
 import { createUrlMapActivities } from './url-maps';
+import { createSiblingActivities } from './siblings';
 import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
@@ -36,6 +38,8 @@ export interface ActivityDeps {
   probeAllowedRanges?: string[];
   /** Where transitions are announced (log-only by default). */
   notify?: NotifyOptions;
+  /** The resource locks (one writer per resource). */
+  locks?: LockOptions;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -48,7 +52,9 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createApplyActivities(clients),
     ...createVerifyActivities(clients),
+    ...createSiblingActivities(clients),
     ...createHistoryActivities(deps.temporal),
+    ...createLockActivities(deps.temporal, deps.locks ?? {}),
     ...createNotifyActivities(deps.notify ?? {}),
     ...createDecideActivities(deps.policies, deps.scope),
     ...createApprovalActivities(),

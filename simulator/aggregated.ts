@@ -37,6 +37,9 @@ export function aggregatedScopes(project: Project): string[] {
     ...project.instances.values(),
     ...project.instanceGroups.values(),
     ...project.networkEndpointGroups.values(),
+    ...project.backendServices.values(),
+    ...project.healthChecks.values(),
+    ...project.subnetworks.values(),
   ];
   for (const r of located) {
     if (r.zone) {

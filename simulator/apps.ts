@@ -1,14 +1,32 @@
 /**
- * The apps on the simulated VMs: a real `node:http` server per instance on its own loopback address
- * (127.A.B.C), so health checks are real HTTP requests. Only loopback is ever bound or connected to:
- * never private ranges or public addresses.
+ * The apps on the simulated VMs: a real server per instance on its own loopback address (127.A.B.C),
+ * so health checks are real requests. An app speaks plain HTTP/1.1, HTTPS (TLS, HTTP/1.1) or HTTP2
+ * (TLS with ALPN h2, HTTP/1.1 for clients that do not offer h2), with the self-signed identity of
+ * tls.ts. Only loopback is ever bound or connected to: never private ranges or public addresses.
+ *
+ * Every app listens through a plain TCP server that sees each connection first: a connection the
+ * firewall would not admit (lbmedic's worker, see worker.ts) is held unanswered; the others are handed
+ * to the protocol server.
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { AppSpec, Instance } from './model';
 import { formatIPv4, isLoopback } from './ip';
+import { appTlsIdentity } from './tls';
+import type { ConnectionVerdict } from './worker';
+
+/** Decides whether an app accepts a connection from `source` (its remote address) to `port`. */
+export type ConnectionGate = (
+  projectId: string,
+  instanceName: string,
+  source: string | undefined,
+  port: number,
+) => ConnectionVerdict;
 
 /** The app's own account of how long a response took, in simulated ms (see health.ts). */
 export const SIMULATED_LATENCY_HEADER = 'x-simulated-latency-ms';
@@ -18,12 +36,19 @@ export const SIMULATED_LATENCY_HEADER = 'x-simulated-latency-ms';
  * simulators bind such addresses, so a claim that fails means another simulator owns the block.
  */
 const BLOCK_CLAIM_PORT = 65535;
+/** How long a dropped connection is held before it is let go (real ms). */
+const HELD_SOCKET_MS = 120_000;
 const CLAIM_ATTEMPTS = 50;
 
 interface RunningApp {
-  server: Server;
+  /** The TCP listener that sees every connection first. */
+  listener: NetServer;
+  /** Every open connection, handed over or held. */
+  sockets: Set<Socket>;
   pending: Set<NodeJS.Timeout>;
 }
+
+type Protocol = { emit(event: 'connection', socket: Socket): boolean };
 
 /** Simulated latency of one request path: the base latency plus the path's extra, in ms. */
 export function pathLatencyMs(app: AppSpec, path: string): number {
@@ -36,7 +61,10 @@ export class AppHost {
   private block: number | undefined;
   private next = 0;
 
-  constructor(private readonly timeScale: number) {}
+  constructor(
+    private readonly timeScale: number,
+    private readonly gate: ConnectionGate = () => ({ admit: true }),
+  ) {}
 
   /**
    * A fresh loopback address from a /24 block in 127.100.0.0–127.250.255.0 that this host owns.
@@ -86,10 +114,23 @@ export class AppHost {
     }
     const spec = structuredClone(instance.app);
     const pending = new Set<NodeJS.Timeout>();
-    const server = createServer((req, res) => this.handle(spec, req, res, pending));
-    server.keepAliveTimeout = Math.min(Math.max(spec.keepaliveSec * 1000 * this.timeScale, 50), 60_000);
+    const sockets = new Set<Socket>();
+    const server = this.protocolServer(spec, pending);
+    const listener = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      // A held socket may be reset by its prober; nothing is listening for its errors otherwise.
+      socket.on('error', () => undefined);
+      const verdict = this.gate(projectId, instance.name, socket.remoteAddress, spec.port);
+      // Dropped: never read, never answered. A paused socket does not see its prober leave, so it is
+      // let go after a while (long after any prober's timeout) or when the app stops.
+      if (!verdict.admit) {
+        socket.pause();
+        socket.setTimeout(HELD_SOCKET_MS, () => socket.destroy());
+      } else server.emit('connection', socket);
+    });
     try {
-      await listen(server, instance.networkIP, spec.port);
+      await listen(listener, instance.networkIP, spec.port);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(
@@ -97,7 +138,22 @@ export class AppHost {
           (code === 'EADDRINUSE' ? `; is another process listening on 0.0.0.0:${spec.port}?` : ''),
       );
     }
-    this.running.set(key(projectId, instance.name), { server, pending });
+    this.running.set(key(projectId, instance.name), { listener, sockets, pending });
+  }
+
+  /** The server that speaks the app's protocol on connections the listener hands over. */
+  private protocolServer(spec: AppSpec, pending: Set<NodeJS.Timeout>): Protocol {
+    const handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) =>
+      this.handle(spec, req, res, pending);
+    const keepAlive = Math.min(Math.max(spec.keepaliveSec * 1000 * this.timeScale, 50), 60_000);
+    if (spec.protocol === 'HTTP2')
+      return createSecureServer({ ...appTlsIdentity(), allowHTTP1: true }, handler);
+    const server: Server =
+      spec.protocol === 'HTTPS'
+        ? createHttpsServer({ ...appTlsIdentity(), ALPNProtocols: ['http/1.1'] }, handler)
+        : createServer(handler);
+    server.keepAliveTimeout = keepAlive;
+    return server;
   }
 
   /** Applies a changed app spec (port, paths, running, latency, keepalive): stop, then start. */
@@ -124,8 +180,8 @@ export class AppHost {
 
   private handle(
     spec: AppSpec,
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
     pending: Set<NodeJS.Timeout>,
   ): void {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -163,7 +219,8 @@ function closeApp(app: RunningApp): Promise<void> {
   for (const timer of app.pending) clearTimeout(timer);
   app.pending.clear();
   return new Promise((resolve) => {
-    app.server.close(() => resolve());
-    app.server.closeAllConnections();
+    app.listener.close(() => resolve());
+    for (const socket of app.sockets) socket.destroy();
+    app.sockets.clear();
   });
 }

@@ -111,7 +111,10 @@ function parseBackends(project: Project, value: unknown): Backend[] {
     const location = ref.zone ?? ref.region;
     const exists =
       ref.kind === 'instanceGroups'
-        ? project.instanceGroups.get(ref.name)?.zone === ref.zone
+        ? (() => {
+            const ig = project.instanceGroups.get(ref.name);
+            return ig !== undefined && ig.zone === ref.zone && ig.region === ref.region;
+          })()
         : (() => {
             const neg = project.networkEndpointGroups.get(ref.name);
             return neg !== undefined && (neg.zone ?? neg.region) === location;
@@ -149,18 +152,27 @@ function parseBackends(project: Project, value: unknown): Backend[] {
   return backends;
 }
 
-function parseHealthCheckRefs(project: Project, value: unknown): string[] {
+/** Health check references: global ones for a global backend service, ones in its region for a regional one. */
+function parseHealthCheckRefs(project: Project, value: unknown, region: string | undefined): string[] {
   const refs = strings('healthChecks', value);
   if (refs.length > 1) throw fieldError('healthChecks', refs, 'At most one health check is allowed.');
   return refs.map((ref, i) => {
     const parsed = parseResourceUrl(ref);
-    if (!parsed || parsed.kind !== 'healthChecks' || parsed.zone || parsed.region) {
-      throw fieldError(`healthChecks[${i}]`, ref, 'Must be the URL of a global health check.');
+    if (!parsed || parsed.kind !== 'healthChecks' || parsed.zone || parsed.region !== region) {
+      throw fieldError(
+        `healthChecks[${i}]`,
+        ref,
+        region === undefined
+          ? 'Must be the URL of a global health check.'
+          : `Must be the URL of a health check in region ${region}.`,
+      );
     }
-    if (!project.healthChecks.has(parsed.name) || (parsed.project && parsed.project !== project.projectId)) {
-      throw notFound(`projects/${parsed.project ?? project.projectId}/global/healthChecks/${parsed.name}`);
+    const scope = region === undefined ? 'global' : `regions/${region}`;
+    const hc = project.healthChecks.get(parsed.name);
+    if (!hc || hc.region !== region || (parsed.project && parsed.project !== project.projectId)) {
+      throw notFound(`projects/${parsed.project ?? project.projectId}/${scope}/healthChecks/${parsed.name}`);
     }
-    return selfLink(project.projectId, 'healthChecks', parsed.name);
+    return selfLink(project.projectId, 'healthChecks', parsed.name, region);
   });
 }
 
@@ -186,7 +198,8 @@ export function backendServicePatch(
     );
   }
   if (has(body, 'backends')) change.backends = parseBackends(project, body['backends']);
-  if (has(body, 'healthChecks')) change.healthChecks = parseHealthCheckRefs(project, body['healthChecks']);
+  if (has(body, 'healthChecks'))
+    change.healthChecks = parseHealthCheckRefs(project, body['healthChecks'], bs.region);
   if (has(body, 'logConfig')) {
     const lc = body['logConfig'];
     if (!isRecord(lc)) throw fieldError('logConfig', lc, 'Must be an object.');
@@ -207,13 +220,15 @@ export function backendServicePatch(
       ? project.networkEndpointGroups.get(ref.name)?.networkEndpointType
       : 'INSTANCE_GROUP';
   });
-  const needsCheck = negTypes.some((t) => t === 'INSTANCE_GROUP' || t === 'GCE_VM_IP_PORT');
+  const needsCheck = negTypes.some(
+    (t) => t === 'INSTANCE_GROUP' || t === 'GCE_VM_IP_PORT' || t === 'NON_GCP_PRIVATE_IP_PORT',
+  );
   const forbidsCheck = negTypes.some(
     (t) => t === 'SERVERLESS' || t === 'INTERNET_FQDN_PORT' || t === 'INTERNET_IP_PORT',
   );
   if (needsCheck && healthChecks.length === 0) {
     throw invalid(
-      `Invalid value for field 'resource.healthChecks': []. A health check is required for instance group and zonal NEG backends.`,
+      `Invalid value for field 'resource.healthChecks': []. A health check is required for instance group, zonal and hybrid NEG backends.`,
     );
   }
   if (forbidsCheck && healthChecks.length > 0) {
@@ -310,6 +325,27 @@ export function healthCheckPatch(hc: HealthCheck, body: Record<string, unknown>)
     );
   }
   return change;
+}
+
+/** A new health check from an insert body: GCP's defaults (5 s, 5 s, 2/2, the type's default port). */
+export function healthCheckFromInsert(body: Record<string, unknown>, id: string): HealthCheck {
+  if (body['name'] === undefined) throw invalid("Required field 'resource.name' not specified");
+  const name = resourceName('name', body['name']);
+  if (body['type'] === undefined) throw invalid("Required field 'resource.type' not specified");
+  const type = oneOf('type', body['type'], HC_TYPES);
+  const port = DEFAULT_PORT[type];
+  const base: HealthCheck = {
+    id,
+    name,
+    type,
+    checkIntervalSec: 5,
+    timeoutSec: 5,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+    details: port === undefined ? {} : { port },
+    creationTimestamp: new Date().toISOString(),
+  };
+  return { ...base, ...healthCheckPatch(base, body) };
 }
 
 // ------------------------------------------------------------------------------------------ firewalls

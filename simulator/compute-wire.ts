@@ -12,6 +12,7 @@ import type {
   Instance,
   InstanceGroup,
   NetworkEndpointGroup,
+  Subnetwork,
 } from './model';
 import { regionLink, selfLink, zoneLink } from './urls';
 
@@ -37,14 +38,15 @@ function defined(obj: Record<string, unknown>): Record<string, unknown> {
 export function backendServiceJson(project: string, bs: BackendService): Record<string, unknown> {
   const urlMap = bs.frontend.urlMap.startsWith('https://')
     ? bs.frontend.urlMap
-    : selfLink(project, 'urlMaps', bs.frontend.urlMap);
+    : selfLink(project, 'urlMaps', bs.frontend.urlMap, bs.region);
   return defined({
     kind: 'compute#backendService',
     id: bs.id,
     creationTimestamp: bs.creationTimestamp,
     name: bs.name,
     description: bs.description ?? '',
-    selfLink: selfLink(project, 'backendServices', bs.name),
+    region: bs.region === undefined ? undefined : regionLink(project, bs.region),
+    selfLink: selfLink(project, 'backendServices', bs.name, bs.region),
     backends: bs.backends.map((b) => ({ ...b })),
     healthChecks: [...bs.healthChecks],
     timeoutSec: bs.timeoutSec,
@@ -72,7 +74,8 @@ export function healthCheckJson(project: string, hc: HealthCheck): Record<string
     healthyThreshold: hc.healthyThreshold,
     type: hc.type,
     [HEALTH_CHECK_DETAIL_KEY[hc.type]]: defined({ ...hc.details }),
-    selfLink: selfLink(project, 'healthChecks', hc.name),
+    region: hc.region === undefined ? undefined : regionLink(project, hc.region),
+    selfLink: selfLink(project, 'healthChecks', hc.name, hc.region),
   });
 }
 
@@ -123,7 +126,7 @@ export function instanceJson(project: string, inst: Instance): Record<string, un
 }
 
 export function instanceGroupJson(project: string, ig: InstanceGroup): Record<string, unknown> {
-  return {
+  return defined({
     kind: 'compute#instanceGroup',
     id: ig.id,
     creationTimestamp: ig.creationTimestamp,
@@ -136,24 +139,41 @@ export function instanceGroupJson(project: string, ig: InstanceGroup): Record<st
     namedPorts: ig.namedPorts.map((p) => ({ ...p })),
     network: ig.network,
     fingerprint: ig.fingerprint,
-    zone: zoneLink(project, ig.zone),
+    zone: ig.zone === undefined ? undefined : zoneLink(project, ig.zone),
+    region: ig.region === undefined ? undefined : regionLink(project, ig.region),
     size: ig.instances.length,
-    selfLink: selfLink(project, 'instanceGroups', ig.name, ig.zone),
-  };
+    selfLink: selfLink(project, 'instanceGroups', ig.name, ig.zone ?? ig.region),
+  });
 }
 
-/** A managed instance group, derived from the instance group it owns (the model stores only that). */
-export function instanceGroupManagerJson(project: string, ig: InstanceGroup): Record<string, unknown> {
+/**
+ * A managed instance group, derived from the instance group it owns (the model stores only that). A
+ * regional one has a `region` and a `distributionPolicy` naming the zones its instances are in.
+ */
+export function instanceGroupManagerJson(
+  project: string,
+  ig: InstanceGroup,
+  instanceZones: string[] = [],
+): Record<string, unknown> {
   const name = ig.managerName ?? ig.name;
   const size = ig.instances.length;
-  return {
+  const location = ig.zone ?? ig.region;
+  return defined({
     kind: 'compute#instanceGroupManager',
     id: derivedId(`igm/${ig.id}`),
     creationTimestamp: ig.creationTimestamp,
     name,
-    zone: zoneLink(project, ig.zone),
+    zone: ig.zone === undefined ? undefined : zoneLink(project, ig.zone),
+    region: ig.region === undefined ? undefined : regionLink(project, ig.region),
+    distributionPolicy:
+      ig.region === undefined
+        ? undefined
+        : {
+            zones: [...new Set(instanceZones)].sort().map((zone) => ({ zone: zoneLink(project, zone) })),
+            targetShape: 'EVEN',
+          },
     instanceTemplate: selfLink(project, 'instanceTemplates', `${name}-template`),
-    instanceGroup: selfLink(project, 'instanceGroups', ig.name, ig.zone),
+    instanceGroup: selfLink(project, 'instanceGroups', ig.name, location),
     baseInstanceName: name,
     fingerprint: ig.fingerprint,
     currentActions: {
@@ -174,13 +194,14 @@ export function instanceGroupManagerJson(project: string, ig: InstanceGroup): Re
     status: { isStable: true, versionTarget: { isReached: true } },
     targetSize: size,
     namedPorts: ig.namedPorts.map((p) => ({ ...p })),
-    selfLink: selfLink(project, 'instanceGroupManagers', name, ig.zone),
-  };
+    selfLink: selfLink(project, 'instanceGroupManagers', name, location),
+  });
 }
 
 /**
  * `size` is the number of endpoints. For serverless NEGs GCP reports 0 as well (they have no
- * endpoints), so a serverless NEG's health shows only through traffic, never through `size`.
+ * endpoints), so a serverless NEG's health shows only through traffic, never through `size`. Hybrid
+ * and internet NEGs count their external endpoints; a global (internet) NEG has neither zone nor region.
  */
 export function networkEndpointGroupJson(
   project: string,
@@ -193,12 +214,30 @@ export function networkEndpointGroupJson(
     creationTimestamp: neg.creationTimestamp,
     name: neg.name,
     networkEndpointType: neg.networkEndpointType,
-    size: neg.endpoints.length,
+    size: neg.endpoints.length + (neg.externalEndpoints?.length ?? 0),
     zone: neg.zone ? zoneLink(project, neg.zone) : undefined,
     region: neg.region ? regionLink(project, neg.region) : undefined,
     network: neg.network,
     defaultPort: neg.defaultPort,
     cloudRun: neg.cloudRun ? defined({ ...neg.cloudRun }) : undefined,
     selfLink: selfLink(project, 'networkEndpointGroups', neg.name, location),
+  });
+}
+
+export function subnetworkJson(project: string, subnet: Subnetwork): Record<string, unknown> {
+  return defined({
+    kind: 'compute#subnetwork',
+    id: subnet.id,
+    creationTimestamp: subnet.creationTimestamp,
+    name: subnet.name,
+    description: '',
+    network: subnet.network,
+    ipCidrRange: subnet.ipCidrRange,
+    region: regionLink(project, subnet.region),
+    purpose: subnet.purpose,
+    role: subnet.role,
+    fingerprint: subnet.fingerprint,
+    stackType: 'IPV4_ONLY',
+    selfLink: selfLink(project, 'subnetworks', subnet.name, subnet.region),
   });
 }

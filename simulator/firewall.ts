@@ -250,28 +250,28 @@ export interface ProbeSourceVerdict extends FirewallVerdict {
 }
 
 export interface ProbeVerdict {
-  /** True only when every probe range is admitted. */
+  /** True only when every address of every range is admitted. */
   allowed: boolean;
-  /** The first rule that dropped a probe, or the rule that admitted them. */
+  /** The first rule that dropped some of the traffic, or the rule that admitted it. */
   rule: string;
   sources: ProbeSourceVerdict[];
 }
 
 /**
- * Are Google's health-check probes (from 35.191.0.0/16 AND 130.211.0.0/22) admitted to tcp:port?
- * Probes arrive from anywhere in both ranges, so every part of them must be admitted: each range is
- * cut at every rule's range edges and one address of each piece is evaluated, so a rule that drops
- * part of a range (one /24 of the /16) is seen.
+ * Is tcp:port admitted from every address of `ranges`? Traffic arrives from anywhere in the ranges,
+ * so every part of them must be admitted: each range is cut at every rule's range edges and one
+ * address of each piece is evaluated, so a rule that drops part of a range (one /24 of a /16) is seen.
  */
-export function probeVerdict(
+export function rangesVerdict(
   source: Iterable<Firewall> | FirewallContext,
   target: FirewallTarget,
   port: number,
+  ranges: readonly string[],
 ): ProbeVerdict {
   const ctx = contextOf(source);
   const edges = sourceRanges(ctx);
   const sources: ProbeSourceVerdict[] = [];
-  for (const range of PROBE_RANGES) {
+  for (const range of ranges) {
     for (const sourceIp of partitionAddresses(range, edges)) {
       sources.push({
         range,
@@ -286,4 +286,13 @@ export function probeVerdict(
     rule: dropped?.rule ?? sources[0]?.rule ?? IMPLIED_DENY_INGRESS,
     sources,
   };
+}
+
+/** Are Google's health-check probes (from 35.191.0.0/16 AND 130.211.0.0/22) admitted to tcp:port? */
+export function probeVerdict(
+  source: Iterable<Firewall> | FirewallContext,
+  target: FirewallTarget,
+  port: number,
+): ProbeVerdict {
+  return rangesVerdict(source, target, port, PROBE_RANGES);
 }

@@ -1,21 +1,17 @@
 /**
  * The health checker, computed the way GCP does it (gcp-facts §1, §2, §4): for every backend service,
- * every instance behind it is probed on the port its health check's portSpecification names; the probe
- * comes from 35.191.0.0/16 and 130.211.0.0/22 and must be admitted by the firewall; an HTTP probe is a
- * real GET to the instance's app that passes only on 200 within timeoutSec (and with the expected
- * `response` text, if set). A backend flips after healthyThreshold / unhealthyThreshold consecutive
- * results, one probe every checkIntervalSec. State lives in `project.health` (`${bs}/${instance}`).
+ * every instance (or NEG endpoint) behind it is probed on the port its health check's
+ * portSpecification names; the probe comes from 35.191.0.0/16 and 130.211.0.0/22 and must be admitted
+ * by the firewall; the probe speaks the health check's protocol (probe-protocols.ts) to the
+ * instance's real app. A backend flips after healthyThreshold / unhealthyThreshold consecutive
+ * results, one probe every checkIntervalSec. State lives in `project.health` (see `healthKey`).
  *
- * Modelling choice — the serving port: GCP's getHealth reports `port` = the group's named port for
- * the backend service's portName, which is where the load balancer sends requests. Real GCP judges
- * health by the probe alone, so a fixed-port health check can call a backend HEALTHY while its named
- * port serves nothing (requests then fail `failed_to_connect_to_backend`). The simulator instead
- * treats a backend whose serving port does not accept connections from the load balancer's ranges as
- * failing its checks, so a wrong named port shows in getHealth like the other causes do. A backend is
- * therefore HEALTHY only when the probe port serves, the firewall admits it, AND the named port serves.
+ * Health follows the health check alone, as on GCP: getHealth's `port` is the group's named port for
+ * the backend service's portName (where the load balancer sends requests), but a fixed-port check that
+ * passes makes the backend HEALTHY even when nothing serves that named port; the load balancer's
+ * requests then fail with `failed_to_connect_to_backend` (traffic.ts). Regional health checks probe
+ * from the same ranges ("Firewall rules", https://cloud.google.com/load-balancing/docs/firewall-rules).
  */
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import type {
   BackendService,
   HealthCheck,
@@ -26,10 +22,11 @@ import type {
   ProbeRecord,
 } from './model';
 import { PROBE_RANGES } from './model';
-import { SIMULATED_LATENCY_HEADER } from './apps';
 import { firewallContext, probeVerdict } from './firewall';
 import type { FirewallTarget } from './firewall';
 import { randomAddress } from './ip';
+import { sendProbe } from './probe-protocols';
+import type { DetailedState } from './probe-protocols';
 import type { LogStore, NewLogEntry } from './telemetry';
 import { durationString } from './telemetry';
 import { parseResourceUrl, resourceName, selfLink } from './urls';
@@ -41,9 +38,6 @@ import { parseResourceUrl, resourceName, selfLink } from './urls';
  */
 const PROBE_TIMEOUT_FLOOR_MS = 1000;
 const DEFAULT_THRESHOLD = 2;
-const USER_AGENT = 'GoogleHC/1.0'; // unverified (gcp-facts §2): seen in community configs
-
-type DetailedState = 'HEALTHY' | 'UNHEALTHY' | 'TIMEOUT';
 
 /** One instance (or NEG endpoint) behind a backend service, with the ports that matter for it. */
 export interface HealthTarget {
@@ -53,7 +47,12 @@ export interface HealthTarget {
   groupKind: 'instanceGroup' | 'neg';
   groupName: string;
   groupId: string;
+  /** The instance's zone. */
   zone: string;
+  /** The group's own location: its zone, or its region for a regional instance group. */
+  groupLocation: string;
+  /** The key of this target's record in `project.health`. */
+  key: string;
   /** Where the load balancer sends requests: the named port for the bs's portName, or the endpoint port. */
   servingPort?: number;
   /** Where the health check probes, or why that cannot be resolved. */
@@ -69,6 +68,23 @@ export interface ProbeOutcome {
   targetPort?: number;
   connectLatencyMs?: number;
   responseLatencyMs?: number;
+}
+
+/**
+ * Where a target's probe record lives: `${bs}/${instance}` for an instance group member (an instance
+ * is in at most one group behind a backend service), `${bs}/${neg}/${instance}:${port}` for a NEG
+ * endpoint (an instance may be several endpoints, one per port).
+ */
+export function healthKey(
+  bsName: string,
+  groupKind: 'instanceGroup' | 'neg',
+  group: string,
+  instance: string,
+  port?: number,
+): string {
+  return groupKind === 'instanceGroup'
+    ? `${bsName}/${instance}`
+    : `${bsName}/${group}/${instance}:${port ?? 0}`;
 }
 
 export function healthCheckOf(project: Project, bs: BackendService): HealthCheck | undefined {
@@ -133,6 +149,7 @@ export function healthTargets(project: Project, bs: BackendService): HealthTarge
     if (ref === undefined || ref.kind === 'instanceGroups') {
       const group = project.instanceGroups.get(name);
       if (group === undefined) continue;
+      const groupLocation = group.zone ?? group.region ?? '';
       const servingPort = lookup(group.namedPorts, bs.portName);
       for (const instanceName of group.instances) {
         const instance = project.instances.get(instanceName);
@@ -144,11 +161,13 @@ export function healthTargets(project: Project, bs: BackendService): HealthTarge
         });
         targets.push({
           instance,
-          groupUrl: selfLink(project.projectId, 'instanceGroups', group.name, group.zone),
+          groupUrl: selfLink(project.projectId, 'instanceGroups', group.name, groupLocation),
           groupKind: 'instanceGroup',
           groupName: group.name,
           groupId: group.id,
-          zone: group.zone,
+          zone: instance.zone,
+          groupLocation,
+          key: healthKey(bs.name, 'instanceGroup', group.name, instance.name),
           ...(servingPort === undefined ? {} : { servingPort }),
           ...(probe.port === undefined ? {} : { probePort: probe.port }),
           ...(probe.error === undefined ? {} : { probePortError: probe.error }),
@@ -168,6 +187,8 @@ export function healthTargets(project: Project, bs: BackendService): HealthTarge
           groupName: neg.name,
           groupId: neg.id,
           zone: neg.zone ?? instance.zone,
+          groupLocation: neg.zone ?? instance.zone,
+          key: healthKey(bs.name, 'neg', neg.name, instance.name, endpoint.port),
           servingPort: endpoint.port,
           ...(probe.port === undefined ? {} : { probePort: probe.port }),
           ...(probe.error === undefined ? {} : { probePortError: probe.error }),
@@ -185,35 +206,6 @@ export function firewallTargetOf(instance: Instance): FirewallTarget {
     serviceAccounts: instance.serviceAccounts,
     ip: instance.networkIP,
   };
-}
-
-/**
- * Can the load balancer reach the target's serving port? GFE traffic comes from the probe ranges
- * (gcp-facts §2), so the firewall must admit them, and something must listen there.
- */
-export async function servingPortReachable(
-  project: Project,
-  target: HealthTarget,
-  timeoutMs: number,
-): Promise<{ ok: boolean; text: string }> {
-  if (target.servingPort === undefined) {
-    return { ok: false, text: 'the instance group has no named port for the backend service' };
-  }
-  const verdict = probeVerdict(
-    firewallContext(project),
-    firewallTargetOf(target.instance),
-    target.servingPort,
-  );
-  if (!verdict.allowed) {
-    return {
-      ok: false,
-      text: `traffic to serving port ${target.servingPort} is dropped by firewall (${verdict.rule})`,
-    };
-  }
-  const result = await tcpConnect(target.instance.networkIP, target.servingPort, timeoutMs);
-  return result.ok
-    ? { ok: true, text: `serving port ${target.servingPort} accepts connections` }
-    : { ok: false, text: `serving port ${target.servingPort} does not accept connections (${result.text})` };
 }
 
 interface Deps {
@@ -270,9 +262,8 @@ export class HealthChecker {
     targets.forEach((target, i) => {
       const outcome = outcomes[i];
       if (outcome === undefined) return;
-      const key = `${bsName}/${target.instance.name}`;
-      seen.add(key);
-      this.record(project, hc, target, key, outcome, initial);
+      seen.add(target.key);
+      this.record(project, hc, target, target.key, outcome, initial);
     });
     for (const key of project.health.keys()) {
       if (key.startsWith(`${bsName}/`) && !seen.has(key)) project.health.delete(key);
@@ -356,139 +347,8 @@ export class HealthChecker {
       };
     const timeoutMs = Math.max(hc.timeoutSec * 1000 * this.deps.timeScale, PROBE_TIMEOUT_FLOOR_MS);
     const probe = await sendProbe(hc, instance.networkIP, port, timeoutMs);
-    const outcome: ProbeOutcome = { ...probe, sourceIp, targetPort: port };
-    if (!outcome.ok || target.servingPort === port) return outcome;
-    const serving = await servingPortReachable(project, target, timeoutMs);
-    return serving.ok
-      ? outcome
-      : { ...outcome, ok: false, detailed: 'UNHEALTHY', text: `${probe.text}; but ${serving.text}` };
+    return { ...probe, sourceIp, targetPort: port };
   }
-}
-
-type ProbeResult = Omit<ProbeOutcome, 'sourceIp' | 'targetPort'>;
-
-function sendProbe(hc: HealthCheck, ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  switch (hc.type) {
-    case 'HTTP':
-      return httpProbe(hc, ip, port, timeoutMs);
-    case 'TCP':
-      return tcpConnect(ip, port, timeoutMs).then((r) => ({ ...r, detailed: r.ok ? 'HEALTHY' : r.detailed }));
-    default:
-      // The simulated apps speak plain HTTP only, so TLS and gRPC handshakes fail.
-      return Promise.resolve({
-        ok: false,
-        detailed: 'UNHEALTHY',
-        text: `${hc.type} probe failed: the backend does not speak ${hc.type}`,
-      });
-  }
-}
-
-function tcpConnect(ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const socket = connect({ host: ip, port });
-    const finish = (result: ProbeResult) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(
-      () => finish({ ok: false, detailed: 'TIMEOUT', text: 'Timeout waiting for connect' }),
-      timeoutMs,
-    );
-    socket.once('connect', () =>
-      finish({
-        ok: true,
-        detailed: 'HEALTHY',
-        text: 'TCP connection succeeded',
-        connectLatencyMs: performance.now() - started,
-      }),
-    );
-    socket.once('error', (error: NodeJS.ErrnoException) =>
-      finish({
-        ok: false,
-        detailed: 'UNHEALTHY',
-        text: error.code === 'ECONNREFUSED' ? 'Connection refused' : error.message,
-      }),
-    );
-  });
-}
-
-function httpProbe(hc: HealthCheck, ip: string, port: number, timeoutMs: number): Promise<ProbeResult> {
-  const started = performance.now();
-  let connectLatencyMs: number | undefined;
-  const path = hc.details.requestPath ?? '/';
-  // Empty host: the API reference says the Host header is the probe's destination IP (gcp-facts §1).
-  const host = hc.details.host ?? `${ip}:${port}`;
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve({ ...result, ...(connectLatencyMs === undefined ? {} : { connectLatencyMs }) });
-    };
-    const req = request({
-      host: ip,
-      port,
-      path,
-      method: 'GET',
-      agent: false,
-      headers: { 'user-agent': USER_AGENT, connection: 'close', host },
-    });
-    const timer = setTimeout(
-      () => finish({ ok: false, detailed: 'TIMEOUT', text: 'Timeout waiting for response' }),
-      timeoutMs,
-    );
-    req.once('socket', (socket) =>
-      socket.once('connect', () => (connectLatencyMs = performance.now() - started)),
-    );
-    req.once('error', (error: NodeJS.ErrnoException) =>
-      finish({
-        ok: false,
-        detailed: 'UNHEALTHY',
-        text: error.code === 'ECONNREFUSED' ? 'Connection refused' : `HTTP probe failed: ${error.message}`,
-      }),
-    );
-    req.once('response', (res) => {
-      const chunks: Buffer[] = [];
-      let length = 0;
-      res.on('data', (chunk: Buffer) => {
-        if (length < 1024) chunks.push(chunk);
-        length += chunk.length;
-      });
-      res.once('error', () => finish({ ok: false, detailed: 'UNHEALTHY', text: 'HTTP response truncated' }));
-      res.once('end', () => {
-        const responseLatencyMs = performance.now() - started;
-        const status = res.statusCode ?? 0;
-        // The app states its simulated latency: judging the timeout on it keeps a busy test machine
-        // (slow real scheduling) from failing probes, while slow simulated apps still time out.
-        const simulatedMs = Number(res.headers[SIMULATED_LATENCY_HEADER] ?? 0);
-        const first = Buffer.concat(chunks).subarray(0, 1024).toString('latin1');
-        if (simulatedMs > hc.timeoutSec * 1000) {
-          finish({ ok: false, detailed: 'TIMEOUT', text: 'Timeout waiting for response', responseLatencyMs });
-        } else if (status !== 200) {
-          finish({
-            ok: false,
-            detailed: 'UNHEALTHY',
-            text: `HTTP response: ${status}, Error: Probe failed`,
-            responseLatencyMs,
-          });
-        } else if (hc.details.response !== undefined && !first.includes(hc.details.response)) {
-          finish({
-            ok: false,
-            detailed: 'UNHEALTHY',
-            text: `HTTP response: 200, Error: Response did not contain "${hc.details.response}"`,
-            responseLatencyMs,
-          });
-        } else {
-          finish({ ok: true, detailed: 'HEALTHY', text: 'HTTP response: 200, Success', responseLatencyMs });
-        }
-      });
-    });
-    req.end();
-  });
 }
 
 /** A health-check transition log entry (gcp-facts §4; written only on transitions, never for UNKNOWN). */
@@ -508,7 +368,7 @@ function transitionLogEntry(
           labels: {
             instance_group_id: target.groupId,
             instance_group_name: target.groupName,
-            location: target.zone,
+            location: target.groupLocation,
             project_id: project.projectId,
           },
         }

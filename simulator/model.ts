@@ -49,6 +49,8 @@ export interface HealthCheckDetails {
 export interface HealthCheck {
   id: string;
   name: string;
+  /** Set for a regional health check (`regionHealthChecks`); global otherwise. */
+  region?: string;
   type: HealthCheckType;
   checkIntervalSec: number;
   timeoutSec: number;
@@ -65,10 +67,18 @@ export interface NamedPort {
   port: number;
 }
 
+/**
+ * What the app speaks: plain HTTP/1.1, HTTPS (TLS, HTTP/1.1 only) or HTTP2 (TLS with ALPN h2, and
+ * HTTP/1.1 for clients that do not offer h2). TLS apps present a self-signed certificate (tls.ts).
+ */
+export type AppProtocol = 'HTTP' | 'HTTPS' | 'HTTP2';
+
 /** What runs on a simulated VM: a real HTTP server on the instance's loopback address. */
 export interface AppSpec {
   /** The port the app listens on. */
   port: number;
+  /** HTTP when absent. */
+  protocol?: AppProtocol;
   /** Paths that answer `status` (others answer 404). */
   paths: string[];
   /** Status for the listed paths (200 unless the app is broken). */
@@ -102,10 +112,12 @@ export interface Instance {
 export interface InstanceGroup {
   id: string;
   name: string;
-  zone: string;
+  /** A zonal group has a zone; a regional group (a regional managed instance group's) a region. */
+  zone?: string;
+  region?: string;
   network: string;
   namedPorts: NamedPort[];
-  /** Instance names (same zone). */
+  /** Instance names (the group's zone, or zones of the group's region). */
   instances: string[];
   /** Set when a managed instance group owns this group. */
   managerName?: string;
@@ -113,12 +125,32 @@ export interface InstanceGroup {
   creationTimestamp: string;
 }
 
-export type NegType = 'GCE_VM_IP_PORT' | 'SERVERLESS' | 'INTERNET_FQDN_PORT' | 'INTERNET_IP_PORT';
+export type NegType =
+  'GCE_VM_IP_PORT' | 'SERVERLESS' | 'NON_GCP_PRIVATE_IP_PORT' | 'INTERNET_FQDN_PORT' | 'INTERNET_IP_PORT';
+
+/** An endpoint outside the VPC (hybrid or internet NEG): an address or name, and a port. */
+export interface ExternalEndpoint {
+  ipAddress?: string;
+  fqdn?: string;
+  port: number;
+}
+
+/**
+ * What answers at a hybrid or internet NEG's endpoints. They are outside Google Cloud and never
+ * connected to (the simulator only touches loopback), so the scenario states how they behave.
+ */
+export interface RemoteOrigin {
+  /** false: connections to the endpoints fail (a VPN down, a dead origin). */
+  reachable: boolean;
+  /** The status the origin answers (also what a health check of a hybrid endpoint sees). */
+  status: number;
+  latencyMs: number;
+}
 
 export interface NetworkEndpointGroup {
   id: string;
   name: string;
-  /** Zonal NEGs have a zone, serverless NEGs a region. */
+  /** Zonal NEGs (GCE_VM_IP_PORT, hybrid) have a zone, serverless NEGs a region; global internet NEGs neither. */
   zone?: string;
   region?: string;
   networkEndpointType: NegType;
@@ -130,7 +162,40 @@ export interface NetworkEndpointGroup {
   endpoints: { instance: string; port: number }[];
   /** For SERVERLESS: does the target service exist in the simulated world? */
   targetExists: boolean;
+  /** For NON_GCP_PRIVATE_IP_PORT and INTERNET_*: the endpoints and what answers there. */
+  externalEndpoints?: ExternalEndpoint[];
+  remote?: RemoteOrigin;
   creationTimestamp: string;
+}
+
+/**
+ * A subnetwork. The simulator keeps only what load balancers need: the proxy-only subnets
+ * (`REGIONAL_MANAGED_PROXY`, `GLOBAL_MANAGED_PROXY`) whose addresses Envoy-based load balancers send
+ * their backend traffic from, and ordinary (`PRIVATE`) subnets a scenario declares.
+ */
+export interface Subnetwork {
+  id: string;
+  name: string;
+  region: string;
+  network: string;
+  ipCidrRange: string;
+  purpose: 'PRIVATE' | 'REGIONAL_MANAGED_PROXY' | 'GLOBAL_MANAGED_PROXY';
+  role?: 'ACTIVE' | 'BACKUP';
+  fingerprint: string;
+  creationTimestamp: string;
+}
+
+/**
+ * lbmedic's worker as the simulated VPC sees it: the address, network, tags and service accounts its
+ * in-VPC probe comes from. On loopback, the worker stands at `loopbackAddress`: an app applies the
+ * project's firewall to every connection from that address as if it came from `ipAddress` (worker.ts).
+ */
+export interface WorkerSpec {
+  ipAddress: string;
+  network: string;
+  tags: string[];
+  serviceAccounts: string[];
+  loopbackAddress: string;
 }
 
 export interface Backend {
@@ -152,6 +217,8 @@ export interface LoadBalancerFrontend {
 export interface BackendService {
   id: string;
   name: string;
+  /** Set for a regional backend service (regional external or internal Application Load Balancer). */
+  region?: string;
   protocol: string;
   portName: string;
   port: number;
@@ -213,8 +280,12 @@ export interface Project {
   instances: Map<string, Instance>;
   networkEndpointGroups: Map<string, NetworkEndpointGroup>;
   traffic: Map<string, TrafficSpec>;
-  /** key: `${backendService}/${instance}` */
+  /** key: `${backendService}/${instance}`, or `${backendService}/${neg}/${instance}:${port}` for a NEG endpoint */
   health: Map<string, ProbeRecord>;
+  /** Proxy-only and other declared subnetworks, by name. */
+  subnetworks: Map<string, Subnetwork>;
+  /** lbmedic's worker in this project's VPC. */
+  worker: WorkerSpec;
   notificationChannels: Map<string, Record<string, unknown>>;
   alertPolicies: Map<string, Record<string, unknown>>;
 }

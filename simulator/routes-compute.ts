@@ -1,7 +1,9 @@
 /**
  * Compute Engine v1 REST routes: the subset lbmedic reads and mutates. Reads answer from the
  * project's maps; mutations validate at once and answer with an operation that applies the change at
- * DONE (see operations.ts).
+ * DONE (see operations.ts). The handlers of resources that also exist per region (backend services,
+ * health checks, instance groups and their managers) read the scope from the route's `:region` or
+ * `:zone` parameter; routes-regional.ts serves them under `regions/R/`.
  */
 import {
   backendServiceJson,
@@ -16,19 +18,21 @@ import {
   backendServicePatch,
   firewallFromInsert,
   firewallPatch,
+  healthCheckFromInsert,
   healthCheckPatch,
   parseNamedPorts,
 } from './compute-mutations';
 import { aggregatedAnswer, aggregatedScopes } from './aggregated';
-import { alreadyExists, conditionNotMet, faultError, invalid, notFound } from './errors';
+import { alreadyExists, ApiError, conditionNotMet, faultError, invalid, notFound } from './errors';
 import { parseComputeFilter } from './compute-filter';
 import { FilterSyntaxError, matchesObject } from './log-filter';
-import type { BackendService, InstanceGroup, NetworkEndpointGroup, Project } from './model';
+import type { BackendService, HealthCheck, InstanceGroup, NetworkEndpointGroup, Project } from './model';
+import { groupHealth } from './group-health';
 import type { OperationJson, OperationScope } from './operations';
 import { pageSize, paginate } from './pagination';
 import type { Route, RouteContext } from './router';
 import { bodyObject, param } from './router';
-import { parseResourceUrl, resourceName, sameResource, selfLink } from './urls';
+import { regionLink, resourceName, selfLink } from './urls';
 import { newFingerprint } from './world';
 
 const P = '/compute/v1/projects/:project';
@@ -101,7 +105,7 @@ export function listAnswer(
   return out;
 }
 
-const byName = <T extends { name: string }>(items: Iterable<T>): T[] =>
+export const byName = <T extends { name: string }>(items: Iterable<T>): T[] =>
   [...items].sort((a, b) => a.name.localeCompare(b.name));
 
 /** Starts the operation of a validated mutation; `apply` makes the change at DONE. */
@@ -135,82 +139,53 @@ function checkFingerprint(given: unknown, current: string, resourcePath: string)
   }
 }
 
+/** `global` or `regions/R`: where a global-or-regional resource lives. */
+function scopeOf(region: string | undefined): string {
+  return region === undefined ? 'global' : `regions/${region}`;
+}
+
+/** The operation scope of a change to a global-or-regional resource. */
+function operationScopeOf(region: string | undefined): OperationScope {
+  return region === undefined ? {} : { region };
+}
+
 // ------------------------------------------------------------------------------------ backend services
 
+/** The route's backend service: global, or in the route's `:region` (a global route never finds a regional one). */
 function backendServiceOf(ctx: RouteContext, project: Project): BackendService {
   const name = param(ctx, 'name');
+  const region = ctx.params['region'];
   const bs = project.backendServices.get(name);
-  if (!bs) throw notFound(`projects/${project.projectId}/global/backendServices/${name}`);
+  if (!bs || bs.region !== region)
+    throw notFound(`projects/${project.projectId}/${scopeOf(region)}/backendServices/${name}`);
   return bs;
 }
 
-function namedPortValue(ig: InstanceGroup, portName: string, fallback: number): number {
-  return ig.namedPorts.find((p) => p.name === portName)?.port ?? fallback;
+export function getBackendService(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return backendServiceJson(project.projectId, backendServiceOf(ctx, project));
 }
 
-/**
- * getHealth for one backend group. Instance groups: one status per instance, `port` the group's named
- * port for the backend service's portName. GCE_VM_IP_PORT NEGs: one status per endpoint. Serverless
- * and internet NEGs have no health checks, so there is nothing to report: we answer with no
- * `healthStatus`, which is what we understand GCP does (unverified).
- */
-function getHealth(ctx: RouteContext): Record<string, unknown> {
+export function listBackendServices(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const region = ctx.params['region'];
+  const items = byName(project.backendServices.values())
+    .filter((bs) => bs.region === region)
+    .map((bs) => backendServiceJson(project.projectId, bs));
+  return listAnswer(ctx, 'compute#backendServiceList', `${scopeOf(region)}/backendServices`, items);
+}
+
+/** getHealth for one backend group of the route's backend service (group-health.ts). */
+export function getHealth(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return groupHealth(project, backendServiceOf(ctx, project), bodyObject(ctx));
+}
+
+export function patchBackendService(ctx: RouteContext): OperationJson {
   const project = projectOf(ctx);
   const bs = backendServiceOf(ctx, project);
   const body = bodyObject(ctx);
-  const group = body['group'];
-  if (typeof group !== 'string' || group === '')
-    throw invalid("Required field 'resource.group' not specified");
-  const ref = parseResourceUrl(group);
-  const backend = bs.backends.find((b) => sameResource(b.group, group));
-  if (!ref || !backend) {
-    // GCP's exact wording here is unverified; the status (400) is what a wrong group gets.
-    throw invalid(
-      `Invalid value for field 'resource.group': '${group}'. It is not a backend of backend service '${bs.name}'.`,
-    );
-  }
-  const answer: Record<string, unknown> = { kind: 'compute#backendServiceGroupHealth' };
-  const record = (instance: string) => project.health.get(`${bs.name}/${instance}`);
-  if (ref.kind === 'instanceGroups') {
-    const ig = project.instanceGroups.get(ref.name);
-    if (!ig)
-      throw notFound(`projects/${project.projectId}/zones/${ref.zone ?? ''}/instanceGroups/${ref.name}`);
-    answer['healthStatus'] = ig.instances.map((name) => {
-      const inst = project.instances.get(name);
-      const probe = record(name);
-      return {
-        healthState: probe?.state ?? 'UNHEALTHY',
-        instance: selfLink(project.projectId, 'instances', name, inst?.zone ?? ig.zone),
-        ipAddress: probe?.ipAddress ?? inst?.networkIP ?? '',
-        port: probe?.port ?? namedPortValue(ig, bs.portName, bs.port),
-      };
-    });
-    return answer;
-  }
-  const neg = project.networkEndpointGroups.get(ref.name);
-  if (!neg)
-    throw notFound(
-      `projects/${project.projectId}/${ref.zone ? `zones/${ref.zone}` : `regions/${ref.region ?? ''}`}/networkEndpointGroups/${ref.name}`,
-    );
-  if (neg.networkEndpointType === 'GCE_VM_IP_PORT') {
-    answer['healthStatus'] = neg.endpoints.map((ep) => {
-      const inst = project.instances.get(ep.instance);
-      return {
-        healthState: record(ep.instance)?.state ?? 'UNHEALTHY',
-        instance: selfLink(project.projectId, 'instances', ep.instance, inst?.zone ?? neg.zone),
-        ipAddress: inst?.networkIP ?? '',
-        port: ep.port,
-      };
-    });
-  }
-  return answer;
-}
-
-function patchBackendService(ctx: RouteContext): OperationJson {
-  const project = projectOf(ctx);
-  const bs = backendServiceOf(ctx, project);
-  const body = bodyObject(ctx);
-  const path = `projects/${project.projectId}/global/backendServices/${bs.name}`;
+  const path = `projects/${project.projectId}/${scopeOf(bs.region)}/backendServices/${bs.name}`;
   checkFingerprint(body['fingerprint'], bs.fingerprint, path);
   const change = backendServicePatch(project, bs, body);
   // "An up-to-date fingerprint must be provided in order to update the BackendService, otherwise the
@@ -224,9 +199,9 @@ function patchBackendService(ctx: RouteContext): OperationJson {
   return startOperation(
     ctx,
     project,
-    {},
+    operationScopeOf(bs.region),
     'patch',
-    { link: selfLink(project.projectId, 'backendServices', bs.name), id: bs.id },
+    { link: selfLink(project.projectId, 'backendServices', bs.name, bs.region), id: bs.id },
     () => {
       const current = currentProject(ctx, project.projectId).backendServices.get(bs.name);
       if (!current) throw notFound(path);
@@ -238,23 +213,101 @@ function patchBackendService(ctx: RouteContext): OperationJson {
 
 // ------------------------------------------------------------------------------------- health checks
 
-function patchHealthCheck(ctx: RouteContext): OperationJson {
+/** The route's health check: global, or in the route's `:region`. */
+function healthCheckIn(ctx: RouteContext, project: Project): { hc: HealthCheck; path: string } {
+  const name = param(ctx, 'name');
+  const region = ctx.params['region'];
+  const path = `projects/${project.projectId}/${scopeOf(region)}/healthChecks/${name}`;
+  const hc = project.healthChecks.get(name);
+  if (!hc || hc.region !== region) throw notFound(path);
+  return { hc, path };
+}
+
+export function getHealthCheck(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return healthCheckJson(project.projectId, healthCheckIn(ctx, project).hc);
+}
+
+export function listHealthChecks(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const region = ctx.params['region'];
+  const items = byName(project.healthChecks.values())
+    .filter((hc) => hc.region === region)
+    .map((hc) => healthCheckJson(project.projectId, hc));
+  return listAnswer(ctx, 'compute#healthCheckList', `${scopeOf(region)}/healthChecks`, items);
+}
+
+export function patchHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const { hc, path } = healthCheckIn(ctx, project);
+  const name = hc.name;
+  const change = healthCheckPatch(hc, bodyObject(ctx));
+  return startOperation(
+    ctx,
+    project,
+    operationScopeOf(hc.region),
+    'patch',
+    { link: selfLink(project.projectId, 'healthChecks', name, hc.region), id: hc.id },
+    () => {
+      const current = currentProject(ctx, project.projectId).healthChecks.get(name);
+      if (!current) throw notFound(path);
+      Object.assign(current, change);
+    },
+  );
+}
+
+function insertHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const hc = healthCheckFromInsert(bodyObject(ctx), ctx.world.newId());
+  const path = `projects/${project.projectId}/global/healthChecks/${hc.name}`;
+  const link = selfLink(project.projectId, 'healthChecks', hc.name);
+  const pendingInsert = ctx.ops
+    .list(project.projectId)
+    .some((op) => op.status !== 'DONE' && op['operationType'] === 'insert' && op['targetLink'] === link);
+  if (project.healthChecks.has(hc.name) || pendingInsert) throw alreadyExists(path);
+  return startOperation(ctx, project, {}, 'insert', { link, id: hc.id }, () => {
+    const current = currentProject(ctx, project.projectId);
+    if (current.healthChecks.has(hc.name)) throw alreadyExists(path);
+    current.healthChecks.set(hc.name, hc);
+  });
+}
+
+/**
+ * Compute refuses to delete a health check a backend service still names: 400
+ * `resourceInUseByAnotherResource`, "The health_check resource '…' is already being used by '…'"
+ * (the wording as gcloud and Terraform users report it, e.g. kubernetes/test-infra#2678).
+ */
+function checkHealthCheckUnused(project: Project, name: string): void {
+  const user = byName(project.backendServices.values()).find((bs) =>
+    bs.healthChecks.some((url) => resourceName(url) === name),
+  );
+  if (user) {
+    throw new ApiError(
+      400,
+      `The health_check resource 'projects/${project.projectId}/global/healthChecks/${name}' is already being used by 'projects/${project.projectId}/global/backendServices/${user.name}'`,
+      'resourceInUseByAnotherResource',
+    );
+  }
+}
+
+function deleteHealthCheck(ctx: RouteContext): OperationJson {
   const project = projectOf(ctx);
   const name = param(ctx, 'name');
   const path = `projects/${project.projectId}/global/healthChecks/${name}`;
   const hc = project.healthChecks.get(name);
   if (!hc) throw notFound(path);
-  const change = healthCheckPatch(hc, bodyObject(ctx));
+  checkHealthCheckUnused(project, name);
   return startOperation(
     ctx,
     project,
     {},
-    'patch',
+    'delete',
     { link: selfLink(project.projectId, 'healthChecks', name), id: hc.id },
     () => {
-      const current = currentProject(ctx, project.projectId).healthChecks.get(name);
-      if (!current) throw notFound(path);
-      Object.assign(current, change);
+      const current = currentProject(ctx, project.projectId);
+      if (!current.healthChecks.has(name)) throw notFound(path);
+      checkHealthCheckUnused(current, name);
+      current.healthChecks.delete(name);
     },
   );
 }
@@ -320,41 +373,56 @@ function deleteFirewall(ctx: RouteContext): OperationJson {
   );
 }
 
-// ----------------------------------------------------------------------------- zonal resources
+// ----------------------------------------------------------------------- zonal and regional resources
 
-function zonal<T extends { name: string; zone: string }>(
+/** `zones/Z` or `regions/R`, from the route's `:zone` or `:region`. */
+function locationOf(ctx: RouteContext): { zone?: string; region?: string; path: string } {
+  const zone = ctx.params['zone'];
+  if (zone !== undefined) return { zone, path: `zones/${zone}` };
+  const region = param(ctx, 'region');
+  return { region, path: `regions/${region}` };
+}
+
+/** The named item in the route's zone (or, for a regional collection, region). */
+function zonal<T extends { name: string; zone?: string; region?: string }>(
   ctx: RouteContext,
   project: Project,
   map: Map<string, T>,
   collection: string,
 ): T {
   const name = param(ctx, 'name');
-  const zone = param(ctx, 'zone');
+  const where = locationOf(ctx);
   const item = map.get(name);
-  if (!item || item.zone !== zone)
-    throw notFound(`projects/${project.projectId}/zones/${zone}/${collection}/${name}`);
+  if (!item || item.zone !== where.zone || (where.region !== undefined && item.region !== where.region))
+    throw notFound(`projects/${project.projectId}/${where.path}/${collection}/${name}`);
   return item;
 }
 
-function inZone<T extends { zone: string; name: string }>(ctx: RouteContext, items: Iterable<T>): T[] {
-  const zone = param(ctx, 'zone');
-  return byName([...items].filter((i) => i.zone === zone));
+function inZone<T extends { zone?: string; region?: string; name: string }>(
+  ctx: RouteContext,
+  items: Iterable<T>,
+): T[] {
+  const where = locationOf(ctx);
+  return byName(
+    [...items].filter((i) => (where.zone !== undefined ? i.zone === where.zone : i.region === where.region)),
+  );
 }
 
-function setNamedPorts(ctx: RouteContext): OperationJson {
+export function setNamedPorts(ctx: RouteContext): OperationJson {
   const project = projectOf(ctx);
   const ig = zonal(ctx, project, project.instanceGroups, 'instanceGroups');
   const body = bodyObject(ctx);
-  const path = `projects/${project.projectId}/zones/${ig.zone}/instanceGroups/${ig.name}`;
+  const location = ig.zone ?? ig.region;
+  const path = `projects/${project.projectId}/${locationOf(ctx).path}/instanceGroups/${ig.name}`;
   checkFingerprint(body['fingerprint'], ig.fingerprint, path);
   const namedPorts = parseNamedPorts(body['namedPorts']);
   const given = body['fingerprint'];
   return startOperation(
     ctx,
     project,
-    { zone: ig.zone },
+    ig.zone === undefined ? operationScopeOf(ig.region) : { zone: ig.zone },
     'setNamedPorts',
-    { link: selfLink(project.projectId, 'instanceGroups', ig.name, ig.zone), id: ig.id },
+    { link: selfLink(project.projectId, 'instanceGroups', ig.name, location), id: ig.id },
     () => {
       const current = currentProject(ctx, project.projectId).instanceGroups.get(ig.name);
       if (!current) throw notFound(path);
@@ -365,7 +433,11 @@ function setNamedPorts(ctx: RouteContext): OperationJson {
   );
 }
 
-function listInstances(ctx: RouteContext): Record<string, unknown> {
+/**
+ * listInstances. The regional form also takes `portName` (RegionInstanceGroupsListInstancesRequest):
+ * each instance is listed with the group's named ports of that name, and none when there is none.
+ */
+export function listInstances(ctx: RouteContext): Record<string, unknown> {
   const project = projectOf(ctx);
   const ig = zonal(ctx, project, project.instanceGroups, 'instanceGroups');
   const body = bodyObject(ctx);
@@ -375,46 +447,96 @@ function listInstances(ctx: RouteContext): Record<string, unknown> {
       `Invalid value for field 'resource.instanceState': '${String(state)}'. Must be ALL or RUNNING.`,
     );
   }
-  const items = ig.instances
+  const portName = ig.region === undefined ? undefined : body['portName'];
+  if (portName !== undefined && typeof portName !== 'string')
+    throw invalid(`Invalid value for field 'resource.portName': '${String(portName)}'. Must be a string.`);
+  const ports = ig.namedPorts.filter((p) => portName === undefined || p.name === portName);
+  const items = (portName !== undefined && ports.length === 0 ? [] : ig.instances)
     .map((name) => project.instances.get(name))
     .filter((inst) => inst !== undefined)
     .filter((inst) => state === 'ALL' || inst.status === 'RUNNING')
     .map((inst) => ({
       instance: selfLink(project.projectId, 'instances', inst.name, inst.zone),
       status: inst.status,
-      namedPorts: ig.namedPorts.map((p) => ({ ...p })),
+      namedPorts: ports.map((p) => ({ ...p })),
     }));
+  const where = locationOf(ctx);
   const answer = listAnswer(
     ctx,
-    'compute#instanceGroupsListInstances',
-    `zones/${ig.zone}/instanceGroups/${ig.name}`,
+    where.zone === undefined
+      ? 'compute#regionInstanceGroupsListInstances'
+      : 'compute#instanceGroupsListInstances',
+    `${where.path}/instanceGroups/${ig.name}`,
     items,
   );
-  answer['selfLink'] = `${selfLink(project.projectId, 'instanceGroups', ig.name, ig.zone)}/listInstances`;
+  answer['selfLink'] =
+    `${selfLink(project.projectId, 'instanceGroups', ig.name, ig.zone ?? ig.region)}/listInstances`;
   return answer;
+}
+
+export function listInstanceGroups(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const where = locationOf(ctx);
+  const items = inZone(ctx, project.instanceGroups.values()).map((ig) =>
+    instanceGroupJson(project.projectId, ig),
+  );
+  const kind = where.zone === undefined ? 'compute#regionInstanceGroupList' : 'compute#instanceGroupList';
+  return listAnswer(ctx, kind, `${where.path}/instanceGroups`, items);
+}
+
+export function getInstanceGroup(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return instanceGroupJson(project.projectId, zonal(ctx, project, project.instanceGroups, 'instanceGroups'));
 }
 
 function managerOf(ctx: RouteContext, project: Project): InstanceGroup {
   const name = param(ctx, 'name');
-  const zone = param(ctx, 'zone');
-  const ig = [...project.instanceGroups.values()].find((g) => g.managerName === name && g.zone === zone);
-  if (!ig) throw notFound(`projects/${project.projectId}/zones/${zone}/instanceGroupManagers/${name}`);
+  const where = locationOf(ctx);
+  const ig = [...project.instanceGroups.values()].find(
+    (g) =>
+      g.managerName === name &&
+      g.zone === where.zone &&
+      (where.region === undefined || g.region === where.region),
+  );
+  if (!ig) throw notFound(`projects/${project.projectId}/${where.path}/instanceGroupManagers/${name}`);
   return ig;
+}
+
+function managerJson(project: Project, ig: InstanceGroup): Record<string, unknown> {
+  const zones = ig.instances.flatMap((name) => project.instances.get(name)?.zone ?? []);
+  return instanceGroupManagerJson(project.projectId, ig, zones);
+}
+
+export function listManagers(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  const where = locationOf(ctx);
+  const items = inZone(ctx, project.instanceGroups.values())
+    .filter((ig) => ig.managerName !== undefined)
+    .map((ig) => managerJson(project, ig));
+  const kind =
+    where.zone === undefined ? 'compute#regionInstanceGroupManagerList' : 'compute#instanceGroupManagerList';
+  return listAnswer(ctx, kind, `${where.path}/instanceGroupManagers`, items);
+}
+
+export function getManager(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return managerJson(project, managerOf(ctx, project));
 }
 
 // ---------------------------------------------------------------------------------------------- NEGs
 
-function negLocation(neg: NetworkEndpointGroup): string {
-  return neg.zone ? `zones/${neg.zone}` : `regions/${neg.region ?? ''}`;
+export function negLocation(neg: NetworkEndpointGroup): string {
+  if (neg.zone) return `zones/${neg.zone}`;
+  return neg.region ? `regions/${neg.region}` : 'global';
 }
 
-function negsIn(project: Project, scope: string): Record<string, unknown>[] {
+export function negsIn(project: Project, scope: string): Record<string, unknown>[] {
   return byName(project.networkEndpointGroups.values())
     .filter((neg) => negLocation(neg) === scope)
     .map((neg) => networkEndpointGroupJson(project.projectId, neg));
 }
 
-function negOf(ctx: RouteContext, project: Project, scope: string): Record<string, unknown> {
+export function negOf(ctx: RouteContext, project: Project, scope: string): Record<string, unknown> {
   const name = param(ctx, 'name');
   const neg = project.networkEndpointGroups.get(name);
   if (!neg || negLocation(neg) !== scope)
@@ -433,6 +555,24 @@ function aggregatedNegs(ctx: RouteContext): Record<string, unknown> {
     items: byName(project.networkEndpointGroups.values()).map((neg) => ({
       scope: negLocation(neg),
       json: networkEndpointGroupJson(project.projectId, neg),
+    })),
+    filter: compileFilter(ctx.query.get('filter')),
+    maxResults: ctx.query.get('maxResults') ?? undefined,
+    pageToken: ctx.query.get('pageToken') ?? undefined,
+  });
+}
+
+/** `instances.aggregatedList`: every zone, the empty ones with a NO_RESULTS_ON_PAGE warning (aggregated.ts). */
+function aggregatedInstances(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return aggregatedAnswer({
+    kind: 'compute#instanceAggregatedList',
+    projectId: project.projectId,
+    collection: 'instances',
+    scopes: aggregatedScopes(project),
+    items: byName(project.instances.values()).map((inst) => ({
+      scope: `zones/${inst.zone}`,
+      json: instanceJson(project.projectId, inst),
     })),
     filter: compileFilter(ctx.query.get('filter')),
     maxResults: ctx.query.get('maxResults') ?? undefined,
@@ -462,20 +602,23 @@ function getOperation(ctx: RouteContext): OperationJson {
  * names it. The first service by name is the `defaultService`; any others are reached through one path
  * matcher with a `/<service>/*` rule each, so a reader of `pathMatchers` finds every service behind it.
  */
-function getUrlMap(ctx: RouteContext): Record<string, unknown> {
+export function getUrlMap(ctx: RouteContext): Record<string, unknown> {
   const project = projectOf(ctx);
   const name = param(ctx, 'name');
+  // A regional load balancer's URL map is regional (regionUrlMaps), like its backend services.
+  const region = ctx.params['region'];
   const services = byName(project.backendServices.values()).filter(
-    (bs) => resourceName(bs.frontend.urlMap) === name,
+    (bs) => resourceName(bs.frontend.urlMap) === name && bs.region === region,
   );
   const [first, ...rest] = services;
-  if (!first) throw notFound(`projects/${project.projectId}/global/urlMaps/${name}`);
-  const link = (bs: BackendService) => selfLink(project.projectId, 'backendServices', bs.name);
+  if (!first) throw notFound(`projects/${project.projectId}/${scopeOf(region)}/urlMaps/${name}`);
+  const link = (bs: BackendService) => selfLink(project.projectId, 'backendServices', bs.name, bs.region);
   const matcher = 'path-matcher-1';
   return {
     kind: 'compute#urlMap',
     name,
-    selfLink: selfLink(project.projectId, 'urlMaps', name),
+    ...(region === undefined ? {} : { region: regionLink(project.projectId, region) }),
+    selfLink: selfLink(project.projectId, 'urlMaps', name, region),
     defaultService: link(first),
     hostRules: rest.length > 0 ? [{ hosts: ['*'], pathMatcher: matcher }] : [],
     pathMatchers:
@@ -499,50 +642,17 @@ async function waitOperation(ctx: RouteContext): Promise<OperationJson> {
 // -------------------------------------------------------------------------------------------- routes
 
 export const computeRoutes: Route[] = [
-  {
-    method: 'GET',
-    template: `${P}/global/backendServices`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const items = byName(project.backendServices.values()).map((bs) =>
-        backendServiceJson(project.projectId, bs),
-      );
-      return listAnswer(ctx, 'compute#backendServiceList', 'global/backendServices', items);
-    },
-  },
-  {
-    method: 'GET',
-    template: `${P}/global/backendServices/:name`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      return backendServiceJson(project.projectId, backendServiceOf(ctx, project));
-    },
-  },
+  { method: 'GET', template: `${P}/global/backendServices`, handler: listBackendServices },
+  { method: 'GET', template: `${P}/global/backendServices/:name`, handler: getBackendService },
   { method: 'PATCH', template: `${P}/global/backendServices/:name`, handler: patchBackendService },
   { method: 'POST', template: `${P}/global/backendServices/:name/getHealth`, handler: getHealth },
   { method: 'GET', template: `${P}/global/urlMaps/:name`, handler: getUrlMap },
 
-  {
-    method: 'GET',
-    template: `${P}/global/healthChecks`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const items = byName(project.healthChecks.values()).map((hc) => healthCheckJson(project.projectId, hc));
-      return listAnswer(ctx, 'compute#healthCheckList', 'global/healthChecks', items);
-    },
-  },
-  {
-    method: 'GET',
-    template: `${P}/global/healthChecks/:name`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const name = param(ctx, 'name');
-      const hc = project.healthChecks.get(name);
-      if (!hc) throw notFound(`projects/${project.projectId}/global/healthChecks/${name}`);
-      return healthCheckJson(project.projectId, hc);
-    },
-  },
+  { method: 'GET', template: `${P}/global/healthChecks`, handler: listHealthChecks },
+  { method: 'GET', template: `${P}/global/healthChecks/:name`, handler: getHealthCheck },
+  { method: 'POST', template: `${P}/global/healthChecks`, handler: insertHealthCheck },
   { method: 'PATCH', template: `${P}/global/healthChecks/:name`, handler: patchHealthCheck },
+  { method: 'DELETE', template: `${P}/global/healthChecks/:name`, handler: deleteHealthCheck },
 
   {
     method: 'GET',
@@ -565,61 +675,13 @@ export const computeRoutes: Route[] = [
   { method: 'PATCH', template: `${P}/global/firewalls/:name`, handler: patchFirewall },
   { method: 'DELETE', template: `${P}/global/firewalls/:name`, handler: deleteFirewall },
 
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/instanceGroups`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const items = inZone(ctx, project.instanceGroups.values()).map((ig) =>
-        instanceGroupJson(project.projectId, ig),
-      );
-      return listAnswer(
-        ctx,
-        'compute#instanceGroupList',
-        `zones/${param(ctx, 'zone')}/instanceGroups`,
-        items,
-      );
-    },
-  },
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/instanceGroups/:name`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      return instanceGroupJson(
-        project.projectId,
-        zonal(ctx, project, project.instanceGroups, 'instanceGroups'),
-      );
-    },
-  },
+  { method: 'GET', template: `${P}/zones/:zone/instanceGroups`, handler: listInstanceGroups },
+  { method: 'GET', template: `${P}/zones/:zone/instanceGroups/:name`, handler: getInstanceGroup },
   { method: 'POST', template: `${P}/zones/:zone/instanceGroups/:name/setNamedPorts`, handler: setNamedPorts },
   { method: 'POST', template: `${P}/zones/:zone/instanceGroups/:name/listInstances`, handler: listInstances },
 
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/instanceGroupManagers`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      const managed = inZone(ctx, project.instanceGroups.values()).filter(
-        (ig) => ig.managerName !== undefined,
-      );
-      const items = managed.map((ig) => instanceGroupManagerJson(project.projectId, ig));
-      return listAnswer(
-        ctx,
-        'compute#instanceGroupManagerList',
-        `zones/${param(ctx, 'zone')}/instanceGroupManagers`,
-        items,
-      );
-    },
-  },
-  {
-    method: 'GET',
-    template: `${P}/zones/:zone/instanceGroupManagers/:name`,
-    handler: (ctx) => {
-      const project = projectOf(ctx);
-      return instanceGroupManagerJson(project.projectId, managerOf(ctx, project));
-    },
-  },
+  { method: 'GET', template: `${P}/zones/:zone/instanceGroupManagers`, handler: listManagers },
+  { method: 'GET', template: `${P}/zones/:zone/instanceGroupManagers/:name`, handler: getManager },
 
   {
     method: 'GET',
@@ -639,7 +701,8 @@ export const computeRoutes: Route[] = [
     },
   },
 
-  // Zonal (GCE_VM_IP_PORT) and regional (serverless) NEGs answer the same way in their scope.
+  // Zonal (GCE_VM_IP_PORT, hybrid) and regional (serverless) NEGs answer the same way in their
+  // scope; global (internet) NEGs are in routes-negs.ts.
   ...(['zone', 'region'] as const).flatMap((kind): Route[] => [
     {
       method: 'GET',
@@ -662,6 +725,7 @@ export const computeRoutes: Route[] = [
     },
   ]),
   { method: 'GET', template: `${P}/aggregated/networkEndpointGroups`, handler: aggregatedNegs },
+  { method: 'GET', template: `${P}/aggregated/instances`, handler: aggregatedInstances },
 
   { method: 'GET', template: `${P}/global/operations/:operation`, handler: getOperation },
   { method: 'POST', template: `${P}/global/operations/:operation/wait`, handler: waitOperation },

@@ -16,6 +16,8 @@
  * - `GET /_sim/operations/:project` → `{operations}` (the Compute operations of a project)
  * - `GET /_sim/routes` → `{routes: [{service, method, template}]}`: every Google API route served
  *   (the conformance test checks each against Google's discovery documents)
+ * - `GET /_sim/projects/:project/worker` → lbmedic's worker in the VPC (worker.ts) and its recently
+ *   dropped connections; `PATCH` `{ipAddress?, network?, tags?, serviceAccounts?}` changes who it is
  */
 import { z } from 'zod';
 import { ApiError, invalid, notFound } from './errors';
@@ -24,9 +26,13 @@ import type { Route, RouteContext } from './router';
 import { bodyObject, param } from './router';
 import type { Scenario } from './scenario';
 import { ScenarioError, loadScenarioFile, parseScenario, scenarioNames, scenarioPath } from './scenario';
+import { parseIPv4 } from './ip';
+import { networkLink } from './urls';
+import { workerDrops } from './worker';
 
 const AppPatch = z.strictObject({
   port: z.number().int().min(1).max(65535).optional(),
+  protocol: z.enum(['HTTP', 'HTTPS', 'HTTP2']).optional(),
   paths: z.array(z.string().startsWith('/')).optional(),
   status: z.number().int().min(100).max(599).optional(),
   latencyMs: z.number().min(0).optional(),
@@ -34,6 +40,19 @@ const AppPatch = z.strictObject({
   keepaliveSec: z.number().int().min(1).optional(),
   running: z.boolean().optional(),
   body: z.string().optional(),
+});
+
+const WorkerPatch = z.strictObject({
+  ipAddress: z
+    .string()
+    .refine((text) => parseIPv4(text) !== undefined, 'must be an IPv4 address such as 10.128.0.2')
+    .optional(),
+  network: z
+    .string()
+    .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a network name')
+    .optional(),
+  tags: z.array(z.string()).optional(),
+  serviceAccounts: z.array(z.string()).optional(),
 });
 
 function zodMessage(error: z.ZodError): string {
@@ -93,6 +112,24 @@ async function patchApp(ctx: RouteContext): Promise<unknown> {
   return { instance: name, app: instance.app };
 }
 
+function workerOf(ctx: RouteContext) {
+  const projectId = param(ctx, 'project');
+  const project = ctx.world.projects.get(projectId);
+  if (!project) throw notFound(`projects/${projectId}`);
+  return project;
+}
+
+function patchWorker(ctx: RouteContext): unknown {
+  const project = workerOf(ctx);
+  const parsed = WorkerPatch.safeParse(bodyObject(ctx));
+  if (!parsed.success) throw invalid(`Invalid worker change: ${zodMessage(parsed.error)}`);
+  const { network, ...rest } = parsed.data;
+  const change = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  Object.assign(project.worker, change);
+  if (network !== undefined) project.worker.network = networkLink(project.projectId, network);
+  return { worker: project.worker, dropped: workerDrops(project) };
+}
+
 /** A Google API route the server serves, as `GET /_sim/routes` lists it. */
 export interface ServedRoute {
   service: string;
@@ -119,6 +156,15 @@ export function controlRoutes(requests: RequestLog, served: readonly ServedRoute
       },
     },
     { method: 'PATCH', template: '/_sim/projects/:project/instances/:name/app', handler: patchApp },
+    {
+      method: 'GET',
+      template: '/_sim/projects/:project/worker',
+      handler: (ctx) => {
+        const project = workerOf(ctx);
+        return { worker: project.worker, dropped: workerDrops(project) };
+      },
+    },
+    { method: 'PATCH', template: '/_sim/projects/:project/worker', handler: patchWorker },
     { method: 'POST', template: '/_sim/faults', handler: (ctx) => ctx.faults.add(ctx.body) },
     { method: 'GET', template: '/_sim/faults', handler: (ctx) => ({ faults: ctx.faults.list() }) },
     { method: 'DELETE', template: '/_sim/faults', handler: (ctx) => ({ cleared: ctx.faults.clear() }) },

@@ -96,6 +96,8 @@ export interface NetworkingScenario {
   firewalls: { network?: string | undefined }[];
   instanceGroups: { network?: string | undefined }[];
   networkEndpointGroups: { network?: string | undefined }[];
+  subnetworks: { network?: string | undefined }[];
+  worker: { network?: string | undefined };
 }
 
 /** The networks of a scenario: the listed ones, or the scenario's network and every one named. */
@@ -103,7 +105,9 @@ export function scenarioNetworks(s: NetworkingScenario): z.output<typeof Network
   if (s.networks !== undefined) return s.networks;
   const named = [
     s.network,
-    ...[...s.firewalls, ...s.instanceGroups, ...s.networkEndpointGroups].map((r) => r.network),
+    ...[...s.firewalls, ...s.instanceGroups, ...s.networkEndpointGroups, ...s.subnetworks, s.worker].map(
+      (r) => r.network,
+    ),
   ];
   return [...new Set(named.filter((n): n is string => n !== undefined))].map((name) => ({
     name,
@@ -154,6 +158,11 @@ export function checkNetworking(s: NetworkingScenario, issue: Issue): void {
         r.network,
         ['networkEndpointGroups', i, 'network'],
       ]),
+      ...s.subnetworks.map((r, i): [string | undefined, (string | number)[]] => [
+        r.network,
+        ['subnetworks', i, 'network'],
+      ]),
+      [s.worker.network, ['worker', 'network']],
     ];
     for (const [name, path] of named) {
       if (name !== undefined && !networks.has(name)) issue(path, `no network named "${name}" in networks`);

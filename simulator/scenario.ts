@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, isNode, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { isCidr } from './ip';
+import { isCidr, parseCidr, parseIPv4 } from './ip';
 import { checkNetworking, networkingFields } from './scenario-firewall-policies';
 
 const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
@@ -19,7 +19,17 @@ const Name = z
   .string()
   .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a GCP resource name (a-z, 0-9, -)');
 const Port = z.number().int().min(1).max(65535);
+const Zone = z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone such as us-central1-a');
+const Region = z.string().regex(/^[a-z]+-[a-z]+\d+$/, 'must be a region such as us-central1');
+const IPv4 = z
+  .string()
+  .refine((text) => parseIPv4(text) !== undefined, 'must be an IPv4 address such as 10.128.0.2');
+/** Firewall ranges: IPv4 or IPv6, as GCP accepts them. */
 const Cidr = z.string().refine(isCidr, 'must be a CIDR range such as 35.191.0.0/16 or 2600:2d00:1:b029::/64');
+/** A subnetwork's primary range is IPv4. */
+const IPv4Cidr = z
+  .string()
+  .refine((text) => parseCidr(text) !== undefined, 'must be an IPv4 CIDR such as 10.129.0.0/23');
 const PortSpec = z.union([
   Port.transform(String),
   z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'must be "80" or "8000-9000"'),
@@ -28,6 +38,8 @@ const PortSpec = z.union([
 const HealthCheckSpec = z.strictObject({
   name: Name,
   description: z.string().optional(),
+  /** A regional health check (for regional backend services); global when omitted. */
+  region: Region.optional(),
   type: z.enum(['TCP', 'SSL', 'HTTP', 'HTTPS', 'HTTP2', 'GRPC']).default('HTTP'),
   /** Default 80 (HTTP, TCP) or 443 (HTTPS, HTTP2, SSL) when the port is fixed. */
   port: Port.optional(),
@@ -68,6 +80,8 @@ const FirewallSpec = z.strictObject({
 
 const AppSpecSchema = z.strictObject({
   port: Port,
+  /** HTTP (the default), HTTPS (TLS, HTTP/1.1) or HTTP2 (TLS, h2 and HTTP/1.1). */
+  protocol: z.enum(['HTTP', 'HTTPS', 'HTTP2']).optional(),
   paths: z.array(z.string().startsWith('/')).default(['/']),
   status: z.number().int().min(100).max(599).default(200),
   latencyMs: z.number().min(0).default(20),
@@ -80,6 +94,8 @@ const AppSpecSchema = z.strictObject({
 
 const InstanceSpec = z.strictObject({
   name: Name,
+  /** For a regional group: the instance's zone in the region (spread over -a, -b, -c when omitted). */
+  zone: Zone.optional(),
   tags: z.array(z.string()).default([]),
   serviceAccounts: z.array(z.string()).default([]),
   status: z.enum(['RUNNING', 'TERMINATED']).default('RUNNING'),
@@ -88,7 +104,9 @@ const InstanceSpec = z.strictObject({
 
 const InstanceGroupSpec = z.strictObject({
   name: Name,
-  zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone such as us-central1-a'),
+  /** A zonal group; or `region` for a regional (managed) group. Exactly one of the two. */
+  zone: Zone.optional(),
+  region: Region.optional(),
   /** true: an instance group manager of the same name owns the group. */
   managed: z.boolean().default(false),
   network: Name.optional(),
@@ -98,23 +116,35 @@ const InstanceGroupSpec = z.strictObject({
 
 const NegSpec = z.strictObject({
   name: Name,
-  networkEndpointType: z.enum(['SERVERLESS', 'GCE_VM_IP_PORT']),
-  /** Serverless NEGs are regional. */
-  region: z
-    .string()
-    .regex(/^[a-z]+-[a-z]+\d+$/, 'must be a region such as us-central1')
-    .optional(),
-  /** GCE_VM_IP_PORT NEGs are zonal. */
-  zone: z
-    .string()
-    .regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, 'must be a zone such as us-central1-a')
-    .optional(),
+  networkEndpointType: z.enum([
+    'SERVERLESS',
+    'GCE_VM_IP_PORT',
+    'NON_GCP_PRIVATE_IP_PORT',
+    'INTERNET_FQDN_PORT',
+    'INTERNET_IP_PORT',
+  ]),
+  /** Serverless NEGs are regional; internet NEGs global (no zone or region) or regional. */
+  region: Region.optional(),
+  /** GCE_VM_IP_PORT and hybrid (NON_GCP_PRIVATE_IP_PORT) NEGs are zonal. */
+  zone: Zone.optional(),
   network: Name.optional(),
   defaultPort: Port.optional(),
   cloudRun: z
     .strictObject({ service: z.string().min(1), tag: z.string().optional(), urlMask: z.string().optional() })
     .optional(),
   endpoints: z.array(z.strictObject({ instance: Name, port: Port })).default([]),
+  /** Hybrid and internet NEG endpoints: an address (or, for INTERNET_FQDN_PORT, a name) and a port. */
+  externalEndpoints: z
+    .array(z.strictObject({ ipAddress: IPv4.optional(), fqdn: z.string().min(1).optional(), port: Port }))
+    .default([]),
+  /** How a hybrid or internet NEG's endpoints behave (they are never really connected to). */
+  remote: z
+    .strictObject({
+      reachable: z.boolean().default(true),
+      status: z.number().int().min(100).max(599).default(200),
+      latencyMs: z.number().min(0).default(40),
+    })
+    .optional(),
 });
 
 const BackendSpec = z.strictObject({
@@ -136,11 +166,16 @@ const TrafficSpecSchema = z.strictObject({
 const BackendServiceSpec = z.strictObject({
   name: Name,
   description: z.string().optional(),
+  /** A regional backend service (regional external or internal Application Load Balancer). */
+  region: Region.optional(),
   protocol: z.enum(['HTTP', 'HTTPS', 'HTTP2']).default('HTTP'),
   portName: z.string().min(1).default('http'),
   port: Port.default(80),
   timeoutSec: z.number().int().min(1).default(30),
-  loadBalancingScheme: z.enum(['EXTERNAL', 'EXTERNAL_MANAGED']).default('EXTERNAL_MANAGED'),
+  /** EXTERNAL (classic), EXTERNAL_MANAGED (global or regional external), INTERNAL_MANAGED (internal, regional). */
+  loadBalancingScheme: z
+    .enum(['EXTERNAL', 'EXTERNAL_MANAGED', 'INTERNAL_MANAGED'])
+    .default('EXTERNAL_MANAGED'),
   healthChecks: z.array(Name).max(1).default([]),
   backends: z.array(BackendSpec).default([]),
   // GCP's default is logging off; the simulator turns it on because lbmedic reads the request logs.
@@ -166,6 +201,28 @@ const ScenarioShape = z.strictObject({
   network: Name.default('default'),
   /** Cloud Run services that exist (serverless NEGs that name another service have nothing to route to). */
   cloudRunServices: z.array(z.strictObject({ name: z.string().min(1), region: z.string() })).default([]),
+  /** Subnetworks; regional load balancers need a proxy-only one (REGIONAL_MANAGED_PROXY) in their region. */
+  subnetworks: z
+    .array(
+      z.strictObject({
+        name: Name,
+        region: Region,
+        network: Name.optional(),
+        ipCidrRange: IPv4Cidr,
+        purpose: z.enum(['PRIVATE', 'REGIONAL_MANAGED_PROXY', 'GLOBAL_MANAGED_PROXY']).default('PRIVATE'),
+        role: z.enum(['ACTIVE', 'BACKUP']).optional(),
+      }),
+    )
+    .default([]),
+  /** lbmedic's worker in the VPC: where its in-VPC probe comes from (the firewall applies to it). */
+  worker: z
+    .strictObject({
+      ipAddress: IPv4.default('10.128.0.2'),
+      network: Name.optional(),
+      tags: z.array(z.string()).default([]),
+      serviceAccounts: z.array(z.string()).default([]),
+    })
+    .default({ ipAddress: '10.128.0.2', tags: [], serviceAccounts: [] }),
   healthChecks: z.array(HealthCheckSpec).default([]),
   firewalls: z.array(FirewallSpec).default([]),
   instanceGroups: z.array(InstanceGroupSpec).default([]),
@@ -203,6 +260,7 @@ function checkReferences(s: z.output<typeof ScenarioShape>, ctx: Ctx): void {
   unique(ctx, s.instanceGroups, ['instanceGroups'], 'instance group');
   unique(ctx, s.networkEndpointGroups, ['networkEndpointGroups'], 'network endpoint group');
   unique(ctx, s.backendServices, ['backendServices'], 'backend service');
+  unique(ctx, s.subnetworks, ['subnetworks'], 'subnetwork');
 
   const instances = new Set<string>();
   s.instanceGroups.forEach((group, g) =>
@@ -236,65 +294,146 @@ function checkReferences(s: z.output<typeof ScenarioShape>, ctx: Ctx): void {
     if (byTag && bySa) issue(['firewalls', i], 'tags and service accounts cannot be mixed in one rule');
   });
 
+  checkInstanceGroups(s, issue);
+  checkNegs(s, instances, issue);
+  checkNetworking(s, issue);
+  checkBackendServices(s, issue);
+}
+
+type Issue = (path: Path, message: string) => void;
+
+/** Exactly one of zone or region; a regional group's instances live in zones of its region. */
+function checkInstanceGroups(s: z.output<typeof ScenarioShape>, issue: Issue): void {
+  s.instanceGroups.forEach((group, g) => {
+    if (group.zone === undefined && group.region === undefined)
+      issue(
+        ['instanceGroups', g, 'zone'],
+        'an instance group needs a zone (or a region, for a regional group)',
+      );
+    if (group.zone !== undefined && group.region !== undefined)
+      issue(['instanceGroups', g, 'region'], 'an instance group has a zone or a region, not both');
+    group.instances.forEach((instance, i) => {
+      if (instance.zone === undefined) return;
+      const inGroup =
+        group.zone !== undefined
+          ? instance.zone === group.zone
+          : instance.zone.startsWith(`${group.region}-`);
+      if (!inGroup)
+        issue(
+          ['instanceGroups', g, 'instances', i, 'zone'],
+          `zone ${instance.zone} is not ${group.zone === undefined ? `in region ${group.region}` : `the group's zone ${group.zone}`}`,
+        );
+    });
+  });
+}
+
+function checkNegs(s: z.output<typeof ScenarioShape>, instances: Set<string>, issue: Issue): void {
   s.networkEndpointGroups.forEach((neg, i) => {
-    if (neg.networkEndpointType === 'SERVERLESS') {
-      if (neg.region === undefined)
-        issue(['networkEndpointGroups', i, 'region'], 'a serverless NEG needs a region');
-      if (neg.cloudRun === undefined)
-        issue(['networkEndpointGroups', i, 'cloudRun'], 'a serverless NEG needs cloudRun.service');
+    const path = ['networkEndpointGroups', i];
+    const type = neg.networkEndpointType;
+    if (type === 'SERVERLESS') {
+      if (neg.region === undefined) issue([...path, 'region'], 'a serverless NEG needs a region');
+      if (neg.cloudRun === undefined) issue([...path, 'cloudRun'], 'a serverless NEG needs cloudRun.service');
       if (neg.defaultPort !== undefined)
-        issue(['networkEndpointGroups', i, 'defaultPort'], 'serverless NEGs have no defaultPort');
-    } else {
-      if (neg.zone === undefined)
-        issue(['networkEndpointGroups', i, 'zone'], 'a GCE_VM_IP_PORT NEG needs a zone');
+        issue([...path, 'defaultPort'], 'serverless NEGs have no defaultPort');
+    } else if (type === 'GCE_VM_IP_PORT') {
+      if (neg.zone === undefined) issue([...path, 'zone'], 'a GCE_VM_IP_PORT NEG needs a zone');
       neg.endpoints.forEach((endpoint, e) => {
         if (!instances.has(endpoint.instance))
+          issue([...path, 'endpoints', e, 'instance'], `no instance named "${endpoint.instance}"`);
+      });
+    } else {
+      // Hybrid NEGs are zonal; internet NEGs global or regional (gcp-facts §6).
+      if (type === 'NON_GCP_PRIVATE_IP_PORT' && neg.zone === undefined)
+        issue([...path, 'zone'], 'a NON_GCP_PRIVATE_IP_PORT NEG needs a zone');
+      if (type !== 'NON_GCP_PRIVATE_IP_PORT' && neg.zone !== undefined)
+        issue([...path, 'zone'], 'internet NEGs are global or regional, not zonal');
+      if (neg.endpoints.length > 0) issue([...path, 'endpoints'], `${type} NEGs take externalEndpoints`);
+      neg.externalEndpoints.forEach((endpoint, e) => {
+        const wantsName = type === 'INTERNET_FQDN_PORT';
+        if (wantsName ? endpoint.fqdn === undefined : endpoint.ipAddress === undefined)
           issue(
-            ['networkEndpointGroups', i, 'endpoints', e, 'instance'],
-            `no instance named "${endpoint.instance}"`,
+            [...path, 'externalEndpoints', e],
+            `a ${type} endpoint needs ${wantsName ? 'fqdn' : 'ipAddress'}`,
           );
       });
     }
   });
+}
 
-  checkNetworking(s, issue);
+/** The zone or region a backend lives in, for checking it against a regional backend service. */
+function regionOfZone(zone: string): string {
+  return zone.slice(0, zone.lastIndexOf('-'));
+}
 
-  const healthChecks = new Set(s.healthChecks.map((hc) => hc.name));
-  const groups = new Set(s.instanceGroups.map((ig) => ig.name));
+function checkBackendServices(s: z.output<typeof ScenarioShape>, issue: Issue): void {
+  const healthChecks = new Map(s.healthChecks.map((hc) => [hc.name, hc]));
+  const groups = new Map(s.instanceGroups.map((ig) => [ig.name, ig]));
   const negs = new Map(s.networkEndpointGroups.map((neg) => [neg.name, neg]));
   s.backendServices.forEach((bs, b) => {
-    bs.healthChecks.forEach((hc, h) => {
-      if (!healthChecks.has(hc))
-        issue(['backendServices', b, 'healthChecks', h], `no health check named "${hc}"`);
+    const at = (...rest: Path): Path => ['backendServices', b, ...rest];
+    bs.healthChecks.forEach((name, h) => {
+      const hc = healthChecks.get(name);
+      if (hc === undefined) issue(at('healthChecks', h), `no health check named "${name}"`);
+      else if (hc.region !== bs.region)
+        issue(
+          at('healthChecks', h),
+          bs.region === undefined
+            ? `a global backend service needs a global health check; "${name}" is in ${hc.region}`
+            : `a backend service in ${bs.region} needs a health check in ${bs.region}`,
+        );
     });
+    if (bs.region === undefined && bs.loadBalancingScheme === 'INTERNAL_MANAGED')
+      issue(at('loadBalancingScheme'), 'INTERNAL_MANAGED backend services are regional here: give a region');
+    if (bs.region !== undefined && bs.loadBalancingScheme === 'EXTERNAL')
+      issue(at('loadBalancingScheme'), 'EXTERNAL (classic) backend services are global');
+    if (
+      bs.region !== undefined &&
+      !s.subnetworks.some(
+        (sn) => sn.purpose === 'REGIONAL_MANAGED_PROXY' && sn.region === bs.region && sn.role !== 'BACKUP',
+      )
+    )
+      issue(
+        at('region'),
+        `a regional load balancer needs an active proxy-only subnet (purpose REGIONAL_MANAGED_PROXY) in ${bs.region}`,
+      );
     let needsHealthCheck = false;
-    let serverless = false;
+    let forbidsHealthCheck = false;
     bs.backends.forEach((backend, i) => {
-      const path = ['backendServices', b, 'backends', i];
+      const path = at('backends', i);
       if ((backend.instanceGroup === undefined) === (backend.neg === undefined)) {
         issue(path, 'a backend names exactly one of instanceGroup or neg');
-      } else if (backend.instanceGroup !== undefined) {
+        return;
+      }
+      let location: string | undefined;
+      if (backend.instanceGroup !== undefined) {
         needsHealthCheck = true;
-        if (!groups.has(backend.instanceGroup))
+        const group = groups.get(backend.instanceGroup);
+        if (group === undefined)
           issue([...path, 'instanceGroup'], `no instance group named "${backend.instanceGroup}"`);
+        location = group?.region ?? (group?.zone === undefined ? undefined : regionOfZone(group.zone));
       } else if (backend.neg !== undefined) {
         const neg = negs.get(backend.neg);
-        if (neg === undefined) issue([...path, 'neg'], `no network endpoint group named "${backend.neg}"`);
-        else if (neg.networkEndpointType === 'SERVERLESS') serverless = true;
-        else needsHealthCheck = true;
+        if (neg === undefined) {
+          issue([...path, 'neg'], `no network endpoint group named "${backend.neg}"`);
+          return;
+        }
+        const type = neg.networkEndpointType;
+        // gcp-facts §4: health checks are required for instance-group and zonal-NEG backends and must
+        // be empty for serverless and internet NEGs.
+        if (type === 'GCE_VM_IP_PORT' || type === 'NON_GCP_PRIVATE_IP_PORT') needsHealthCheck = true;
+        else forbidsHealthCheck = true;
+        location = neg.region ?? (neg.zone === undefined ? undefined : regionOfZone(neg.zone));
       }
+      if (bs.region !== undefined && location !== bs.region)
+        issue(path, `a backend of a regional backend service must be in ${bs.region}`);
     });
-    // gcp-facts §4: health checks are required for instance-group and zonal-NEG backends and must be
-    // empty for serverless NEGs.
     if (needsHealthCheck && bs.healthChecks.length === 0)
+      issue(at('healthChecks'), 'instance-group, GCE_VM_IP_PORT and hybrid NEG backends need a health check');
+    if (forbidsHealthCheck && bs.healthChecks.length > 0)
       issue(
-        ['backendServices', b, 'healthChecks'],
-        'instance-group and GCE_VM_IP_PORT backends need a health check',
-      );
-    if (serverless && bs.healthChecks.length > 0)
-      issue(
-        ['backendServices', b, 'healthChecks'],
-        'a backend service with a serverless NEG cannot have health checks',
+        at('healthChecks'),
+        'a backend service with a serverless NEG (or an internet NEG) cannot have health checks',
       );
   });
 }

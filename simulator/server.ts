@@ -22,6 +22,8 @@ import { controlRoutes } from './routes-control';
 import { firewallPolicyRoutes } from './routes-firewall-policies';
 import { loggingRoutes } from './routes-logging';
 import { monitoringRoutes } from './routes-monitoring';
+import { negRoutes } from './routes-negs';
+import { regionalRoutes } from './routes-regional';
 import type { World } from './world';
 
 export interface SimulatorServerOptions {
@@ -126,7 +128,14 @@ export async function startSimulatorServer(opts: SimulatorServerOptions): Promis
   const faults = new FaultStore();
   const requests = new RequestLog(opts.requestLogSize);
   // Every Google API route; `GET /_sim/routes` lists them for the conformance test.
-  const apiRoutes = [...computeRoutes, ...firewallPolicyRoutes, ...loggingRoutes, ...monitoringRoutes];
+  const apiRoutes = [
+    ...computeRoutes,
+    ...regionalRoutes,
+    ...negRoutes,
+    ...firewallPolicyRoutes,
+    ...loggingRoutes,
+    ...monitoringRoutes,
+  ];
   const served = apiRoutes.map(({ method, template }) => ({
     service: serviceOf(template) ?? 'unknown',
     method,

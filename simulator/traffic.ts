@@ -4,14 +4,29 @@
  * computed from health (project.health), the app specs, the firewall and the backend service.
  * Timestamps are real wall-clock times; the time scale only makes simulated seconds shorter, so live
  * traffic arrives `1 / timeScale` times faster per real second than `requestsPerSecond` says.
+ *
+ * The load balancer picks among HEALTHY backends (health follows the health check alone) and sends
+ * each request to the backend's serving port: the group's named port for the backend service's
+ * portName, or the NEG endpoint's port. A serving port that nothing listens on, or that the firewall
+ * closes to the load balancer's traffic (GFE ranges, or the proxy-only subnet of a regional load
+ * balancer: load-balancers.ts), fails with `failed_to_connect_to_backend`
+ * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring: "The load balancer
+ * failed to connect to the backend", also timeouts of the connection phase).
  */
-import type { BackendService, Instance, NetworkEndpointGroup, Project } from './model';
+import type { AppProtocol, BackendService, Instance, NetworkEndpointGroup, Project } from './model';
 import { GFE_KEEPALIVE_SEC } from './model';
 import { pathLatencyMs } from './apps';
-import { firewallContext, probeVerdict } from './firewall';
+import { firewallContext } from './firewall';
 import { firewallTargetOf, healthTargets } from './health';
 import type { HealthTarget } from './health';
 import { randomAddress } from './ip';
+import {
+  dataPathSources,
+  firstDroppedRange,
+  loadBalancerKind,
+  networkNameOf,
+  telemetryNames,
+} from './load-balancers';
 import type { LogStore } from './telemetry';
 import { TELEMETRY_MINUTES_KEPT, durationString } from './telemetry';
 import { parseResourceUrl, resourceName, sameResource } from './urls';
@@ -75,9 +90,17 @@ export interface RequestOutcome {
   reachedBackend: boolean;
 }
 
+/** Why a picked instance cannot serve a request right now, as the load balancer logs it. */
+interface DataPathFailure {
+  statusDetails: string;
+  /** Did bytes reach the backend (a closed connection) or not (no connection)? */
+  reachedBackend: boolean;
+}
+
 type Endpoint =
-  | { kind: 'instance'; target: HealthTarget; dataPathOk: boolean }
-  | { kind: 'serverless'; neg: NetworkEndpointGroup };
+  | { kind: 'instance'; target: HealthTarget; failure?: DataPathFailure }
+  | { kind: 'serverless'; neg: NetworkEndpointGroup }
+  | { kind: 'remote'; neg: NetworkEndpointGroup };
 
 /** Where the load balancer can send one backend service's requests right now. */
 export interface RoutePlan {
@@ -85,42 +108,97 @@ export interface RoutePlan {
   endpoints: Endpoint[];
 }
 
-function instanceDataPathOk(project: Project, target: HealthTarget): boolean {
+const CONNECT_FAILED: DataPathFailure = {
+  statusDetails: 'failed_to_connect_to_backend',
+  reachedBackend: false,
+};
+
+/**
+ * What the backend service's protocol meets at an app speaking `app`. The load balancer validates no
+ * backend certificate (https://cloud.google.com/load-balancing/docs/backend-authenticated-tls-backend-mtls),
+ * so any TLS app serves HTTPS; HTTP2 needs h2 over TLS. Which statusDetails GCP logs for a mismatch is
+ * unverified: a failed TLS handshake is taken as a failed connection, plain HTTP answered by a TLS
+ * server as a connection closed before any response, and a backend without h2 as
+ * `failed_to_negotiate_alpn` (gcp-facts §9: "TLS ALPN failure to backend").
+ */
+function protocolFailure(bsProtocol: string, app: AppProtocol): DataPathFailure | undefined {
+  const tls = app === 'HTTPS' || app === 'HTTP2';
+  if (bsProtocol === 'HTTPS' || bsProtocol === 'HTTP2') {
+    if (!tls) return CONNECT_FAILED;
+    if (bsProtocol === 'HTTP2' && app !== 'HTTP2')
+      return { statusDetails: 'failed_to_negotiate_alpn', reachedBackend: false };
+    return undefined;
+  }
+  return tls
+    ? { statusDetails: 'backend_connection_closed_before_data_sent_to_client', reachedBackend: true }
+    : undefined;
+}
+
+/** Can the load balancer's request reach the target's serving port right now, in its protocol? */
+function instanceDataPath(
+  project: Project,
+  bs: BackendService,
+  target: HealthTarget,
+): DataPathFailure | undefined {
   const { instance, servingPort } = target;
-  if (servingPort === undefined || instance.status !== 'RUNNING' || !instance.app.running) return false;
-  if (instance.app.port !== servingPort) return false;
-  return probeVerdict(firewallContext(project), firewallTargetOf(instance), servingPort).allowed;
+  if (servingPort === undefined || instance.status !== 'RUNNING' || !instance.app.running)
+    return CONNECT_FAILED;
+  if (instance.app.port !== servingPort) return CONNECT_FAILED;
+  const sources = dataPathSources(project, bs, instance.network);
+  if (sources.length === 0) return CONNECT_FAILED;
+  if (firstDroppedRange(firewallContext(project), firewallTargetOf(instance), servingPort, sources))
+    return CONNECT_FAILED;
+  return protocolFailure(bs.protocol, instance.app.protocol ?? 'HTTP');
+}
+
+/** A hybrid NEG's endpoints pass their health check when the remote answers 200 (they are not probed). */
+function remoteHealthy(neg: NetworkEndpointGroup): boolean {
+  return neg.remote !== undefined && neg.remote.reachable && neg.remote.status === 200;
 }
 
 /**
  * The endpoints the LB picks from: HEALTHY instances of non-drained backends (the health state may
- * lag the truth by the thresholds, so each carries whether its serving port really answers now) and
- * serverless NEGs whose Cloud Run service exists.
+ * lag the truth by the thresholds, so each carries whether its serving port really answers now),
+ * serverless NEGs (whose Cloud Run service may be missing), hybrid NEGs whose endpoints pass their
+ * health check, and internet NEGs (not health-checked).
  */
 export function routePlan(project: Project, bs: BackendService): RoutePlan {
   const live = bs.backends.filter((backend) => backend.capacityScaler > 0);
   const endpoints: Endpoint[] = [];
   for (const target of healthTargets(project, bs)) {
     if (!live.some((backend) => sameResource(backend.group, target.groupUrl))) continue;
-    if (project.health.get(`${bs.name}/${target.instance.name}`)?.state !== 'HEALTHY') continue;
-    endpoints.push({ kind: 'instance', target, dataPathOk: instanceDataPathOk(project, target) });
+    if (project.health.get(target.key)?.state !== 'HEALTHY') continue;
+    const failure = instanceDataPath(project, bs, target);
+    endpoints.push({ kind: 'instance', target, ...(failure === undefined ? {} : { failure }) });
   }
   for (const backend of live) {
     if (parseResourceUrl(backend.group)?.kind !== 'networkEndpointGroups') continue;
     const neg = project.networkEndpointGroups.get(resourceName(backend.group));
-    if (neg?.networkEndpointType === 'SERVERLESS' && neg.targetExists)
-      endpoints.push({ kind: 'serverless', neg });
+    if (neg === undefined) continue;
+    const type = neg.networkEndpointType;
+    if (type === 'SERVERLESS') endpoints.push({ kind: 'serverless', neg });
+    else if (type === 'NON_GCP_PRIVATE_IP_PORT' && remoteHealthy(neg))
+      endpoints.push({ kind: 'remote', neg });
+    else if (type === 'INTERNET_FQDN_PORT' || type === 'INTERNET_IP_PORT')
+      endpoints.push({ kind: 'remote', neg });
   }
   return { bs, endpoints };
+}
+
+function negLabels(neg: NetworkEndpointGroup): BackendLabels {
+  return {
+    name: neg.name,
+    type: 'NETWORK_ENDPOINT_GROUP',
+    scope: neg.region ?? neg.zone ?? 'global',
+    scopeType: neg.zone === undefined ? 'REGION' : 'ZONE',
+  };
 }
 
 /** The outcome of one request for `path`, given the route plan. */
 export function serveRequest(plan: RoutePlan, path: string, random: () => number): RequestOutcome {
   const endpoint = plan.endpoints[Math.floor(random() * plan.endpoints.length)];
   if (endpoint === undefined) {
-    // No healthy backend (also a serverless NEG whose Cloud Run service is missing: the field guide
-    // describes it as leaving nothing to route to). GCP may log that case as
-    // serverless_neg_routing_failed (404/502/503) instead; which one it uses is unverified.
+    // No healthy backend.
     return {
       status: 502,
       statusDetails: 'failed_to_pick_backend',
@@ -130,16 +208,43 @@ export function serveRequest(plan: RoutePlan, path: string, random: () => number
   }
   const jitter = 0.8 + random() * 0.4;
   if (endpoint.kind === 'serverless') {
-    const backend: BackendLabels = {
-      name: endpoint.neg.name,
-      type: 'NETWORK_ENDPOINT_GROUP',
-      scope: endpoint.neg.region ?? endpoint.neg.zone ?? 'global',
-      scopeType: endpoint.neg.region === undefined ? 'ZONE' : 'REGION',
-    };
+    const backend = negLabels(endpoint.neg);
+    if (!endpoint.neg.targetExists) {
+      // "The serverless NEG request cannot be dispatched ... when the resource name (for example, the
+      // Cloud Run functions name) cannot be found": 404, 502 or 503 (LOGMON); which of the three is
+      // unverified, 502 is the one a 5xx alert sees.
+      return {
+        status: 502,
+        statusDetails: 'serverless_neg_routing_failed',
+        latencyMs: 2 + random() * 3,
+        backend,
+        reachedBackend: false,
+      };
+    }
     return {
       status: 200,
       statusDetails: 'response_sent_by_backend',
       latencyMs: SERVERLESS_LATENCY_MS * jitter,
+      backend,
+      reachedBackend: true,
+    };
+  }
+  if (endpoint.kind === 'remote') {
+    const backend = negLabels(endpoint.neg);
+    const remote = endpoint.neg.remote ?? { reachable: false, status: 502, latencyMs: 0 };
+    if (!remote.reachable) {
+      return {
+        status: 502,
+        statusDetails: 'failed_to_connect_to_backend',
+        latencyMs: 5 + random() * 5,
+        backend,
+        reachedBackend: false,
+      };
+    }
+    return {
+      status: remote.status,
+      statusDetails: 'response_sent_by_backend',
+      latencyMs: remote.latencyMs * jitter,
       backend,
       reachedBackend: true,
     };
@@ -149,17 +254,17 @@ export function serveRequest(plan: RoutePlan, path: string, random: () => number
   const backend: BackendLabels = {
     name: target.groupName,
     type: target.groupKind === 'instanceGroup' ? 'INSTANCE_GROUP' : 'NETWORK_ENDPOINT_GROUP',
-    scope: target.zone,
-    scopeType: 'ZONE',
+    scope: target.groupLocation,
+    scopeType: target.groupLocation === target.zone ? 'ZONE' : 'REGION',
   };
   const common = { backend, serverIp: instance.networkIP };
-  if (!endpoint.dataPathOk) {
+  if (endpoint.failure !== undefined) {
     return {
       ...common,
       status: 502,
-      statusDetails: 'failed_to_connect_to_backend',
+      statusDetails: endpoint.failure.statusDetails,
       latencyMs: 2 + random() * 3,
-      reachedBackend: false,
+      reachedBackend: endpoint.failure.reachedBackend,
     };
   }
   const app = instance.app;
@@ -205,7 +310,37 @@ function pickPath(paths: { path: string; weight: number }[], random: () => numbe
   return paths[paths.length - 1]?.path ?? '/';
 }
 
+/** Where one load balancer's metrics go: the metric type prefix, the resource type, the fixed labels. */
+export interface MetricShape {
+  prefix: string;
+  resourceType: string;
+  labels: Record<string, string>;
+}
+
+/** The global external ALB's metrics (https_lb_rule). */
+const GLOBAL_SHAPE: MetricShape = {
+  prefix: 'loadbalancing.googleapis.com/https/',
+  resourceType: 'https_lb_rule',
+  labels: { protocol: 'HTTP/1.1', proxy_continent: 'America', cache_result: 'DISABLED' },
+};
+
+function metricShape(bs: BackendService): MetricShape {
+  const names = telemetryNames(bs);
+  if (names.metricResourceType === GLOBAL_SHAPE.resourceType) return GLOBAL_SHAPE;
+  // Regional kinds carry no proxy_continent; the regional external one adds client_country.
+  return {
+    prefix: names.metricPrefix,
+    resourceType: names.metricResourceType,
+    labels: {
+      protocol: 'HTTP/1.1',
+      cache_result: 'DISABLED',
+      ...(loadBalancerKind(bs) === 'REGIONAL_EXTERNAL' ? { client_country: 'United States' } : {}),
+    },
+  };
+}
+
 interface Cell {
+  shape: MetricShape;
   resource: Record<string, string>;
   code: number;
   count: number;
@@ -227,7 +362,12 @@ export class MetricStore {
   private readonly minutes = new Map<number, Map<string, Cell>>();
   private newest = 0;
 
-  record(timestampMs: number, resource: Record<string, string>, outcome: RequestOutcome): void {
+  record(
+    timestampMs: number,
+    resource: Record<string, string>,
+    outcome: RequestOutcome,
+    shape: MetricShape = GLOBAL_SHAPE,
+  ): void {
     const minute = timestampMs - (timestampMs % MINUTE_MS);
     let cells = this.minutes.get(minute);
     if (cells === undefined) {
@@ -239,10 +379,19 @@ export class MetricStore {
           if (old < minute - TELEMETRY_MINUTES_KEPT * MINUTE_MS) this.minutes.delete(old);
       }
     }
-    const key = `${JSON.stringify(resource)}|${outcome.status}`;
+    const key = `${shape.prefix}|${JSON.stringify(resource)}|${outcome.status}`;
     let cell = cells.get(key);
     if (cell === undefined) {
-      cell = { resource, code: outcome.status, count: 0, latencyCount: 0, mean: 0, m2: 0, buckets: [] };
+      cell = {
+        shape,
+        resource,
+        code: outcome.status,
+        count: 0,
+        latencyCount: 0,
+        mean: 0,
+        m2: 0,
+        buckets: [],
+      };
       cells.set(key, cell);
     }
     cell.count += 1;
@@ -268,16 +417,14 @@ export class MetricStore {
         const labels = {
           response_code: String(cell.code),
           response_code_class: String(Math.floor(cell.code / 100) * 100),
-          protocol: 'HTTP/1.1',
-          proxy_continent: 'America',
-          cache_result: 'DISABLED',
+          ...cell.shape.labels,
         };
         const count = seriesFor(
           series,
           `count|${key}`,
-          REQUEST_COUNT_METRIC,
+          `${cell.shape.prefix}request_count`,
           labels,
-          cell.resource,
+          cell,
           'INT64',
           '1',
         );
@@ -286,9 +433,9 @@ export class MetricStore {
         const latencies = seriesFor(
           series,
           `lat|${key}`,
-          BACKEND_LATENCIES_METRIC,
+          `${cell.shape.prefix}backend_latencies`,
           labels,
-          cell.resource,
+          cell,
           'DISTRIBUTION',
           'ms',
         );
@@ -315,7 +462,7 @@ function seriesFor(
   key: string,
   type: string,
   labels: Record<string, string>,
-  resource: Record<string, string>,
+  cell: Cell,
   valueType: 'INT64' | 'DISTRIBUTION',
   unit: string,
 ): TimeSeriesJson {
@@ -323,7 +470,7 @@ function seriesFor(
   if (found === undefined) {
     found = {
       metric: { type, labels },
-      resource: { type: 'https_lb_rule', labels: resource },
+      resource: { type: cell.shape.resourceType, labels: cell.resource },
       metricKind: 'DELTA',
       valueType,
       points: [],
@@ -334,7 +481,11 @@ function seriesFor(
   return found;
 }
 
-/** `https_lb_rule` labels (gcp-facts §10). With no backend picked, backend_name is UNKNOWN and backend_type INVALID_BACKEND. */
+/**
+ * `https_lb_rule` labels (gcp-facts §10); the regional resources (`http_external_regional_lb_rule`,
+ * `internal_http_lb_rule`) add `network_name` and carry the load balancer's region. With no backend
+ * picked, backend_name is UNKNOWN and backend_type INVALID_BACKEND.
+ */
 function metricResource(
   project: Project,
   bs: BackendService,
@@ -342,7 +493,8 @@ function metricResource(
 ): Record<string, string> {
   return {
     project_id: project.projectId,
-    region: 'global',
+    ...(bs.region === undefined ? {} : { network_name: networkNameOf(project, bs) }),
+    region: bs.region ?? 'global',
     forwarding_rule_name: bs.frontend.forwardingRule,
     target_proxy_name: bs.frontend.targetProxy,
     url_map_name: bs.frontend.urlMap,
@@ -412,40 +564,49 @@ export class TrafficGenerator {
     const traffic = project.traffic.get(bs.name);
     if (traffic === undefined || count <= 0) return;
     const plan = routePlan(project, bs);
+    const shape = metricShape(bs);
     const times = Array.from({ length: count }, () => fromMs + this.random() * (toMs - fromMs)).sort(
       (a, b) => a - b,
     );
     for (const time of times) {
       const path = pickPath(traffic.paths, this.random);
       const outcome = serveRequest(plan, path, this.random);
-      telemetry.metrics.record(time, metricResource(project, bs, outcome.backend), outcome);
+      const resource = metricResource(project, bs, outcome.backend);
+      telemetry.metrics.record(time, resource, outcome, shape);
       if (bs.logConfig.enable && this.random() < bs.logConfig.sampleRate) {
-        telemetry.logs.addRequest(this.logEntry(project, bs, path, time, outcome));
+        telemetry.logs.addRequest(this.logEntry(project, bs, path, time, outcome, resource));
       }
     }
   }
 
+  /**
+   * One request log entry. The global kinds log to `requests` on `http_load_balancer`; the regional
+   * ones to their own log on their metrics' resource type, with the same labels (load-balancers.ts).
+   */
   private logEntry(
     project: Project,
     bs: BackendService,
     path: string,
     time: number,
     outcome: RequestOutcome,
+    metricLabels: Record<string, string>,
   ) {
     const status = outcome.status;
+    const names = telemetryNames(bs);
+    const labels =
+      names.logResourceType === 'http_load_balancer'
+        ? {
+            backend_service_name: bs.name,
+            forwarding_rule_name: bs.frontend.forwardingRule,
+            project_id: project.projectId,
+            target_proxy_name: bs.frontend.targetProxy,
+            url_map_name: bs.frontend.urlMap,
+            zone: 'global',
+          }
+        : metricLabels;
     return {
-      logName: `projects/${project.projectId}/logs/requests`,
-      resource: {
-        type: 'http_load_balancer',
-        labels: {
-          backend_service_name: bs.name,
-          forwarding_rule_name: bs.frontend.forwardingRule,
-          project_id: project.projectId,
-          target_proxy_name: bs.frontend.targetProxy,
-          url_map_name: bs.frontend.urlMap,
-          zone: 'global',
-        },
-      },
+      logName: `projects/${project.projectId}/logs/${names.logId}`,
+      resource: { type: names.logResourceType, labels },
       timestamp: new Date(time).toISOString(),
       receiveTimestamp: new Date(time + outcome.latencyMs + 50 + this.random() * 200).toISOString(),
       severity: status >= 500 ? ('ERROR' as const) : status >= 400 ? ('WARNING' as const) : ('INFO' as const),

@@ -13,6 +13,7 @@ import type {
   InstanceGroup,
   NetworkEndpointGroup,
   Project,
+  Subnetwork,
 } from './model';
 import { AppHost } from './apps';
 import { HealthChecker } from './health';
@@ -25,6 +26,7 @@ import type { LogEntryJson } from './telemetry';
 import { MetricStore, TrafficGenerator } from './traffic';
 import type { Telemetry, TimeSeriesJson } from './traffic';
 import { networkLink, resourceName, selfLink } from './urls';
+import { workerConnection } from './worker';
 
 export interface WorldOptions {
   /** Real milliseconds per simulated millisecond (0.02: a 5 s health-check interval takes 100 ms). */
@@ -79,7 +81,9 @@ export class World {
     this.timeScale = opts.timeScale ?? 0.02;
     if (!(this.timeScale > 0)) throw new Error(`timeScale must be positive, got ${this.timeScale}`);
     this.random = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
-    this.apps = new AppHost(this.timeScale);
+    this.apps = new AppHost(this.timeScale, (projectId, instanceName, source, port) =>
+      workerConnection(this.projects.get(projectId), instanceName, source, port),
+    );
     this.health = new HealthChecker({
       timeScale: this.timeScale,
       random: this.random,
@@ -124,6 +128,7 @@ export class World {
         instance.networkIP = await this.apps.allocateAddress();
         await this.apps.start(project.projectId, instance);
       }
+      project.worker.loopbackAddress = await this.apps.allocateAddress();
       await this.health.initialRound(project);
     } catch (error) {
       for (const instance of project.instances.values())
@@ -204,11 +209,13 @@ export class World {
     for (const p of this.projects.values()) {
       lines.push(
         `project ${p.projectId} (#${p.projectNumber})${p.scenarioName ? `, scenario ${p.scenarioName}` : ''}`,
+        `  lbmedic worker ${p.worker.ipAddress}${p.worker.tags.length ? ` tags ${p.worker.tags.join(',')}` : ''}: ` +
+          `in-VPC probes bound to ${p.worker.loopbackAddress} meet the firewall`,
       );
       for (const bs of p.backendServices.values()) {
         const hc = bs.healthChecks.map(resourceName).join(', ') || 'none';
         lines.push(
-          `  backend service ${bs.name}: portName ${bs.portName}, timeout ${bs.timeoutSec}s, health check ${hc}; ` +
+          `  backend service ${bs.region === undefined ? '' : `${bs.region}/`}${bs.name} (${bs.loadBalancingScheme} ${bs.protocol}): portName ${bs.portName}, timeout ${bs.timeoutSec}s, health check ${hc}; ` +
             `frontend ${bs.frontend.forwardingRule} (${bs.frontend.ipAddress ?? '-'}) → ${bs.frontend.targetProxy} → ${bs.frontend.urlMap}`,
         );
         for (const backend of bs.backends) {
@@ -217,14 +224,14 @@ export class World {
           if (group !== undefined) {
             const ports = group.namedPorts.map((np) => `${np.name}:${np.port}`).join(', ') || 'none';
             lines.push(
-              `    instance group ${group.zone}/${group.name}${group.managerName ? ' (managed)' : ''}, named ports ${ports}`,
+              `    instance group ${group.zone ?? group.region ?? ''}/${group.name}${group.managerName ? ' (managed)' : ''}, named ports ${ports}`,
             );
             for (const instanceName of group.instances) {
               const instance = p.instances.get(instanceName);
               if (instance === undefined) continue;
               const state = p.health.get(`${bs.name}/${instance.name}`)?.state ?? 'UNKNOWN';
               const app = instance.app.running
-                ? `app :${instance.app.port} ${instance.app.paths.join(' ')}`
+                ? `app${instance.app.protocol === undefined || instance.app.protocol === 'HTTP' ? '' : ` ${instance.app.protocol}`} :${instance.app.port} ${instance.app.paths.join(' ')}`
                 : 'app down';
               lines.push(
                 `      ${instance.name} ${instance.networkIP} ${app} keepalive ${instance.app.keepaliveSec}s: ${state}`,
@@ -235,9 +242,11 @@ export class World {
           if (neg !== undefined) {
             const target = neg.cloudRun
               ? `Cloud Run ${neg.cloudRun.service}${neg.targetExists ? '' : ' (missing)'}`
-              : `${neg.endpoints.length} endpoints`;
+              : neg.remote !== undefined
+                ? `${neg.externalEndpoints?.length ?? 0} external endpoints, ${neg.remote.reachable ? `answering ${neg.remote.status}` : 'unreachable'}`
+                : `${neg.endpoints.length} endpoints`;
             lines.push(
-              `    NEG ${neg.region ?? neg.zone ?? ''}/${neg.name} ${neg.networkEndpointType}: ${target}`,
+              `    NEG ${neg.region ?? neg.zone ?? 'global'}/${neg.name} ${neg.networkEndpointType}: ${target}`,
             );
           }
         }
@@ -305,9 +314,32 @@ export class World {
       networkEndpointGroups: new Map(),
       traffic: new Map(),
       health: new Map(),
+      subnetworks: new Map(),
+      worker: {
+        ipAddress: s.worker.ipAddress,
+        network: s.worker.network === undefined ? network : networkLink(projectId, s.worker.network),
+        tags: s.worker.tags,
+        serviceAccounts: s.worker.serviceAccounts,
+        loopbackAddress: '', // assigned in load()
+      },
       notificationChannels: new Map(),
       alertPolicies: new Map(),
     };
+
+    for (const spec of s.subnetworks) {
+      const subnet: Subnetwork = {
+        id: this.newId(),
+        name: spec.name,
+        region: spec.region,
+        network: spec.network === undefined ? network : networkLink(projectId, spec.network),
+        ipCidrRange: spec.ipCidrRange,
+        purpose: spec.purpose,
+        ...(spec.role === undefined ? {} : { role: spec.role }),
+        fingerprint: newFingerprint(),
+        creationTimestamp: created,
+      };
+      project.subnetworks.set(subnet.name, subnet);
+    }
 
     for (const spec of s.healthChecks) {
       const fixed =
@@ -330,6 +362,7 @@ export class World {
       const hc: HealthCheck = {
         id: this.newId(),
         name: spec.name,
+        ...(spec.region === undefined ? {} : { region: spec.region }),
         type: spec.type,
         checkIntervalSec: spec.checkIntervalSec,
         timeoutSec: spec.timeoutSec,
@@ -354,11 +387,14 @@ export class World {
 
     for (const spec of s.instanceGroups) {
       const groupNetwork = spec.network === undefined ? network : networkLink(projectId, spec.network);
-      for (const i of spec.instances) {
+      for (const [index, i] of spec.instances.entries()) {
+        // A regional group spreads its instances over the region's zones (-a, -b, -c), like a
+        // regional MIG's default distribution, unless the scenario places them.
+        const zone = i.zone ?? spec.zone ?? `${spec.region ?? ''}-${'abc'[index % 3] ?? 'a'}`;
         const instance: Instance = {
           id: this.newId(),
           name: i.name,
-          zone: spec.zone,
+          zone,
           networkIP: '', // assigned in load()
           network: groupNetwork,
           tags: i.tags,
@@ -372,7 +408,8 @@ export class World {
       const group: InstanceGroup = {
         id: this.newId(),
         name: spec.name,
-        zone: spec.zone,
+        ...(spec.zone === undefined ? {} : { zone: spec.zone }),
+        ...(spec.region === undefined ? {} : { region: spec.region }),
         network: groupNetwork,
         namedPorts: spec.namedPorts,
         instances: spec.instances.map((i) => i.name),
@@ -391,7 +428,8 @@ export class World {
         ...(spec.zone === undefined ? {} : { zone: spec.zone }),
         ...(spec.region === undefined ? {} : { region: spec.region }),
         networkEndpointType: spec.networkEndpointType,
-        ...(spec.networkEndpointType === 'SERVERLESS'
+        // Serverless and internet NEGs belong to no VPC network.
+        ...(spec.networkEndpointType === 'SERVERLESS' || spec.networkEndpointType.startsWith('INTERNET_')
           ? {}
           : { network: spec.network === undefined ? network : networkLink(projectId, spec.network) }),
         ...(spec.defaultPort === undefined ? {} : { defaultPort: spec.defaultPort }),
@@ -399,6 +437,12 @@ export class World {
         endpoints: spec.endpoints,
         targetExists:
           spec.cloudRun !== undefined && cloudRun.has(`${spec.region ?? ''}/${spec.cloudRun.service}`),
+        ...(spec.networkEndpointType === 'SERVERLESS' || spec.networkEndpointType === 'GCE_VM_IP_PORT'
+          ? {}
+          : {
+              externalEndpoints: spec.externalEndpoints,
+              remote: spec.remote ?? { reachable: true, status: 200, latencyMs: 40 },
+            }),
         creationTimestamp: created,
       };
       project.networkEndpointGroups.set(neg.name, neg);
@@ -408,6 +452,7 @@ export class World {
       const bs: BackendService = {
         id: this.newId(),
         name: spec.name,
+        ...(spec.region === undefined ? {} : { region: spec.region }),
         protocol: spec.protocol,
         portName: spec.portName,
         port: spec.port,
@@ -416,19 +461,17 @@ export class World {
         backends: spec.backends.map((b) => {
           let group: string;
           if (b.instanceGroup !== undefined) {
-            group = selfLink(
-              projectId,
-              'instanceGroups',
-              b.instanceGroup,
-              project.instanceGroups.get(b.instanceGroup)?.zone,
-            );
+            const ig = project.instanceGroups.get(b.instanceGroup);
+            group = selfLink(projectId, 'instanceGroups', b.instanceGroup, ig?.zone ?? ig?.region);
           } else {
             const neg = project.networkEndpointGroups.get(b.neg ?? '');
             group = selfLink(projectId, 'networkEndpointGroups', b.neg ?? '', neg?.zone ?? neg?.region);
           }
           return { group, balancingMode: b.balancingMode, capacityScaler: b.capacityScaler };
         }),
-        healthChecks: spec.healthChecks.map((hc) => selfLink(projectId, 'healthChecks', hc)),
+        healthChecks: spec.healthChecks.map((hc) =>
+          selfLink(projectId, 'healthChecks', hc, project.healthChecks.get(hc)?.region),
+        ),
         logConfig: spec.logConfig,
         fingerprint: newFingerprint(),
         ...(spec.description === undefined ? {} : { description: spec.description }),

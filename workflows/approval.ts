@@ -28,9 +28,8 @@ import type { Evidence } from '../core/evidence';
 import { cut } from '../core/incidents';
 import type { ApprovalRequest, ApprovalResult, Outcome } from '../core/model';
 import type { Plan, PlanApproval } from '../core/plan';
-import { continueFrom, type ResumePoint } from './continuation';
+import { continueFrom, shouldContinueAsNew, type ResumePoint } from './continuation';
 import { approveSignal, approveUpdate, rejectSignal } from './definitions';
-import { historyFull } from './history-watch';
 import type { Ending, RunRecord } from './record';
 import type { Decided, PendingApproval, RunState } from './state';
 
@@ -277,7 +276,8 @@ async function waitForApprovals(rec: RunRecord, point: ResumePoint): Promise<End
     rec.incidentIds().every((id) => s.incidents.has(`${id}/closed`));
   const remainingMs = Date.parse(s.approvalDeadline!) - Date.now();
   const decided =
-    remainingMs > 0 && (await condition(() => !s.awaitingApproval || closed() || historyFull(), remainingMs));
+    remainingMs > 0 &&
+    (await condition(() => !s.awaitingApproval || closed() || shouldContinueAsNew(rec), remainingMs));
   if (decided && s.awaitingApproval && !closed()) {
     await continueFrom(rec, 'approval', point, () => s.awaitingApproval);
     // Still here: an approval or rejection in flight ended the wait; go on from it below.

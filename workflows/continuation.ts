@@ -6,11 +6,19 @@
  * next run goes on exactly where this one stopped, and approving it by workflow id reaches it.
  */
 import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
-import { continueAsNewKeepingRecord } from './history-watch';
+import { continueAsNewKeepingRecord, historyFull } from './history-watch';
 import type { RunRecord } from './record';
 import { carriedState, type Continuation, type RemediationRunInput, type ResumePoint } from './state';
 
 export type { Continuation, RemediationRunInput, ResumePoint } from './state';
+
+/**
+ * Should the run continue as new now: its history is full, and it holds no resource lock (a lock
+ * is granted to a run id, so a run that holds one waits on in this run; workflows/locks.ts).
+ */
+export function shouldContinueAsNew(rec: RunRecord): boolean {
+  return historyFull() && rec.s.locks.held.length === 0;
+}
 
 /** Is this round the one a continuation resumes, and at which stage? */
 export function resumedAt(input: RemediationRunInput, round: number): Continuation | undefined {

@@ -2,3 +2,4 @@ export { inspectBackendWorkflow } from './inspect';
 export { remediationWorkflow } from './remediation';
 export { governorWorkflow } from './governor';
 export { killSwitchWorkflow } from './kill-switch';
+export { resourceLockWorkflow } from './lock';

@@ -8,8 +8,7 @@
 import { condition } from '@temporalio/workflow';
 import type { FleetGate } from '../activities/fleet';
 import { failureMessage } from '../core/failure';
-import { continueFrom, type ResumePoint } from './continuation';
-import { historyFull } from './history-watch';
+import { continueFrom, shouldContinueAsNew, type ResumePoint } from './continuation';
 import type { RunRecord } from './record';
 import { control } from './stubs';
 
@@ -62,7 +61,7 @@ export async function holdWhilePaused(rec: RunRecord, point: ResumePoint): Promi
   let waitMs = FIRST_RECHECK_MS;
   while (why) {
     rec.s.recheck = false;
-    const woken = await condition(() => rec.s.recheck || historyFull(), waitMs);
+    const woken = await condition(() => rec.s.recheck || shouldContinueAsNew(rec), waitMs);
     if (woken && !rec.s.recheck) await continueFrom(rec, 'gate', point);
     waitMs = Math.min(waitMs * 2, LAST_RECHECK_MS);
     const before: string = why;

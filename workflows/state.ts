@@ -11,6 +11,8 @@ import type { PastRemediation } from '../core/limits';
 import { attachIncident, boundedIncident, NO_OVERFLOW, type IncidentOverflow } from '../core/incidents';
 import type { Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
+import type { SiblingHealth } from '../core/impact';
+import type { LockAnswer } from '../core/one-writer';
 import type { Plan, PlanApproval, PlanStep } from '../core/plan';
 
 export { incidentKey } from '../core/incidents';
@@ -51,6 +53,16 @@ export interface PendingApproval {
 export interface AppliedStep {
   step: PlanStep;
   restore: Mutation;
+}
+
+/** The resource locks of a run (workflows/locks.ts). */
+export interface LockBook {
+  /** Resource keys whose lock the run holds, in the order it took them. */
+  readonly held: string[];
+  /** The latest answer of each lock the run asked for. */
+  readonly answers: Record<string, LockAnswer>;
+  /** The key whose last write this run stopped short of undoing, and escalated. */
+  flipFlop?: string;
 }
 
 export interface TimelineEntry {
@@ -99,6 +111,10 @@ export interface CarriedState {
   timeline: TimelineEntry[];
   timelineDropped: number;
   continuedAsNew: number;
+  /** The resource locks (workflows/locks.ts): a run never continues as new while it holds one. */
+  locks: LockBook;
+  /** The other backend services the applied changes reach, as healthy as they were before (workflows/siblings.ts). */
+  siblings: SiblingHealth[];
 }
 
 /** Where a run may continue as new (workflows/continuation.ts), and what the next run needs to go on. */
@@ -158,6 +174,8 @@ function fresh(): CarriedState {
     timeline: [],
     timelineDropped: 0,
     continuedAsNew: 0,
+    locks: { held: [], answers: {} },
+    siblings: [],
   };
 }
 

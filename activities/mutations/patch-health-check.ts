@@ -4,14 +4,10 @@
  * patch replaces that sub-object whole, so the fields the mutation leaves alone are sent back as read.
  */
 import type { MutationOf } from '../../core/mutation';
+import { detailKey } from './health-check';
 import type { MutationModule } from './module';
 
 type PatchHealthCheck = MutationOf<'patchHealthCheck'>;
-
-/** `HTTP` → `httpHealthCheck`: where a health check keeps its port and path on the wire. */
-const detailKey = (type: string) =>
-  `${type.toLowerCase()}HealthCheck` as
-    'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck' | 'tcpHealthCheck' | 'sslHealthCheck';
 
 /** Set `port`, `requestPath` and `portSpecification` on a health check, each only when given. */
 export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {

@@ -1,8 +1,10 @@
 /**
  * Root cause 6: a network endpoint group backend has no endpoints (a serverless NEG naming a service
  * that does not exist, a GKE NEG out of sync, a NEG that is gone). Proven by
- * `networkEndpointGroups.list` sizes. Recreating or repointing a NEG is a human decision, so this
- * cause has no remedy but escalation.
+ * `networkEndpointGroups.list` sizes; the load balancer's logs back it with `failed_to_pick_backend`
+ * or, for a serverless NEG whose service cannot be found, `serverless_neg_routing_failed`
+ * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring). Recreating or
+ * repointing a NEG is a human decision, so this cause has no remedy but escalation.
  */
 import { z } from 'zod';
 import type { Detection, FindingOf } from './cause';
@@ -10,6 +12,8 @@ import { defineCause } from './cause';
 import { type Facts, logCount, NO_HEALTHY } from './facts';
 
 const ID = 'NEG_MISCONFIGURED';
+/** The LB's statusDetails when a serverless NEG's request cannot be dispatched (its service is not found). */
+const SERVERLESS_ROUTING_FAILED = 'serverless_neg_routing_failed';
 
 export const NegFix = z.object({
   cause: z.literal(ID),
@@ -29,7 +33,9 @@ function detect({ backend, evidence, logs }: Facts): Detection<NegFinding> {
   const empty = negs.filter((n) => names.has(n.name) && n.size === 0);
   const missing = negBackends.filter((b) => !negs.some((n) => n.name === b.name));
   if (empty.length === 0 && missing.length === 0) return { findings: [] };
-  const noHealthy = logCount(logs, NO_HEALTHY);
+  const logged = [NO_HEALTHY, SERVERLESS_ROUTING_FAILED]
+    .map((details) => ({ details, count: logCount(logs, details) }))
+    .filter((l) => l.count > 0);
   return {
     findings: [
       {
@@ -41,7 +47,7 @@ function detect({ backend, evidence, logs }: Facts): Detection<NegFinding> {
               `networkEndpointGroups: ${n.name} ${n.type} size ${n.size}${n.cloudRunService ? ` → Cloud Run ${n.cloudRunService}` : ''}`,
           ),
           ...missing.map((b) => `networkEndpointGroups: ${b.name} is a backend but does not exist`),
-          ...(noHealthy > 0 ? [`LB logs: ${noHealthy} × ${NO_HEALTHY}`] : []),
+          ...logged.map((l) => `LB logs: ${l.count} × ${l.details}`),
         ],
         fix: {
           cause: ID,

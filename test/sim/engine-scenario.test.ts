@@ -7,6 +7,7 @@ import {
   scenarioNames,
   scenarioPath,
 } from '../../simulator/scenario';
+import { scenarioNetworks } from '../../simulator/scenario-firewall-policies';
 
 const SHIPPED = [
   'backend-timeout',
@@ -15,10 +16,21 @@ const SHIPPED = [
   'hc-wrong-path',
   'hc-wrong-port',
   'healthy',
+  'healthy-topologies',
+  'https-wrong-path',
+  'ilb-wrong-path',
   'keepalive-mismatch',
   'named-port-mismatch',
+  'named-port-wrong',
   'neg-empty',
+  'neg-hybrid',
+  'neg-internet',
+  'neg-serverless',
+  'neg-zonal',
   'port-moved',
+  'probe-blocked',
+  'regional-mig',
+  'shared-resources',
 ];
 
 const minimal = `
@@ -149,4 +161,33 @@ test('YAML syntax errors name the file and line', () => {
 
 test('a missing file is a ScenarioError naming it', () => {
   assert.throws(() => loadScenarioFile('/nonexistent/scenario.yaml'), /\/nonexistent\/scenario\.yaml/);
+});
+
+test('networks: subnetworks and the worker name them like every resource; their addresses are IPv4', () => {
+  const regional = `
+name: n
+project: demo-project
+subnetworks:
+  - { name: proxy-only, region: us-central1, network: shared-vpc, ipCidrRange: 10.129.0.0/23, purpose: REGIONAL_MANAGED_PROXY }
+worker: { network: ops-vpc }
+`;
+  // Without a networks list, every network a resource names exists.
+  assert.deepEqual(
+    scenarioNetworks(parseScenario(regional, 'n.yaml')).map((n) => n.name),
+    ['default', 'shared-vpc', 'ops-vpc'],
+  );
+  // With one, each name must be in it.
+  const listed = `${regional}networks: [{ name: default }]\n`;
+  const message = parseError(listed).message;
+  assert.match(message, /subnetworks\[0\]\.network: no network named "shared-vpc" in networks/);
+  assert.match(message, /worker\.network: no network named "ops-vpc" in networks/);
+  // Firewall ranges may be IPv6; a subnetwork's primary range and the worker's address may not.
+  assert.match(
+    parseError(regional.replace('10.129.0.0/23', '2600:2d00:1:b029::/64')).message,
+    /subnetworks\[0\]\.ipCidrRange: must be an IPv4 CIDR/,
+  );
+  assert.match(
+    parseError(regional.replace('{ network: ops-vpc }', "{ ipAddress: '2600:2d00::2' }")).message,
+    /worker\.ipAddress: must be an IPv4 address/,
+  );
 });

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import compute from '@google-cloud/compute';
 import type { protos } from '@google-cloud/compute';
-import { loadScenario } from '../../simulator/scenario';
+import { aggregatedScopes } from '../../simulator/aggregated';
+import { loadScenario, parseScenario } from '../../simulator/scenario';
 import type { LogEntryJson } from '../../simulator/telemetry';
 import {
   ARCHIVED_PER_MINUTE,
@@ -89,6 +90,28 @@ test('an aggregated list names every scope; an empty one carries a NO_RESULTS_ON
     for (const n of list.networkEndpointGroups ?? []) found.push(String(n.name));
   }
   assert.deepEqual(found, ['api-neg']);
+});
+
+test('aggregated lists name the regions of regional resources too, beyond the catalogue', async (t) => {
+  const world = new World({ timeScale: 0.01, seed: 1 });
+  t.after(() => world.stop());
+  const { projectId } = await world.load(
+    parseScenario(
+      `
+name: far
+project: far-project
+subnetworks:
+  - { name: proxy-only, region: me-central2, ipCidrRange: 10.129.0.0/23, purpose: REGIONAL_MANAGED_PROXY }
+healthChecks: [{ name: hc, region: southamerica-east1 }]
+`,
+      'far.yaml',
+    ),
+  );
+  const project = world.projects.get(projectId);
+  assert.ok(project);
+  const scopes = aggregatedScopes(project);
+  assert.ok(scopes.includes('regions/me-central2'), "a proxy-only subnet's region");
+  assert.ok(scopes.includes('regions/southamerica-east1'), "a regional health check's region");
 });
 
 test('a second change of a resource while its first is running is refused (resourceNotReady)', async () => {

@@ -1,7 +1,8 @@
 /**
  * The field guide's worked example through the real compute and logging clients: the app moved from
- * 8080 to 9090 and only moving the named port, the health check and the probe firewall rule together
- * heals the backends.
+ * 8080 to 9090. Health follows the health check alone, so moving the health check and the probe
+ * firewall rule makes the backends HEALTHY; requests go to the named port, so they succeed only once
+ * it moves too (simulator/scenarios/port-moved.yaml).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -114,9 +115,9 @@ test('port-moved: UNHEALTHY with failed_to_pick_backend, HEALTHY only once all t
     for (const i of g.instances) assert.equal(i.port, 9090, 'getHealth reports the named port');
 });
 
-test('port-moved: each pair of the three fixes leaves the backends UNHEALTHY', async () => {
+test('port-moved: without the health check or the firewall fix the backends stay UNHEALTHY', async () => {
   const fixes = { namedPort: moveNamedPort, healthCheck: moveHealthCheck, firewall: moveFirewall };
-  for (const missing of Object.keys(fixes) as (keyof typeof fixes)[]) {
+  for (const missing of ['healthCheck', 'firewall'] as const) {
     const s = await startSim('port-moved');
     try {
       for (const [name, fix] of Object.entries(fixes)) if (name !== missing) await fix(s);
@@ -126,5 +127,33 @@ test('port-moved: each pair of the three fixes leaves the backends UNHEALTHY', a
     } finally {
       await s.stop();
     }
+  }
+});
+
+test('port-moved: health check and firewall without the named port: HEALTHY, requests fail to connect', async () => {
+  const s = await startSim('port-moved');
+  try {
+    await moveHealthCheck(s);
+    await moveFirewall(s);
+    await eventually('backends HEALTHY', async () => {
+      const h = await health(s);
+      return h.healthy === h.total ? h : undefined;
+    });
+    const since = new Date().toISOString();
+    const entries = await eventually('requests logged after the flip', async () => {
+      const [found] = await s.clients.logging.getEntries({
+        resourceNames: [`projects/${s.project}`],
+        filter: `resource.type="http_load_balancer" AND timestamp>"${since}"`,
+        pageSize: 50,
+        autoPaginate: false,
+      });
+      return found.length > 0 ? found : undefined;
+    });
+    for (const e of entries) {
+      assert.equal((e.metadata.httpRequest as { status?: number } | undefined)?.status, 502);
+      assert.equal((e.data as { statusDetails?: string }).statusDetails, 'failed_to_connect_to_backend');
+    }
+  } finally {
+    await s.stop();
   }
 });

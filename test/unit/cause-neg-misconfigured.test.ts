@@ -8,8 +8,11 @@ import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { evidence, good } from '../helpers/evidence-fixture';
 
-/** api-bs with one serverless NEG backend, run-neg, and the NEGs as listed. */
-const negWorld = (negs: Evidence['negs']): Evidence =>
+/** api-bs with one serverless NEG backend, run-neg, the NEGs as listed, and its 502s' statusDetails. */
+const negWorld = (
+  negs: Evidence['negs'],
+  byStatusDetails: Record<string, number> = { failed_to_pick_backend: 9 },
+): Evidence =>
   evidence(good, {
     backend: {
       ok: true,
@@ -32,7 +35,7 @@ const negWorld = (negs: Evidence['negs']): Evidence =>
         windowMinutes: 10,
         total: 9,
         limit: 5000,
-        byStatusDetails: { failed_to_pick_backend: 9 },
+        byStatusDetails,
         byStatus: { '502': 9 },
       },
     },
@@ -47,12 +50,32 @@ const neg = (size: number): NegFacts => ({
 });
 
 test('NEG, detect: a NEG backend with no endpoints, or none at all', () => {
-  const rows: { name: string; ev: Evidence; negs: object[] | null; notes?: string[] }[] = [
+  const rows: {
+    name: string;
+    ev: Evidence;
+    negs: object[] | null;
+    notes?: string[];
+    evidence?: string[];
+  }[] = [
     { name: 'instance groups only', ev: evidence(good), negs: null },
     {
       name: 'size 0',
       ev: negWorld({ ok: true, value: [neg(0)] }),
       negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }],
+      evidence: [
+        'networkEndpointGroups: run-neg SERVERLESS size 0 → Cloud Run api',
+        'LB logs: 9 × failed_to_pick_backend',
+      ],
+    },
+    {
+      // GCP logs a serverless NEG whose service cannot be found as serverless_neg_routing_failed.
+      name: 'size 0, service not found by the load balancer',
+      ev: negWorld({ ok: true, value: [neg(0)] }, { serverless_neg_routing_failed: 9 }),
+      negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }],
+      evidence: [
+        'networkEndpointGroups: run-neg SERVERLESS size 0 → Cloud Run api',
+        'LB logs: 9 × serverless_neg_routing_failed',
+      ],
     },
     {
       name: 'missing',
@@ -75,12 +98,8 @@ test('NEG, detect: a NEG backend with no endpoints, or none at all', () => {
       r.name,
     );
     assert.deepEqual(found.notes, r.notes ?? [], r.name);
+    if (r.evidence) assert.deepEqual(found.findings[0]?.evidence, r.evidence, r.name);
   }
-  const [f] = detectIn(negMisconfigured, negWorld({ ok: true, value: [neg(0)] })).findings;
-  assert.deepEqual(f?.evidence, [
-    'networkEndpointGroups: run-neg SERVERLESS size 0 → Cloud Run api',
-    'LB logs: 9 × failed_to_pick_backend',
-  ]);
 });
 
 test('a serverless NEG of size 0 is misconfigured', () => {
