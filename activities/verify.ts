@@ -11,6 +11,7 @@ export function createVerifyActivities(clients: Pick<GcpClients, 'logging'>, opt
     async countLbResponses(input: {
       project: string;
       backendService: string;
+      region?: string;
       since: string;
     }): Promise<{ total: number; errors: number }> {
       let total = 0;

@@ -25,6 +25,8 @@ import { failureMessage } from './failure';
 export interface Target {
   project: string;
   backendService: string;
+  /** The backend service's region; absent for a global one. */
+  region?: string;
 }
 
 export interface ProbeRequest {
@@ -37,7 +39,8 @@ export interface ProbeRequest {
 export interface EvidenceReaders {
   readBackendService(t: Target): Promise<BackendServiceFacts>;
   readHealth(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<InstanceHealthFacts[]>;
-  readHealthCheck(t: Target & { healthCheck: string }): Promise<HealthCheckFacts>;
+  /** `healthCheckRegion` names a regional health check. */
+  readHealthCheck(t: Target & { healthCheck: string; healthCheckRegion?: string }): Promise<HealthCheckFacts>;
   readFirewallRules(t: Target): Promise<FirewallRule[]>;
   readInstanceGroups(
     t: Target & { backends: BackendServiceFacts['backends'] },
@@ -74,11 +77,11 @@ const notRead = (why: string) => ({ ok: false as const, error: why });
 
 export async function collectEvidence(
   readers: EvidenceReaders,
-  t: Target,
+  target: Target,
   opts: CollectOptions,
 ): Promise<Evidence> {
-  const backend = await source(() => readers.readBackendService(t));
-  const base = { project: t.project, backendService: t.backendService, collectedAt: opts.now };
+  const backend = await source(() => readers.readBackendService(target));
+  const base = { project: target.project, backendService: target.backendService, collectedAt: opts.now };
   if (!backend.ok) {
     const skipped = notRead('not read: the backend service could not be read');
     return {
@@ -96,12 +99,20 @@ export async function collectEvidence(
   }
   const bs = backend.value;
   const backends = bs.backends;
+  // Everything after the backend service is read where it lives (regional resources, logs).
+  const t: Target = bs.region ? { ...target, region: bs.region } : target;
   const hasGroups = backends.some((b) => b.kind === 'instanceGroup');
   const hcName = bs.healthCheck;
   const [health, healthCheck, firewallRules, instanceGroups, logs, latency, negs] = await Promise.all([
     source(() => readers.readHealth({ ...t, backends })),
     hcName
-      ? source(() => readers.readHealthCheck({ ...t, healthCheck: hcName }))
+      ? source(() =>
+          readers.readHealthCheck({
+            ...t,
+            healthCheck: hcName,
+            ...(bs.healthCheckRegion ? { healthCheckRegion: bs.healthCheckRegion } : {}),
+          }),
+        )
       : Promise.resolve({ ok: true as const, value: null }),
     source(() => readers.readFirewallRules(t)),
     source(() => readers.readInstanceGroups({ ...t, backends })),

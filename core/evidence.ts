@@ -24,8 +24,18 @@ export interface BackendServiceFacts {
   loadBalancingScheme: string;
   /** Health check name (last URL segment), if any. */
   healthCheck?: string;
+  /** The health check's region when it is a regional one (a regional load balancer's). */
+  healthCheckRegion?: string;
   backends: BackendRef[];
   fingerprint?: string;
+  /** Set for a regional backend service (regional external or internal Application Load Balancer). */
+  region?: string;
+  /**
+   * Where the load balancer's requests to the backends come from (docs/simulator.md "Kinds of
+   * Application Load Balancer"): Google's front-end ranges for a global one, the region's active
+   * proxy-only subnet(s) for a regional one. Absent in evidence recorded before it was kept.
+   */
+  dataSourceRanges?: string[];
 }
 
 export interface InstanceHealthFacts {
@@ -38,6 +48,8 @@ export interface InstanceHealthFacts {
 
 export interface HealthCheckFacts {
   name: string;
+  /** A regional health check's region. */
+  region?: string;
   type: string;
   port?: number;
   portName?: string;
@@ -62,7 +74,9 @@ export interface InstanceFacts {
 
 export interface InstanceGroupFacts {
   name: string;
+  /** The group's zone; '' for a regional group (then `region` is set). */
   zone: string;
+  region?: string;
   network: string;
   namedPorts: { name: string; port: number }[];
   fingerprint?: string;
@@ -112,6 +126,8 @@ export interface ProbeResult {
   status?: number;
   /** `ECONNREFUSED`, `timeout`, … when it did not. */
   error?: string;
+  /** The scheme spoken: `https` (TLS, the certificate not verified) or `http` when absent. */
+  scheme?: 'http' | 'https';
   latencyMs: number;
 }
 

@@ -15,6 +15,12 @@ import type {
 
 /** The LB's statusDetails when no healthy backend could be picked. */
 export const NO_HEALTHY = 'failed_to_pick_backend';
+/**
+ * The LB's statusDetails when it picked a backend but could not connect to its serving port (nothing
+ * listens, or the firewall drops its traffic), even while the backend is HEALTHY
+ * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring).
+ */
+export const NO_CONNECT = 'failed_to_connect_to_backend';
 
 /** Paths the probe tries besides the health check's own. */
 export const COMMON_HEALTH_PATHS = ['/', '/healthz', '/health', '/ready', '/readyz'];

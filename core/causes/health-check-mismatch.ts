@@ -96,11 +96,12 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
     steps: [
       {
         id: `healthCheck/${hc.name}`,
-        resource: { kind: 'healthCheck', name: hc.name },
+        resource: { kind: 'healthCheck', name: hc.name, ...(hc.region ? { region: hc.region } : {}) },
         changes,
         apply: {
           kind: 'patchHealthCheck',
           healthCheck: hc.name,
+          ...(hc.region ? { region: hc.region } : {}),
           type: hc.type,
           ...(port !== undefined ? { port } : {}),
           ...(requestPath !== undefined ? { requestPath } : {}),
@@ -109,6 +110,7 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
         inverse: {
           kind: 'patchHealthCheck',
           healthCheck: hc.name,
+          ...(hc.region ? { region: hc.region } : {}),
           type: hc.type,
           ...(hc.port !== undefined ? { port: hc.port } : {}),
           ...(hc.requestPath !== undefined ? { requestPath: hc.requestPath } : {}),

@@ -85,6 +85,7 @@ export async function apiRequests(sim: { url: string }, since = 0) {
 export async function diagnose(
   sim: SimHarness,
   backendService: string,
+  region?: string,
 ): Promise<{ evidence: Evidence; diagnosis: Diagnosis }> {
   const readers = createEvidenceActivities(sim.clients, {
     probeAllowedRanges: ['127.0.0.0/8'],
@@ -92,7 +93,7 @@ export async function diagnose(
   });
   const evidence = await collectEvidence(
     readers,
-    { project: sim.project, backendService },
+    { project: sim.project, backendService, ...(region ? { region } : {}) },
     { windowMinutes: 10, now: new Date().toISOString() },
   );
   return { evidence, diagnosis: classify(evidence) };

@@ -10,12 +10,28 @@ import type { RootCause } from '../../core/causes';
 import { renderDiagnosis } from '../../core/report';
 import { control, diagnose, startSim } from '../helpers/sim';
 
-const table: { scenario: string; backendService?: string; verdict: string; causes: RootCause[] }[] = [
+const table: {
+  scenario: string;
+  backendService?: string;
+  region?: string;
+  verdict: string;
+  causes: RootCause[];
+}[] = [
   { scenario: 'healthy', verdict: 'NO_FAULT', causes: [] },
   { scenario: 'hc-wrong-port', verdict: 'FAULTS_FOUND', causes: ['HEALTH_CHECK_MISMATCH'] },
   { scenario: 'hc-wrong-path', verdict: 'FAULTS_FOUND', causes: ['HEALTH_CHECK_MISMATCH'] },
   { scenario: 'firewall-missing', verdict: 'FAULTS_FOUND', causes: ['FIREWALL_BLOCKS_PROBES'] },
   { scenario: 'named-port-mismatch', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  // HEALTHY behind a fixed-port check, failed_to_connect_to_backend on the named port (zonal, regional MIG).
+  { scenario: 'named-port-wrong', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  { scenario: 'regional-mig', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  {
+    scenario: 'ilb-wrong-path',
+    backendService: 'orders-bs',
+    region: 'us-central1',
+    verdict: 'FAULTS_FOUND',
+    causes: ['HEALTH_CHECK_MISMATCH'],
+  },
   { scenario: 'backend-timeout', verdict: 'FAULTS_FOUND', causes: ['BACKEND_TIMEOUT'] },
   { scenario: 'keepalive-mismatch', verdict: 'FAULTS_FOUND', causes: ['KEEPALIVE_TOO_SHORT'] },
   { scenario: 'neg-empty', backendService: 'api-bs', verdict: 'FAULTS_FOUND', causes: ['NEG_MISCONFIGURED'] },
@@ -43,7 +59,7 @@ for (const row of table) {
   test(`diagnose ${row.scenario} ${bs}: ${row.causes.join(' + ') || row.verdict}`, async () => {
     const sim = await startSim(row.scenario);
     try {
-      const { evidence, diagnosis } = await diagnose(sim, bs);
+      const { evidence, diagnosis } = await diagnose(sim, bs, row.region);
       assert.deepEqual(diagnosis.unavailable, [], 'every source was read');
       assert.equal(diagnosis.verdict, row.verdict, JSON.stringify(diagnosis.notes));
       assert.deepEqual(diagnosis.findings.map((f) => f.cause).sort(), [...row.causes].sort());
