@@ -94,6 +94,9 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
         portName?: string | null;
         portSpecification?: unknown;
         requestPath?: string | null;
+        host?: string | null;
+        response?: string | null;
+        proxyHeader?: unknown;
       };
       return {
         name: hc.name ?? healthCheck,
@@ -107,6 +110,10 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
           : type.startsWith('HTTP')
             ? { requestPath: '/' }
             : {}),
+        ...(hc.description ? { description: hc.description } : {}),
+        ...(d.host ? { host: d.host } : {}),
+        ...(d.response ? { response: d.response } : {}),
+        ...(d.proxyHeader ? { proxyHeader: String(d.proxyHeader) } : {}),
         checkIntervalSec: num(hc.checkIntervalSec, 5),
         timeoutSec: num(hc.timeoutSec, 5),
         healthyThreshold: num(hc.healthyThreshold, 2),
@@ -124,11 +131,13 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
           priority: num(f.priority, 1000),
           sourceRanges: f.sourceRanges ?? [],
           sourceTags: f.sourceTags ?? [],
+          sourceServiceAccounts: f.sourceServiceAccounts ?? [],
           targetTags: f.targetTags ?? [],
           targetServiceAccounts: f.targetServiceAccounts ?? [],
           allowed: (f.allowed ?? []).map((a) => ({ IPProtocol: a.IPProtocol ?? '', ports: a.ports ?? [] })),
           denied: (f.denied ?? []).map((a) => ({ IPProtocol: a.IPProtocol ?? '', ports: a.ports ?? [] })),
           disabled: Boolean(f.disabled),
+          ...(f.description ? { description: f.description } : {}),
         });
       }
       return rules;

@@ -1,7 +1,8 @@
 /**
  * Evidence activities: each reads one source and returns plain facts. The sources have a module
  * each: the Compute configuration (compute-config.ts), getHealth (health-status.ts), the LB request
- * log (lb-request-log.ts), backend latency (backend-latency.ts) and the in-VPC probe (probe.ts).
+ * log (lb-request-log.ts), backend latency (backend-latency.ts), the in-VPC probe (probe.ts) and the
+ * project around the backend service (topology.ts).
  * Errors leave as GoogleApiError (mapped in gcp-clients.ts); core/collect.ts turns a failed source
  * into "could not see".
  */
@@ -12,6 +13,7 @@ import type { GcpClients } from './gcp-clients';
 import { readInstanceHealth } from './health-status';
 import { readLbLogFacts } from './lb-request-log';
 import { probeInstances } from './probe';
+import { readTopology } from './topology';
 
 export interface EvidenceActivityOptions {
   /** Addresses the probe may connect to. The simulator's instances live on 127.0.0.0/8. */
@@ -46,6 +48,7 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
       const ports = [...new Set([...req.ports, ...(opts.probePorts ?? [])])].sort((a, b) => a - b);
       return probeInstances({ ...req, ports }, probe);
     },
+    readTopology: (t) => readTopology(clients, t),
   };
   return readers;
 }

@@ -13,7 +13,9 @@ import { createEvidenceActivities } from './evidence';
 import type { GcpClients } from './gcp-clients';
 import { withFailureMapping } from './google-errors';
 import { createHistoryActivities } from './history';
+import { createLockActivities, type LockOptions } from './locks';
 import { createNotifyActivities, type NotifyOptions } from './notify';
+import { createSiblingActivities } from './siblings';
 import { createVerifyActivities } from './verify';
 
 export interface ActivityDeps {
@@ -28,6 +30,8 @@ export interface ActivityDeps {
   probeAllowedRanges?: string[];
   /** Where transitions are announced (log-only by default). */
   notify?: NotifyOptions;
+  /** The resource locks (one writer per resource). */
+  locks?: LockOptions;
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -40,7 +44,9 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...createApplyActivities(clients),
     ...createVerifyActivities(clients),
+    ...createSiblingActivities(clients),
     ...createHistoryActivities(deps.temporal),
+    ...createLockActivities(deps.temporal, deps.locks ?? {}),
     ...createNotifyActivities(deps.notify ?? {}),
     ...createDecideActivities(deps.policies, deps.scope),
     ...createApprovalActivities(),

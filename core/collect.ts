@@ -17,6 +17,7 @@ import type {
   NegFacts,
   ProbeResult,
   Source,
+  TopologyFacts,
 } from './evidence';
 import type { FirewallRule } from './firewall';
 import { COMMON_APP_PORTS, COMMON_HEALTH_PATHS, healthCheckPort } from './causes/facts';
@@ -50,6 +51,8 @@ export interface EvidenceReaders {
   readBackendLatency(t: Target & { windowMinutes: number }): Promise<LatencyFacts>;
   readNegs(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<NegFacts[]>;
   probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
+  /** Project-wide: the backend services, groups and instances a change could reach. */
+  readTopology(t: Target): Promise<TopologyFacts>;
 }
 
 export interface CollectOptions {
@@ -95,6 +98,7 @@ export async function collectEvidence(
       latency: skipped,
       negs: skipped,
       probe: skipped,
+      topology: skipped,
     };
   }
   const bs = backend.value;
@@ -103,29 +107,31 @@ export async function collectEvidence(
   const t: Target = bs.region ? { ...target, region: bs.region } : target;
   const hasGroups = backends.some((b) => b.kind === 'instanceGroup');
   const hcName = bs.healthCheck;
-  const [health, healthCheck, firewallRules, instanceGroups, logs, latency, negs] = await Promise.all([
-    source(() => readers.readHealth({ ...t, backends })),
-    hcName
-      ? source(() =>
-          readers.readHealthCheck({
-            ...t,
-            healthCheck: hcName,
-            ...(bs.healthCheckRegion ? { healthCheckRegion: bs.healthCheckRegion } : {}),
-          }),
-        )
-      : Promise.resolve({ ok: true as const, value: null }),
-    source(() => readers.readFirewallRules(t)),
-    source(() => readers.readInstanceGroups({ ...t, backends })),
-    source(() =>
-      readers.readLbLogs({
-        ...t,
-        windowMinutes: opts.windowMinutes,
-        ...(opts.logsSince ? { since: opts.logsSince } : {}),
-      }),
-    ),
-    source(() => readers.readBackendLatency({ ...t, windowMinutes: opts.windowMinutes })),
-    source(() => readers.readNegs({ ...t, backends })),
-  ]);
+  const [health, healthCheck, firewallRules, instanceGroups, logs, latency, negs, topology] =
+    await Promise.all([
+      source(() => readers.readHealth({ ...t, backends })),
+      hcName
+        ? source(() =>
+            readers.readHealthCheck({
+              ...t,
+              healthCheck: hcName,
+              ...(bs.healthCheckRegion ? { healthCheckRegion: bs.healthCheckRegion } : {}),
+            }),
+          )
+        : Promise.resolve({ ok: true as const, value: null }),
+      source(() => readers.readFirewallRules(t)),
+      source(() => readers.readInstanceGroups({ ...t, backends })),
+      source(() =>
+        readers.readLbLogs({
+          ...t,
+          windowMinutes: opts.windowMinutes,
+          ...(opts.logsSince ? { since: opts.logsSince } : {}),
+        }),
+      ),
+      source(() => readers.readBackendLatency({ ...t, windowMinutes: opts.windowMinutes })),
+      source(() => readers.readNegs({ ...t, backends })),
+      source(() => readers.readTopology(t)),
+    ]);
 
   let probe: Source<ProbeResult[]>;
   if (!hasGroups) probe = { ok: true, value: [] };
@@ -148,7 +154,19 @@ export async function collectEvidence(
       .map((i) => ({ instance: i.name, ipAddress: i.networkIP }));
     probe = await source(() => readers.probeInstances({ targets, ports, paths }));
   }
-  return { ...base, backend, health, healthCheck, firewallRules, instanceGroups, logs, latency, negs, probe };
+  return {
+    ...base,
+    backend,
+    health,
+    healthCheck,
+    firewallRules,
+    instanceGroups,
+    logs,
+    latency,
+    negs,
+    probe,
+    topology,
+  };
 }
 
 function uniqueSorted(ns: number[]): number[] {

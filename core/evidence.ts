@@ -55,6 +55,11 @@ export interface HealthCheckFacts {
   portName?: string;
   portSpecification?: string;
   requestPath?: string;
+  /** Read so that a copy of the check is faithful, and to tell lbmedic's own copies. */
+  description?: string;
+  host?: string;
+  response?: string;
+  proxyHeader?: string;
   checkIntervalSec: number;
   timeoutSec: number;
   healthyThreshold: number;
@@ -131,6 +136,26 @@ export interface ProbeResult {
   latencyMs: number;
 }
 
+/**
+ * The project around one backend service: what else uses its health check, its instance groups'
+ * port names, and the instances a firewall rule would reach. Read project-wide and bounded
+ * (activities/topology.ts); `truncated` names the lists that hit their bound, in which case an impact
+ * computed from them is a lower bound.
+ */
+export interface TopologyFacts {
+  backendServices: {
+    name: string;
+    portName: string;
+    /** Health check name, if any. */
+    healthCheck?: string;
+    /** Instance groups behind it (NEGs are left out: they have no named ports or tags). */
+    groups: { name: string; zone: string }[];
+  }[];
+  instanceGroups: { name: string; zone: string; instances: string[] }[];
+  instances: { name: string; zone: string; network: string; tags: string[]; serviceAccounts: string[] }[];
+  truncated: string[];
+}
+
 export interface Evidence {
   project: string;
   backendService: string;
@@ -145,6 +170,8 @@ export interface Evidence {
   latency: Source<LatencyFacts>;
   negs: Source<NegFacts[]>;
   probe: Source<ProbeResult[]>;
+  /** Project-wide: who else uses what this backend service uses (impact of a change). */
+  topology: Source<TopologyFacts>;
 }
 
 export const EVIDENCE_SOURCES = [
@@ -157,4 +184,5 @@ export const EVIDENCE_SOURCES = [
   'latency',
   'negs',
   'probe',
+  'topology',
 ] as const satisfies readonly (keyof Evidence)[];

@@ -7,8 +7,29 @@
  * The simulator has its own implementation of the same rules (it may import nothing of the operator);
  * the two cross-check each other in the end-to-end tests.
  */
+import { isLbmedicOwned } from './ownership';
 
 export const PROBE_RANGES = ['35.191.0.0/16', '130.211.0.0/22'] as const;
+
+/**
+ * The ranges Google's health checks probe from, per load-balancing scheme of the backend service
+ * (gcp-facts §2, FW-LB): the global and classic external ALBs, the regional and internal ALBs and the
+ * internal passthrough load balancer are all probed from 35.191.0.0/16 and 130.211.0.0/22. (The
+ * regional and internal ALBs' data traffic also comes from their proxy-only subnet, which is not a
+ * health-check range; target-pool NLBs have no backend service.)
+ */
+const PROBE_RANGES_BY_SCHEME: Record<string, readonly string[]> = {
+  EXTERNAL: PROBE_RANGES,
+  EXTERNAL_MANAGED: PROBE_RANGES,
+  INTERNAL_MANAGED: PROBE_RANGES,
+  INTERNAL_SELF_MANAGED: PROBE_RANGES,
+  INTERNAL: PROBE_RANGES,
+};
+
+/** The probe ranges a load balancer of this scheme needs admitted; undefined for a scheme lbmedic does not know. */
+export function probeRangesFor(loadBalancingScheme: string): readonly string[] | undefined {
+  return PROBE_RANGES_BY_SCHEME[loadBalancingScheme || 'EXTERNAL'];
+}
 
 export interface FirewallPermission {
   IPProtocol: string;
@@ -28,6 +49,7 @@ export interface FirewallRule {
   allowed?: FirewallPermission[];
   denied?: FirewallPermission[];
   disabled?: boolean;
+  description?: string;
 }
 
 export interface FirewallTarget {
@@ -147,4 +169,26 @@ export function probeVerdicts(
   port: number,
 ): { range: string; verdict: FirewallVerdict }[] {
   return PROBE_RANGES.map((range) => ({ range, verdict: ingressVerdict(rules, target, range, port) }));
+}
+
+/**
+ * Why lbmedic must not patch `rule`, or undefined when it may: only its own rules, and only when they
+ * admit nothing but Google's probe ranges to instances picked by target tags or service accounts.
+ * Patching any other rule would widen access for whatever else it covers, or borrow a rule someone
+ * else relies on (DESIGN: do no harm).
+ */
+export function patchRefusal(rule: FirewallRule): string | undefined {
+  if (!isLbmedicOwned(rule)) return `${rule.name} is not lbmedic's own rule`;
+  const outside = (rule.sourceRanges ?? []).filter((r) => !PROBE_RANGES.some((p) => cidrContains(p, r)));
+  if (outside.length > 0) return `${rule.name} admits ${outside.join(', ')}, outside Google's probe ranges`;
+  if ((rule.sourceTags ?? []).length > 0 || (rule.sourceServiceAccounts ?? []).length > 0)
+    return `${rule.name} admits sources by tag or service account`;
+  if (!rule.targetTags?.length && !rule.targetServiceAccounts?.length)
+    return `${rule.name} has no target tags or service accounts: it applies to every instance of its network`;
+  return undefined;
+}
+
+/** Does `rule` apply to an instance like `target` (network, target tags or service accounts)? */
+export function ruleAppliesTo(rule: FirewallRule, target: FirewallTarget): boolean {
+  return appliesTo(rule, target);
 }

@@ -120,21 +120,18 @@ export interface TransitionEvent {
  * Failure types (ApplicationFailure `type`) activities raise and workflows branch on, in one place.
  * - `googleRetryable` / `googlePermanent`: a Google API error (429/5xx/timeouts vs 400/403/404/409/412);
  * - `drift`: a snapshot found a resource no longer as the plan was made from it;
- * - `notifySink`: a notification sink failed (retried; sinks that delivered are skipped).
+ * - `notifySink`: a notification sink failed (retried; sinks that delivered are skipped);
+ * - `refused`: a mutation module refused a change lbmedic must never make (patching a firewall rule
+ *   that is not its own and narrow), whatever the plan said.
  */
 export const FAILURE_TYPES = {
   googleRetryable: 'GoogleApiRetryable',
   googlePermanent: 'GoogleApiPermanent',
   drift: 'ResourceDrifted',
   notifySink: 'NotifySinkFailed',
+  refused: 'ChangeRefused',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
-
-/**
- * The name prefix of every resource lbmedic creates (the probe firewall rule): what it owns. The IAM
- * condition in deploy/lbmedic-firewall-condition.yaml grants firewall writes on these names only.
- */
-export const OWNED_NAME_PREFIX = 'lbmedic-';
 
 /** The alert-policy user label that asks for manual approval whatever the policy says. */
 export const MANUAL_APPROVAL_LABEL = 'lbmedic_approval';

@@ -11,6 +11,17 @@ export interface NamedPort {
   port: number;
 }
 
+/** A health check's protocol-specific settings, as Compute keeps them in `<type>HealthCheck`. */
+export interface HealthCheckDetails {
+  port?: number;
+  portName?: string;
+  portSpecification?: string;
+  requestPath?: string;
+  host?: string;
+  response?: string;
+  proxyHeader?: string;
+}
+
 /** One Compute call. Inverse mutations use the same shapes. */
 export type Mutation =
   | {
@@ -31,10 +42,27 @@ export type Mutation =
       priority: number;
       sourceRanges: string[];
       targetTags: string[];
+      /** Set instead of `targetTags` when the instances are picked by service account. */
+      targetServiceAccounts?: string[];
       allowed: FirewallPermission[];
       description: string;
     }
   | { kind: 'deleteFirewall'; firewall: string }
+  | {
+      /** A whole new health check (lbmedic's dedicated copy of a shared one). */
+      kind: 'insertHealthCheck';
+      healthCheck: string;
+      type: string;
+      checkIntervalSec: number;
+      timeoutSec: number;
+      healthyThreshold: number;
+      unhealthyThreshold: number;
+      details: HealthCheckDetails;
+      description: string;
+    }
+  | { kind: 'deleteHealthCheck'; healthCheck: string }
+  /** Points a backend service at another health check (by name). */
+  | { kind: 'setBackendServiceHealthCheck'; backendService: string; healthCheck: string }
   | {
       kind: 'setNamedPorts';
       instanceGroup: string;

@@ -1,6 +1,8 @@
 /**
- * A plan as a human reads it: each resource, its fields before → after, and what happens next.
+ * A plan as a human reads it: each resource, its fields before → after, what else it reaches, and
+ * what happens next.
  */
+import { impactText } from './impact';
 import type { Plan } from './plan';
 
 const duration = (sec: number) =>
@@ -27,11 +29,13 @@ export function renderPlan(plan: Plan): string {
     out.push('  nothing to change');
   }
   for (const s of plan.steps) {
-    const sign = s.apply.kind === 'insertFirewall' ? '+' : '~';
+    const sign = s.apply.kind === 'insertFirewall' || s.apply.kind === 'insertHealthCheck' ? '+' : '~';
     const scope = s.resource.zone || s.resource.region;
     const where = scope ? `${scope}/${s.resource.name}` : s.resource.name;
     out.push(`  ${sign} ${s.resource.kind} ${where}   (${s.cause}, policy ${s.policy})`);
     for (const c of s.changes) out.push(`      ${c.field}: ${c.before} → ${c.after}`);
+    // Runs recorded before impact existed have steps without it.
+    if (s.impact) out.push(`      also affects: ${impactText(s.impact)}`);
   }
   for (const e of plan.escalations) {
     out.push(`  ! escalate ${e.cause}${e.policy ? ` (policy ${e.policy})` : ''}: ${e.summary}`);

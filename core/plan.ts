@@ -5,14 +5,16 @@
  *
  * The planner selects a policy per finding and hands the finding and the policy's action to the
  * finding's cause (core/causes/<cause>.ts), which proposes the changes; what it keeps for itself is
- * what spans causes: escalation, one change per resource, the strictest-wins approval and limits,
- * dry-run and the alert's approval label.
+ * what spans causes: escalation, one change per resource, the impact of each change and the policy's
+ * `maxImpact` (core/impact.ts), the strictest-wins approval and limits, dry-run and the alert's
+ * approval label.
  */
 import type { Finding, RootCause } from './causes';
 import type { Diagnosis } from './classify';
 import { causeOf, humanFixOf } from './causes';
 import type { ProposedStep } from './causes/cause';
 import type { Evidence } from './evidence';
+import { impactText, impactVerdict, type StepImpact, stepImpact } from './impact';
 import type { Approver, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
@@ -23,6 +25,8 @@ export type { FieldChange } from './causes/cause';
 export interface PlanStep extends ProposedStep {
   cause: RootCause;
   policy: string;
+  /** What else the change reaches besides the target backend service. */
+  impact: StepImpact;
 }
 
 export interface Escalation {
@@ -110,11 +114,13 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
   const proposal = causeOf(f.cause).planFinding(f, action, { evidence: ev }) ?? {
     escalate: `policy action ${action.type} does not apply to ${f.cause}`,
   };
+  const rules = ev.firewallRules.ok ? ev.firewallRules.value : [];
   const steps = (proposal.steps ?? []).map(({ id, ...rest }) => ({
     id,
     cause: f.cause,
     policy: policy.name,
     ...rest,
+    impact: stepImpact(rest, ev.backendService, ev.topology, rules),
   }));
   return {
     steps,
@@ -133,6 +139,52 @@ function unapprovable(a: PlanApproval, disjoint: boolean): string | undefined {
   return undefined;
 }
 const healthCheckOf = (ev: Evidence) => (ev.healthCheck.ok ? ev.healthCheck.value : null);
+/** What the governing policies' `maxImpact` makes of the steps. */
+interface Gated {
+  steps: PlanStep[];
+  escalations: Escalation[];
+  notes: string[];
+  /** A step reaches further than its policy allows on its own, and the policy wants a person. */
+  needsApproval: boolean;
+}
+
+/**
+ * Holds every step against its policy's `maxImpact`. A step that reaches further escalates (and then
+ * nothing is applied: lbmedic never applies part of a fix), waits for a person, or goes ahead, as the
+ * policy says; each is noted with what it reaches.
+ */
+function gateImpact(steps: PlanStep[], policies: Policy[]): Gated {
+  const out: Gated = { steps, escalations: [], notes: [], needsApproval: false };
+  for (const step of steps) {
+    const policy = policies.find((p) => p.name === step.policy);
+    if (!policy) continue;
+    const verdict = impactVerdict(step.impact, policy.maxImpact);
+    if (verdict === 'within') continue;
+    const reach = `${step.id} also affects ${impactText(step.impact)}`;
+    const limit = `policy ${policy.name} lets one change reach ${policy.maxImpact.otherBackendServices} other backend service(s) (maxImpact)`;
+    if (verdict === 'escalate') {
+      out.escalations.push({
+        cause: step.cause,
+        policy: policy.name,
+        summary: reach,
+        evidence: [step.impact.via],
+        humanFix: `${reach}; ${limit}: make this change by hand, knowing what it reaches, or allow it in the policy`,
+      });
+    } else {
+      out.needsApproval ||= verdict === 'approve';
+      out.notes.push(
+        `${reach}; ${limit}, beyond that it ${verdict === 'approve' ? 'asks a person' : 'goes ahead'}`,
+      );
+    }
+  }
+  if (out.escalations.length > 0) {
+    out.notes.push(
+      `nothing is applied (lbmedic never applies part of a fix): ${steps.map((s) => s.id).join(', ')}`,
+    );
+    out.steps = [];
+  }
+  return out;
+}
 
 /** Strictest-wins combination of the approval, verification and limits of the governing policies. */
 function combine(
@@ -196,8 +248,14 @@ export function buildPlan(
   const dryRunReasons: string[] = [];
   // One change per resource: two causes touching the same resource would fight.
   const seen = new Set<string>();
-  const unique = steps.filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true)));
   const policies = [...new Map(governing.map((p) => [p.name, p])).values()];
+  const gated = gateImpact(
+    steps.filter((s) => (seen.has(s.id) ? false : (seen.add(s.id), true))),
+    policies,
+  );
+  const unique = gated.steps;
+  escalations.push(...gated.escalations);
+  notes.push(...gated.notes);
   if (set.settings.killSwitch)
     dryRunReasons.push('the kill switch is on (policies/settings.yaml): every policy is dry-run');
   for (const p of policies) if (p.dryRun) dryRunReasons.push(`policy ${p.name} is dry-run`);
@@ -213,16 +271,23 @@ export function buildPlan(
     const max = POLICY_BOUNDS.maxVerificationSec;
     dryRunReasons.push(`the health check needs longer to say HEALTHY than lbmedic verifies (${max}s)`);
   }
-  // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`.
-  // Any registered approver may then sign.
-  if (labels[MANUAL_APPROVAL_LABEL] === 'manual' && combined.approval.mode === 'auto') {
+  // An alert may ask for a person in the loop (never the reverse): `lbmedic_approval: manual`; so
+  // may a change that reaches further than its policy lets it on its own. Any registered approver
+  // may then sign.
+  const askedBy =
+    labels[MANUAL_APPROVAL_LABEL] === 'manual'
+      ? `the alert carries ${MANUAL_APPROVAL_LABEL}=manual`
+      : gated.needsApproval
+        ? 'a change reaches further than its policy allows on its own (maxImpact)'
+        : undefined;
+  if (askedBy && combined.approval.mode === 'auto') {
     combined.approval = {
       ...combined.approval,
       mode: 'manual',
       signers: set.approvers,
       timeoutSec: Math.min(combined.approval.timeoutSec, 1800),
     };
-    notes.push(`approval is manual: the alert carries ${MANUAL_APPROVAL_LABEL}=manual`);
+    notes.push(`approval is manual: ${askedBy}`);
   }
   const nobody = unique.length > 0 ? unapprovable(combined.approval, disjoint) : undefined;
   if (nobody) dryRunReasons.push(nobody);

@@ -184,6 +184,19 @@ export const Unsafe = z.strictObject({
 });
 export type Unsafe = z.infer<typeof Unsafe>;
 
+/**
+ * How far one step of the plan may reach beyond the backend service lbmedic was called for
+ * (core/impact.ts). The default is the target only: a step that would also reach another backend
+ * service escalates.
+ */
+export const MaxImpact = z.strictObject({
+  /** Other backend services one step may reach; 0: the target backend service only. */
+  otherBackendServices: z.number().int().min(0).max(1000).default(0),
+  /** A step that reaches further (or whose reach could not be read in full): escalate, approve, allow. */
+  beyond: z.enum(['escalate', 'approve', 'allow']).default('escalate'),
+});
+export type MaxImpact = z.infer<typeof MaxImpact>;
+
 const Glob = z
   .string()
   .min(1)
@@ -216,6 +229,7 @@ export const Policy = z
       .default('auto'),
     limits: Limits.prefault({}),
     unsafe: Unsafe.optional(),
+    maxImpact: MaxImpact.prefault({}),
   })
   .superRefine((p, ctx) => {
     for (const [i, cause] of p.match.causes.entries()) {

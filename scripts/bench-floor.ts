@@ -70,6 +70,7 @@ export async function remediateInProcess(opts: {
     readHealthCheck: run(acts.readHealthCheck),
     readFirewallRules: run(acts.readFirewallRules),
     readInstanceGroups: run(acts.readInstanceGroups),
+    readTopology: run(acts.readTopology),
     readLbLogs: run(acts.readLbLogs),
     readBackendLatency: run(acts.readBackendLatency),
     readNegs: run(acts.readNegs),

@@ -327,6 +327,27 @@ export function healthCheckPatch(hc: HealthCheck, body: Record<string, unknown>)
   return change;
 }
 
+/** A new health check from an insert body: GCP's defaults (5 s, 5 s, 2/2, the type's default port). */
+export function healthCheckFromInsert(body: Record<string, unknown>, id: string): HealthCheck {
+  if (body['name'] === undefined) throw invalid("Required field 'resource.name' not specified");
+  const name = resourceName('name', body['name']);
+  if (body['type'] === undefined) throw invalid("Required field 'resource.type' not specified");
+  const type = oneOf('type', body['type'], HC_TYPES);
+  const port = DEFAULT_PORT[type];
+  const base: HealthCheck = {
+    id,
+    name,
+    type,
+    checkIntervalSec: 5,
+    timeoutSec: 5,
+    healthyThreshold: 2,
+    unhealthyThreshold: 2,
+    details: port === undefined ? {} : { port },
+    creationTimestamp: new Date().toISOString(),
+  };
+  return { ...base, ...healthCheckPatch(base, body) };
+}
+
 // ------------------------------------------------------------------------------------------ firewalls
 
 const PROTOCOL_NAMES = ['tcp', 'udp', 'icmp', 'esp', 'ah', 'ipip', 'sctp', 'all'];

@@ -18,11 +18,12 @@ import {
   backendServicePatch,
   firewallFromInsert,
   firewallPatch,
+  healthCheckFromInsert,
   healthCheckPatch,
   parseNamedPorts,
 } from './compute-mutations';
 import { aggregatedAnswer, aggregatedScopes } from './aggregated';
-import { alreadyExists, conditionNotMet, faultError, invalid, notFound } from './errors';
+import { alreadyExists, ApiError, conditionNotMet, faultError, invalid, notFound } from './errors';
 import { parseComputeFilter } from './compute-filter';
 import { FilterSyntaxError, matchesObject } from './log-filter';
 import type { BackendService, HealthCheck, InstanceGroup, NetworkEndpointGroup, Project } from './model';
@@ -251,6 +252,62 @@ export function patchHealthCheck(ctx: RouteContext): OperationJson {
       const current = currentProject(ctx, project.projectId).healthChecks.get(name);
       if (!current) throw notFound(path);
       Object.assign(current, change);
+    },
+  );
+}
+
+function insertHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const hc = healthCheckFromInsert(bodyObject(ctx), ctx.world.newId());
+  const path = `projects/${project.projectId}/global/healthChecks/${hc.name}`;
+  const link = selfLink(project.projectId, 'healthChecks', hc.name);
+  const pendingInsert = ctx.ops
+    .list(project.projectId)
+    .some((op) => op.status !== 'DONE' && op['operationType'] === 'insert' && op['targetLink'] === link);
+  if (project.healthChecks.has(hc.name) || pendingInsert) throw alreadyExists(path);
+  return startOperation(ctx, project, {}, 'insert', { link, id: hc.id }, () => {
+    const current = currentProject(ctx, project.projectId);
+    if (current.healthChecks.has(hc.name)) throw alreadyExists(path);
+    current.healthChecks.set(hc.name, hc);
+  });
+}
+
+/**
+ * Compute refuses to delete a health check a backend service still names: 400
+ * `resourceInUseByAnotherResource`, "The health_check resource '…' is already being used by '…'"
+ * (the wording as gcloud and Terraform users report it, e.g. kubernetes/test-infra#2678).
+ */
+function checkHealthCheckUnused(project: Project, name: string): void {
+  const user = byName(project.backendServices.values()).find((bs) =>
+    bs.healthChecks.some((url) => resourceName(url) === name),
+  );
+  if (user) {
+    throw new ApiError(
+      400,
+      `The health_check resource 'projects/${project.projectId}/global/healthChecks/${name}' is already being used by 'projects/${project.projectId}/global/backendServices/${user.name}'`,
+      'resourceInUseByAnotherResource',
+    );
+  }
+}
+
+function deleteHealthCheck(ctx: RouteContext): OperationJson {
+  const project = projectOf(ctx);
+  const name = param(ctx, 'name');
+  const path = `projects/${project.projectId}/global/healthChecks/${name}`;
+  const hc = project.healthChecks.get(name);
+  if (!hc) throw notFound(path);
+  checkHealthCheckUnused(project, name);
+  return startOperation(
+    ctx,
+    project,
+    {},
+    'delete',
+    { link: selfLink(project.projectId, 'healthChecks', name), id: hc.id },
+    () => {
+      const current = currentProject(ctx, project.projectId);
+      if (!current.healthChecks.has(name)) throw notFound(path);
+      checkHealthCheckUnused(current, name);
+      current.healthChecks.delete(name);
     },
   );
 }
@@ -505,6 +562,24 @@ function aggregatedNegs(ctx: RouteContext): Record<string, unknown> {
   });
 }
 
+/** `instances.aggregatedList`: every zone, the empty ones with a NO_RESULTS_ON_PAGE warning (aggregated.ts). */
+function aggregatedInstances(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return aggregatedAnswer({
+    kind: 'compute#instanceAggregatedList',
+    projectId: project.projectId,
+    collection: 'instances',
+    scopes: aggregatedScopes(project),
+    items: byName(project.instances.values()).map((inst) => ({
+      scope: `zones/${inst.zone}`,
+      json: instanceJson(project.projectId, inst),
+    })),
+    filter: compileFilter(ctx.query.get('filter')),
+    maxResults: ctx.query.get('maxResults') ?? undefined,
+    pageToken: ctx.query.get('pageToken') ?? undefined,
+  });
+}
+
 // ---------------------------------------------------------------------------------------- operations
 
 function operationScope(ctx: RouteContext): OperationScope {
@@ -575,7 +650,9 @@ export const computeRoutes: Route[] = [
 
   { method: 'GET', template: `${P}/global/healthChecks`, handler: listHealthChecks },
   { method: 'GET', template: `${P}/global/healthChecks/:name`, handler: getHealthCheck },
+  { method: 'POST', template: `${P}/global/healthChecks`, handler: insertHealthCheck },
   { method: 'PATCH', template: `${P}/global/healthChecks/:name`, handler: patchHealthCheck },
+  { method: 'DELETE', template: `${P}/global/healthChecks/:name`, handler: deleteHealthCheck },
 
   {
     method: 'GET',
@@ -648,6 +725,7 @@ export const computeRoutes: Route[] = [
     },
   ]),
   { method: 'GET', template: `${P}/aggregated/networkEndpointGroups`, handler: aggregatedNegs },
+  { method: 'GET', template: `${P}/aggregated/instances`, handler: aggregatedInstances },
 
   { method: 'GET', template: `${P}/global/operations/:operation`, handler: getOperation },
   { method: 'POST', template: `${P}/global/operations/:operation/wait`, handler: waitOperation },

@@ -8,15 +8,20 @@ import type { Mutation } from '../core/mutation';
 import type { PlanStep } from '../core/plan';
 import type { RunRecord } from './record';
 import { missingFromSnapshot, snapshotProblem } from './rules';
+import { recordSiblings } from './siblings';
 import type { AppliedStep } from './state';
 import { mutations, reads } from './stubs';
 
-/** Reads every resource before changing it: each step with its restore, or the problem in words. */
+/**
+ * Reads every resource before changing it, and how healthy the other backend services it reaches are:
+ * each step with its restore, or the problem in words.
+ */
 export async function takeSnapshot(rec: RunRecord, steps: PlanStep[]): Promise<AppliedStep[] | string> {
   rec.setPhase('SNAPSHOT', `reading ${steps.length} resource(s) before changing them`);
   let snapshot: { stepId: string; restore: Mutation }[];
   try {
     snapshot = await reads.snapshot({ project: rec.s.input.project, steps });
+    await recordSiblings(rec, steps);
   } catch (err) {
     return snapshotProblem(err);
   }

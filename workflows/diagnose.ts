@@ -24,6 +24,7 @@ const readers: EvidenceReaders = {
   readBackendLatency: reads.readBackendLatency,
   readNegs: reads.readNegs,
   probeInstances: probe.probeInstances,
+  readTopology: reads.readTopology,
 };
 
 /**

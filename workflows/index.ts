@@ -1,2 +1,3 @@
 export { inspectBackendWorkflow } from './inspect';
 export { remediationWorkflow } from './remediation';
+export { resourceLockWorkflow } from './lock';

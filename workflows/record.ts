@@ -43,6 +43,10 @@ export function statusOf(s: RunState): RemediationStatus {
     incidents: [...s.incidents.values()],
     diagnosis: s.diagnosis,
     plan: s.plan && { ...s.plan, rendered: s.renderedPlan },
+    // What each change reaches besides the target (also in the rendered plan, "also affects: …").
+    impact: s.plan?.steps.map((x) => ({ step: x.id, ...x.impact })),
+    siblings: s.siblings,
+    locks: { held: s.locks.held, ...(s.locks.flipFlop ? { flipFlop: s.locks.flipFlop } : {}) },
     approvals: s.approvals,
     rejection: s.rejection,
     approvalDeadline: s.approvalDeadline,

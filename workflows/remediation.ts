@@ -1,13 +1,14 @@
 /**
  * RemediationWorkflow: one durable run per backend service that heals it or leaves it as it was.
  *
- * diagnose → decide → gate (dry-run, limits, approval) → snapshot → apply → verify
+ * diagnose → decide → gate (dry-run, limits, approval, locks) → snapshot → apply → verify
+ *   → another backend service the change reaches made less healthy: roll back, naming it
  *   → healthy: REMEDIATED
  *   → not healthy: diagnose again (up to MAX_ROUNDS; new findings extend the same unit of change)
  *   → still not healthy: roll back every applied step from the snapshot, check it, escalate.
  * Orchestration only: the decisions run in the recorded `decide` local activity, I/O in activities.
- * Each stage has its file beside this one: diagnose.ts, approval.ts, change.ts, verify.ts,
- * rollback.ts; record.ts says what happened (phase, notifications, search attributes, memo, status);
+ * Each stage has its file beside this one: diagnose.ts, approval.ts, locks.ts, change.ts, verify.ts
+ * (siblings.ts), rollback.ts; record.ts says what happened (phase, notifications, search attributes, memo, status);
  * state.ts is the run's one state object; rules.ts the loop's pure rules.
  */
 import { workflowInfo } from '@temporalio/workflow';
@@ -17,6 +18,7 @@ import type { RemediationInput } from '../core/model';
 import { awaitApproval, installApprovalHandlers } from './approval';
 import { applySteps, takeSnapshot } from './change';
 import { diagnose } from './diagnose';
+import { holdLocks, installLockHandlers, releaseLocks } from './locks';
 import { RunRecord, type RemediationResult } from './record';
 import { rollBack } from './rollback';
 import { outOfScope, stillInScope } from './scope';
@@ -35,6 +37,7 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
   const rec = new RunRecord(newRunState(input, workflowInfo().workflowId));
   rec.installHandlers();
   installApprovalHandlers(rec);
+  installLockHandlers(rec);
   rec.start();
   try {
     return await remediate(rec);
@@ -44,6 +47,8 @@ export async function remediationWorkflow(input: RemediationInput): Promise<Reme
     if (action === 'roll back')
       return rollBack(rec, `lbmedic failed while changing things: ${failureMessage(err)}`);
     return rec.finish({ outcome: 'ESCALATED', summary: `lbmedic could not finish: ${failureMessage(err)}` });
+  } finally {
+    await releaseLocks(rec, rec.s.plan?.limits.cooldownSec ?? 0);
   }
 }
 
@@ -96,6 +101,8 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
       const left = outOfScope(rec, d) ?? (await stillInScope(rec, evidence));
       if (left) return left;
     }
+    const conflict = await holdLocks(rec, d.newSteps);
+    if (conflict) return s.applied.length > 0 ? rollBack(rec, conflict.summary) : rec.finish(conflict);
     const snapshot = await takeSnapshot(rec, d.newSteps);
     if (typeof snapshot === 'string') {
       return s.applied.length > 0
@@ -104,7 +111,9 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
     }
     const failure = await applySteps(rec, snapshot);
     if (failure) return rollBack(rec, `applying failed (${failure})`);
-    if (await verified(rec, evidence, d.plan)) {
+    const verdict = await verified(rec, evidence, d.plan);
+    if (verdict.collateral) return rollBack(rec, verdict.collateral);
+    if (verdict.healthy) {
       const approvers = rec.approvedBy();
       const changed = s.applied.map((a) => a.step.id).join(', ');
       const approved = approvers.length ? `; approved by ${approvers.join(', ')}` : '';

@@ -5,6 +5,8 @@
 import type { Diagnosis } from '../core/classify';
 import type { Incident, Outcome, RemediationInput } from '../core/model';
 import type { Mutation } from '../core/mutation';
+import type { SiblingHealth } from '../core/impact';
+import type { LockAnswer } from '../core/one-writer';
 import type { Plan, PlanApproval, PlanStep } from '../core/plan';
 
 /**
@@ -45,6 +47,16 @@ export interface AppliedStep {
   restore: Mutation;
 }
 
+/** The resource locks of a run (workflows/locks.ts). */
+export interface LockBook {
+  /** Resource keys whose lock the run holds, in the order it took them. */
+  readonly held: string[];
+  /** The latest answer of each lock the run asked for. */
+  readonly answers: Record<string, LockAnswer>;
+  /** The key whose last write this run stopped short of undoing, and escalated. */
+  flipFlop?: string;
+}
+
 export interface TimelineEntry {
   at: string;
   phase: string;
@@ -75,6 +87,9 @@ export interface RunState {
   /** When this run last changed something (ISO): a later round reads the LB log from there on. */
   changedAt?: string;
   readonly timeline: TimelineEntry[];
+  readonly locks: LockBook;
+  /** The other backend services the applied changes reach, as healthy as they were before (workflows/siblings.ts). */
+  readonly siblings: SiblingHealth[];
 }
 
 /** Refusals kept in the state (all of them are in history: the verdicts and the update results). */
@@ -93,5 +108,7 @@ export function newRunState(input: RemediationInput, workflowId: string): RunSta
     ignored: [],
     applied: [],
     timeline: [],
+    locks: { held: [], answers: {} },
+    siblings: [],
   };
 }

@@ -2,9 +2,11 @@
  * Verification of a change: wait for HEALTHY on the health check's own schedule, then check that the
  * load balancer's 5xx share came down too.
  */
+import { CancellationScope } from '@temporalio/workflow';
 import type { Evidence } from '../core/evidence';
 import type { Plan } from '../core/plan';
 import type { RunRecord } from './record';
+import { collateralDamage } from './siblings';
 import { reads, watch } from './stubs';
 
 /** A verified fix must also bring the LB's 5xx share of requests below this. */
@@ -66,13 +68,34 @@ async function awaitHealthy(
   return undefined;
 }
 
-/** Is the change verified: backends HEALTHY by the deadline, and the 5xx share down since then? */
-export async function verified(rec: RunRecord, ev: Evidence, p: Plan): Promise<boolean> {
+/** How a change verified: the target healthy, or another backend service it reaches made worse. */
+export interface Verified {
+  healthy: boolean;
+  /** Set when the change made a backend service it reaches less healthy: the unit rolls back. */
+  collateral?: string;
+}
+
+/**
+ * Is the change verified: backends HEALTHY by the deadline, the 5xx share down since then, and every
+ * other backend service the change reaches at least as healthy as before (watched meanwhile; collateral
+ * stops the wait for HEALTHY at once)?
+ */
+export async function verified(rec: RunRecord, ev: Evidence, p: Plan): Promise<Verified> {
   rec.setPhase('VERIFYING', `waiting for ${Math.round(p.verification.healthyFraction * 100)}% HEALTHY`);
-  const healthy = await awaitHealthy(rec, ev, p, new Date().toISOString());
-  if (!healthy) return false;
+  const changedAt = new Date().toISOString();
+  const target = new CancellationScope();
+  const waiting = target.run(() => awaitHealthy(rec, ev, p, changedAt));
+  const collateral = await collateralDamage(rec, changedAt);
+  if (collateral) {
+    target.cancel();
+    await waiting.catch(() => undefined);
+    rec.note(collateral);
+    return { healthy: false, collateral };
+  }
+  const healthy = await waiting;
+  if (!healthy) return { healthy: false };
   const { project, backendService } = rec.s.input;
   const verdict = errorRateVerdict(await reads.countLbResponses({ project, backendService, since: healthy }));
   for (const n of verdict.notes) rec.note(n);
-  return verdict.ok;
+  return { healthy: verdict.ok };
 }

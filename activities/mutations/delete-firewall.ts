@@ -1,9 +1,9 @@
 /**
- * Deleting a firewall rule: how an inserted rule is rolled back. No plan deletes a rule it did not
- * create (DESIGN: do no harm).
+ * Deleting a firewall rule: how an inserted rule is rolled back. Only lbmedic's own rules are ever
+ * deleted; any other is refused before anything is sent (DESIGN: do no harm).
  */
 import type { MutationModule } from './module';
-import { describeRule, readRule } from './firewall-rule';
+import { describeRule, readRule, refuseUnlessOwned } from './firewall-rule';
 
 /** Delete a firewall rule. */
 export const deleteFirewall: MutationModule<'deleteFirewall'> = {
@@ -13,8 +13,10 @@ export const deleteFirewall: MutationModule<'deleteFirewall'> = {
 
   holds: (current) => current === null,
 
-  send: (clients, project, m, requestId) =>
-    clients.firewalls.delete({ project, firewall: m.firewall, requestId }),
+  async send(clients, project, m, requestId) {
+    await refuseUnlessOwned(clients, project, m.firewall, 'delete');
+    return clients.firewalls.delete({ project, firewall: m.firewall, requestId });
+  },
 
   // The rule as it was read, inserted again: an INGRESS allow rule with its ranges, tags and ports.
   inverse: (current) => current,

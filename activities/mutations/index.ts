@@ -4,11 +4,14 @@
  */
 import type { Mutation, MutationKind, MutationOf } from '../../core/mutation';
 import { deleteFirewall } from './delete-firewall';
+import { deleteHealthCheck } from './delete-health-check';
 import { insertFirewall } from './insert-firewall';
+import { insertHealthCheck } from './insert-health-check';
 import type { MutationModule } from './module';
 import { patchBackendService } from './patch-backend-service';
 import { patchFirewall } from './patch-firewall';
 import { patchHealthCheck } from './patch-health-check';
+import { setBackendServiceHealthCheck } from './set-backend-service-health-check';
 import { setNamedPorts } from './set-named-ports';
 
 export type { MutationModule } from './module';
@@ -18,6 +21,9 @@ const MODULES: { [K in MutationKind]: MutationModule<K> } = {
   patchFirewall,
   insertFirewall,
   deleteFirewall,
+  insertHealthCheck,
+  deleteHealthCheck,
+  setBackendServiceHealthCheck,
   setNamedPorts,
   patchBackendService,
 };

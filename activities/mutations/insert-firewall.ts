@@ -1,6 +1,7 @@
 /**
  * Creating lbmedic's own INGRESS rule that lets Google's probe ranges in (root cause 2). The rule's name
- * is derived from the network and port (core/plan.ts), so a retried insert finds its own rule.
+ * is derived from the network, port and targets (core/causes/firewall-blocks-probes.ts), so a retried
+ * insert finds its own rule.
  */
 import type { MutationModule } from './module';
 import { describeRule, readRule, samePermissions, sameSet } from './firewall-rule';
@@ -15,7 +16,8 @@ export const insertFirewall: MutationModule<'insertFirewall'> = {
     current?.kind === 'insertFirewall' &&
     samePermissions(desired.allowed, current.allowed) &&
     sameSet(desired.sourceRanges, current.sourceRanges) &&
-    sameSet(desired.targetTags, current.targetTags),
+    sameSet(desired.targetTags, current.targetTags) &&
+    sameSet(desired.targetServiceAccounts ?? [], current.targetServiceAccounts ?? []),
 
   send: (clients, project, m, requestId) =>
     clients.firewalls.insert({
@@ -28,6 +30,7 @@ export const insertFirewall: MutationModule<'insertFirewall'> = {
         priority: m.priority,
         sourceRanges: m.sourceRanges,
         targetTags: m.targetTags,
+        ...(m.targetServiceAccounts?.length ? { targetServiceAccounts: m.targetServiceAccounts } : {}),
         allowed: m.allowed,
         description: m.description,
       },

@@ -1,9 +1,10 @@
 /**
- * Changing the allowed protocols and ports of an existing firewall rule (the probe rule in the
- * port-moved fix). Only `allowed` is sent; Compute leaves the rule's ranges and targets as they are.
+ * Changing the allowed protocols and ports of one of lbmedic's own firewall rules (a rule it inserted
+ * earlier that no longer admits what it should). Only `allowed` is sent; Compute leaves the rule's
+ * ranges and targets as they are. Any other rule is refused before anything is sent.
  */
 import type { MutationModule } from './module';
-import { describeRule, readRule, samePermissions } from './firewall-rule';
+import { describeRule, readRule, refuseUnlessOwned, samePermissions } from './firewall-rule';
 
 /** Set a firewall rule's `allowed` list. */
 export const patchFirewall: MutationModule<'patchFirewall'> = {
@@ -17,13 +18,15 @@ export const patchFirewall: MutationModule<'patchFirewall'> = {
   holds: (current, desired) =>
     current !== null && 'allowed' in current && samePermissions(desired.allowed, current.allowed),
 
-  send: (clients, project, m, requestId) =>
-    clients.firewalls.patch({
+  async send(clients, project, m, requestId) {
+    await refuseUnlessOwned(clients, project, m.firewall, 'patch');
+    return clients.firewalls.patch({
       project,
       firewall: m.firewall,
       requestId,
       firewallResource: { allowed: m.allowed },
-    }),
+    });
+  },
 
   inverse: (current) => current,
 };

@@ -5,14 +5,10 @@
  */
 import type { MutationOf } from '../../core/mutation';
 import type { GcpClients } from '../gcp-clients';
+import { detailKey } from './health-check';
 import type { MutationModule } from './module';
 
 type PatchHealthCheck = MutationOf<'patchHealthCheck'>;
-
-/** `HTTP` → `httpHealthCheck`: where a health check keeps its port and path on the wire. */
-const detailKey = (type: string) =>
-  `${type.toLowerCase()}HealthCheck` as
-    'httpHealthCheck' | 'httpsHealthCheck' | 'http2HealthCheck' | 'tcpHealthCheck' | 'sslHealthCheck';
 
 /** The health check `m` names, global or regional. */
 const getHealthCheck = (clients: GcpClients, project: string, m: PatchHealthCheck) =>

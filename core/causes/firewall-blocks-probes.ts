@@ -1,17 +1,22 @@
 /**
  * Root cause 2: no firewall rule admits Google's probe ranges to the port the health check probes.
  * Proven from the rules alone (VPC firewall semantics in ../firewall.ts), for the port the health
- * check will probe once the health-check and named-port fixes found before it are made. Fixed by
- * moving the existing probe rule to that port, or inserting a narrow lbmedic-owned rule; nothing
- * wider than the probe ranges is ever opened.
+ * check will probe once the health-check and named-port fixes found before it are made.
+ *
+ * Fixed through a rule lbmedic owns, never by borrowing or widening someone else's: it inserts a
+ * dedicated rule that admits exactly the probe ranges the load balancer's type needs, to exactly that
+ * port, on the narrowest target tags or service accounts that cover the blocked instances
+ * (../impact.ts `narrowestTargets`). Only its own narrow rule of the same name is ever patched. A deny
+ * rule that shadows the probes is overridden only when the policy says so; otherwise escalated.
  */
 import { z } from 'zod';
 import type { FirewallPermission, FirewallRule } from '../firewall';
-import { cidrContains, networkName, PROBE_RANGES, probeVerdicts } from '../firewall';
-import { OWNED_NAME_PREFIX } from '../model';
+import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor, probeVerdicts } from '../firewall';
+import { narrowestTargets } from '../impact';
+import { LBMEDIC_MARK, OWNED_NAME_PREFIX, resourceName, shortHash } from '../ownership';
 import type { AnyFinding, Detection, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
 import { defineCause, FromDiagnosis, fromDiagnosis, Port, remedy } from './cause';
-import { type Facts, healthCheckPort } from './facts';
+import type { Facts } from './facts';
 import { healthCheckMismatch } from './health-check-mismatch';
 import { namedPortMismatch } from './named-port-mismatch';
 
@@ -25,6 +30,17 @@ export const FirewallFix = z.object({
   blockedRanges: z.array(z.string()),
   /** Deny rules that win over an allow: an inserted allow must have a lower priority number. */
   blockingRules: z.array(z.object({ name: z.string(), priority: z.number() })),
+  /** The blocked instances: the rule's targets are chosen to cover exactly these. */
+  instances: z
+    .array(
+      z.object({
+        name: z.string(),
+        zone: z.string(),
+        tags: z.array(z.string()),
+        serviceAccounts: z.array(z.string()),
+      }),
+    )
+    .default([]),
 });
 export type FirewallFix = z.infer<typeof FirewallFix>;
 type FirewallFinding = FindingOf<typeof ID, FirewallFix>;
@@ -33,15 +49,20 @@ type FirewallFinding = FindingOf<typeof ID, FirewallFix>;
 export const AllowProbesInFirewall = z.strictObject({
   type: z.literal('allowProbesInFirewall'),
   port: z.union([FromDiagnosis, Port]).default('fromDiagnosis'),
-  /** Priority of an inserted rule; it is lowered below any deny rule that would win over it. */
+  /** Priority of an inserted rule. */
   priority: z.number().int().min(0).max(65534).default(1000),
   /**
-   * Name prefix of an inserted rule; the network and port complete it (deterministic, idempotent).
+   * A deny rule that wins over the probes: `false` escalates; `true` gives the inserted rule a priority
+   * number one below the deny's, so the allow wins for the probe ranges and port only.
+   */
+  overrideDeny: z.boolean().default(false),
+  /**
+   * Name prefix of an inserted rule; network, port and targets complete it (deterministic, idempotent).
    * It starts with lbmedic-: the IAM condition (deploy/) lets lbmedic write only rules named so.
    */
   namePrefix: z
     .string()
-    .regex(/^[a-z]([-a-z0-9]{0,40})$/, 'expected a lowercase name prefix (letters, digits, dashes)')
+    .regex(/^[a-z]([-a-z0-9]{0,39})$/, 'expected a lowercase name prefix (letters, digits, dashes)')
     .startsWith(OWNED_NAME_PREFIX, {
       message: `must start with ${OWNED_NAME_PREFIX}: lbmedic may write only the firewall rules it owns (deploy/lbmedic-firewall-condition.yaml)`,
     })
@@ -88,6 +109,12 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
       blockingRules: rules
         .filter((r) => blockingNames.has(r.name))
         .map((r) => ({ name: r.name, priority: r.priority })),
+      instances: blocked.map(({ inst }) => ({
+        name: inst.name,
+        zone: inst.zone,
+        tags: inst.tags,
+        serviceAccounts: inst.serviceAccounts,
+      })),
     },
   };
 }
@@ -116,32 +143,7 @@ function detect(facts: Facts, before: readonly AnyFinding[]): Detection<Firewall
 const permissionsText = (perms: FirewallPermission[]) =>
   perms.map((p) => `${p.IPProtocol}:${p.ports?.length ? p.ports.join(',') : 'all'}`).join(' ') || 'none';
 
-/** The rule lbmedic would call "the probe rule" for `port`: an enabled allow of both probe ranges to it. */
-function probeRuleFor(
-  rules: FirewallRule[],
-  network: string,
-  tags: string[],
-  port: number,
-): FirewallRule | undefined {
-  return rules.find(
-    (r) =>
-      !r.disabled &&
-      (r.direction || 'INGRESS') === 'INGRESS' &&
-      !r.denied?.length &&
-      networkName(r.network) === networkName(network) &&
-      PROBE_RANGES.every((range) => (r.sourceRanges ?? []).some((s) => cidrContains(s, range))) &&
-      (!r.targetTags?.length || tags.length === 0 || r.targetTags.some((t) => tags.includes(t))) &&
-      (r.allowed ?? []).some(
-        (a) => a.IPProtocol.toLowerCase() === 'tcp' && (a.ports ?? []).includes(String(port)),
-      ),
-  );
-}
-
-function firewallRuleName(prefix: string, network: string, port: number): string {
-  return `${prefix}-${networkName(network)}-${port}`.slice(0, 63).replace(/-+$/, '');
-}
-
-/** Changes the allowed ports of an existing rule; the inverse puts its old ones back. */
+/** Changes the allowed ports of lbmedic's own rule; the inverse puts its old ones back. */
 function patchStep(rule: FirewallRule, allowed: FirewallPermission[]): ProposedStep {
   return {
     id: `firewall/${rule.name}`,
@@ -154,19 +156,23 @@ function patchStep(rule: FirewallRule, allowed: FirewallPermission[]): ProposedS
   };
 }
 
-/** A new rule admitting exactly the probe ranges to exactly `port`; the inverse deletes it. */
-function insertStep(f: FirewallFinding, name: string, port: number, priority: number): ProposedStep {
+type Targets = { targetTags: string[] } | { targetServiceAccounts: string[] };
+
+/** The rule lbmedic inserts, as a step whose inverse deletes it. */
+function insertStep(
+  f: FirewallFinding,
+  rule: { name: string; port: number; priority: number; ranges: readonly string[]; targets: Targets },
+): ProposedStep {
+  const { name, port, priority, ranges, targets } = rule;
+  const byTag = 'targetTags' in targets;
+  const targetValues = byTag ? targets.targetTags : targets.targetServiceAccounts;
   return {
     id: `firewall/${name}`,
     resource: { kind: 'firewall', name },
     changes: [
       { field: '(new rule)', before: '-', after: `INGRESS ALLOW tcp:${port} priority ${priority}` },
-      { field: 'sourceRanges', before: '-', after: PROBE_RANGES.join(', ') },
-      {
-        field: 'targetTags',
-        before: '-',
-        after: f.fix.targetTags.join(', ') || '(all instances in the network)',
-      },
+      { field: 'sourceRanges', before: '-', after: ranges.join(', ') },
+      { field: byTag ? 'targetTags' : 'targetServiceAccounts', before: '-', after: targetValues.join(', ') },
       { field: 'network', before: '-', after: networkName(f.fix.network) },
     ],
     apply: {
@@ -174,13 +180,29 @@ function insertStep(f: FirewallFinding, name: string, port: number, priority: nu
       firewall: name,
       network: f.fix.network,
       priority,
-      sourceRanges: [...PROBE_RANGES],
-      targetTags: f.fix.targetTags,
+      sourceRanges: [...ranges],
+      targetTags: byTag ? targetValues : [],
+      ...(byTag ? {} : { targetServiceAccounts: targetValues }),
       allowed: [{ IPProtocol: 'tcp', ports: [String(port)] }],
-      description: `lbmedic: admit Google health-check probes to tcp:${port} (${f.summary})`.slice(0, 2048),
+      description: `${LBMEDIC_MARK} admit Google health-check probes to tcp:${port} (${f.summary})`.slice(
+        0,
+        2048,
+      ),
     },
     inverse: { kind: 'deleteFirewall', firewall: name },
   };
+}
+
+/** The deterministic name of lbmedic's rule for these ranges, port and targets on `network`. */
+function ruleName(
+  prefix: string,
+  network: string,
+  port: number,
+  ranges: readonly string[],
+  targets: Targets,
+) {
+  const key = JSON.stringify({ network: networkName(network), port, ranges, targets });
+  return resourceName([prefix, networkName(network), String(port)], shortHash(key));
 }
 
 function planAllowProbes(
@@ -191,35 +213,31 @@ function planAllowProbes(
   const { fix } = f;
   const port = fromDiagnosis(action.port, fix.port);
   if (port === undefined) return { escalate: 'no port to open' };
-  const rules = evidence.firewallRules.ok ? evidence.firewallRules.value : [];
-  const bs = evidence.backend.ok ? evidence.backend.value : undefined;
-  const hc = evidence.healthCheck.ok ? evidence.healthCheck.value : null;
-  const groups = evidence.instanceGroups.ok ? evidence.instanceGroups.value : [];
-  const currentPort = hc && bs ? healthCheckPort(hc, bs.portName, groups) : undefined;
-  // The port moved: move the rule that admitted probes to the old port, rather than add a second one.
-  const existing =
-    currentPort !== undefined && currentPort !== port
-      ? probeRuleFor(rules, fix.network, fix.targetTags, currentPort)
-      : undefined;
-  const blockingPriority = Math.min(...fix.blockingRules.map((r) => r.priority), Infinity);
-  if (existing && existing.priority < blockingPriority) {
-    const allowed = (existing.allowed ?? []).map((a) =>
-      a.IPProtocol.toLowerCase() === 'tcp'
-        ? {
-            ...a,
-            ports: [...new Set((a.ports ?? []).map((p) => (p === String(currentPort) ? String(port) : p)))],
-          }
-        : a,
-    );
-    return { steps: [patchStep(existing, allowed)] };
+  const scheme = evidence.backend.ok ? evidence.backend.value.loadBalancingScheme : '';
+  const ranges = probeRangesFor(scheme);
+  if (!ranges)
+    return { escalate: `lbmedic does not know the probe ranges of load-balancing scheme ${scheme}` };
+  const deny = [...fix.blockingRules].sort((a, b) => a.priority - b.priority)[0];
+  if (deny && !action.overrideDeny) {
+    return {
+      escalate: `deny rule ${deny.name} (priority ${deny.priority}) drops the probes; the policy does not let lbmedic override a deny (overrideDeny)`,
+    };
   }
-  const priority = Math.min(action.priority, blockingPriority - 1);
+  const priority = deny ? Math.min(action.priority, deny.priority - 1) : action.priority;
   if (priority < 0) return { escalate: 'a deny rule at priority 0 blocks the probes: no allow rule can win' };
-  const name = firewallRuleName(action.namePrefix, fix.network, port);
+  // A rule with no targets applies to the whole network: never without the instances it is for.
+  if (fix.instances.length === 0) return { escalate: 'the finding names no blocked instances to target' };
+  const topology = evidence.topology.ok ? evidence.topology.value : undefined;
+  const targets = narrowestTargets(fix.instances, fix.network, topology);
+  if ('problem' in targets) return { escalate: targets.problem };
+  const name = ruleName(action.namePrefix, fix.network, port, ranges, targets);
+  const rules = evidence.firewallRules.ok ? evidence.firewallRules.value : [];
   const sameName = rules.find((r) => r.name === name);
-  // lbmedic's own rule from an earlier run exists: make it right instead of inserting a duplicate.
-  if (sameName) return { steps: [patchStep(sameName, [{ IPProtocol: 'tcp', ports: [String(port)] }])] };
-  return { steps: [insertStep(f, name, port, priority)] };
+  if (!sameName) return { steps: [insertStep(f, { name, port, priority, ranges, targets })] };
+  // A rule of that name from an earlier run: put it right if it is lbmedic's own and narrow.
+  const refusal = patchRefusal(sameName);
+  if (refusal) return { escalate: `a rule named ${name} exists and lbmedic may not change it: ${refusal}` };
+  return { steps: [patchStep(sameName, [{ IPProtocol: 'tcp', ports: [String(port)] }])] };
 }
 
 export const firewallBlocksProbes = defineCause({
@@ -230,6 +248,6 @@ export const firewallBlocksProbes = defineCause({
   humanFix: (fix) =>
     `allow ${PROBE_RANGES.join(' and ')} to tcp:${fix.port} on network ${networkName(fix.network)}${
       fix.targetTags.length ? ` for tags ${fix.targetTags.join(',')}` : ''
-    }`,
+    }, in a rule that admits nothing else`,
   remedies: [remedy(AllowProbesInFirewall, planAllowProbes)],
 });

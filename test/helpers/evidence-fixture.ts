@@ -149,6 +149,28 @@ export function evidence(w: World, overrides: Partial<Evidence> = {}): Evidence 
     },
     negs: { ok: true, value: [] },
     probe: { ok: true, value: probe },
+    topology: {
+      ok: true,
+      value: {
+        backendServices: [
+          {
+            name: 'web-bs',
+            portName: 'http',
+            healthCheck: 'web-hc',
+            groups: [{ name: 'web-ig', zone: 'z1' }],
+          },
+        ],
+        instanceGroups: [{ name: 'web-ig', zone: 'z1', instances }],
+        instances: instances.map((name) => ({
+          name,
+          zone: 'z1',
+          network: NET,
+          tags: ['web'],
+          serviceAccounts: [],
+        })),
+        truncated: [],
+      },
+    },
     ...overrides,
   };
 }

@@ -41,6 +41,12 @@ const table: {
     verdict: 'FAULTS_FOUND',
     causes: ['FIREWALL_BLOCKS_PROBES', 'HEALTH_CHECK_MISMATCH', 'NAMED_PORT_MISMATCH'],
   },
+  {
+    scenario: 'shared-resources',
+    verdict: 'FAULTS_FOUND',
+    causes: ['FIREWALL_BLOCKS_PROBES', 'HEALTH_CHECK_MISMATCH', 'NAMED_PORT_MISMATCH'],
+  },
+  { scenario: 'shared-resources', backendService: 'api-bs', verdict: 'NO_FAULT', causes: [] },
 ];
 
 test('every scenario a root cause names is in this table, diagnosed as that cause', () => {
@@ -136,7 +142,7 @@ test('the backend service itself unreadable: UNKNOWN, every other source marked 
     const { diagnosis } = await diagnose(sim, 'web-bs');
     assert.equal(diagnosis.verdict, 'UNKNOWN');
     assert.equal(diagnosis.findings.length, 0);
-    assert.equal(diagnosis.unavailable.length, 9);
+    assert.equal(diagnosis.unavailable.length, 10);
   } finally {
     await sim.stop();
   }

@@ -30,6 +30,7 @@ const SHIPPED = [
   'port-moved',
   'probe-blocked',
   'regional-mig',
+  'shared-resources',
 ];
 
 const minimal = `

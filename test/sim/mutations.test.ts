@@ -12,17 +12,47 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createApplyActivities } from '../../activities/apply';
 import { mutationModule } from '../../activities/mutations';
+import { GoogleApiError } from '../../activities/google-errors';
 import { operationOf, waitForOperation } from '../../activities/operations';
 import { FAILURE_TYPES } from '../../core/model';
 import type { Mutation, MutationKind } from '../../core/mutation';
 import { buildPlan } from '../../core/plan';
 import { shippedPolicies } from '../helpers/approvers';
-import { diagnose, startSim, type SimHarness } from '../helpers/sim';
+import { mutationsOf } from '../helpers/port-moved';
+import { apiRequests, diagnose, startSim, type SimHarness } from '../helpers/sim';
 
 const NETWORK = 'https://www.googleapis.com/compute/v1/projects/demo-project/global/networks/default';
 
-/** One change per kind on port-moved's resources, none of which holds there yet. */
-const table: { mutation: Mutation; describe: string }[] = [
+/** An lbmedic-owned probe rule, as an earlier run would have left it. */
+const OWN_RULE: Mutation = {
+  kind: 'insertFirewall',
+  firewall: 'lbmedic-allow-health-checks-default-8080-0000abcd',
+  network: NETWORK,
+  priority: 1000,
+  sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
+  targetTags: ['web'],
+  allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }],
+  description: 'lbmedic: admit Google health-check probes to tcp:8080',
+};
+
+/** lbmedic's dedicated copy of web-hc for web-bs. */
+const COPY: Mutation = {
+  kind: 'insertHealthCheck',
+  healthCheck: 'lbmedic-hc-web-bs',
+  type: 'HTTP',
+  checkIntervalSec: 5,
+  timeoutSec: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+  details: { port: 9090, portSpecification: 'USE_FIXED_PORT', requestPath: '/healthz' },
+  description: 'lbmedic: dedicated copy of health check web-hc for backend service web-bs',
+};
+
+/**
+ * One change per kind on port-moved's resources, none of which holds there yet; `given` is made
+ * first (the firewall kinds only ever touch lbmedic's own rules).
+ */
+const table: { mutation: Mutation; describe: string; given?: Mutation }[] = [
   {
     mutation: { kind: 'patchHealthCheck', healthCheck: 'web-hc', type: 'HTTP', port: 9090, requestPath: '/' },
     describe: 'healthCheck web-hc',
@@ -31,15 +61,16 @@ const table: { mutation: Mutation; describe: string }[] = [
     // Unsorted ports and an upper-case protocol: `holds` compares them as Compute means them.
     mutation: {
       kind: 'patchFirewall',
-      firewall: 'allow-lb-health-checks',
+      firewall: 'lbmedic-allow-health-checks-default-8080-0000abcd',
       allowed: [{ IPProtocol: 'TCP', ports: ['9090', '8080'] }],
     },
-    describe: 'firewall allow-lb-health-checks',
+    describe: 'firewall lbmedic-allow-health-checks-default-8080-0000abcd',
+    given: OWN_RULE,
   },
   {
     mutation: {
       kind: 'insertFirewall',
-      firewall: 'lbmedic-allow-health-checks-default-9090',
+      firewall: 'lbmedic-allow-health-checks-default-9090-0000abcd',
       network: NETWORK,
       priority: 1000,
       sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
@@ -47,11 +78,27 @@ const table: { mutation: Mutation; describe: string }[] = [
       allowed: [{ IPProtocol: 'tcp', ports: ['9090'] }],
       description: 'lbmedic: admit Google health-check probes to tcp:9090',
     },
-    describe: 'firewall lbmedic-allow-health-checks-default-9090',
+    describe: 'firewall lbmedic-allow-health-checks-default-9090-0000abcd',
   },
   {
-    mutation: { kind: 'deleteFirewall', firewall: 'allow-lb-health-checks' },
-    describe: 'firewall allow-lb-health-checks',
+    mutation: { kind: 'deleteFirewall', firewall: 'lbmedic-allow-health-checks-default-8080-0000abcd' },
+    describe: 'firewall lbmedic-allow-health-checks-default-8080-0000abcd',
+    given: OWN_RULE,
+  },
+  { mutation: COPY, describe: 'healthCheck lbmedic-hc-web-bs' },
+  {
+    mutation: { kind: 'deleteHealthCheck', healthCheck: 'lbmedic-hc-web-bs' },
+    describe: 'healthCheck lbmedic-hc-web-bs',
+    given: COPY,
+  },
+  {
+    mutation: {
+      kind: 'setBackendServiceHealthCheck',
+      backendService: 'web-bs',
+      healthCheck: 'lbmedic-hc-web-bs',
+    },
+    describe: 'backendService web-bs (health check)',
+    given: COPY,
   },
   {
     mutation: {
@@ -77,6 +124,9 @@ test('the table has a row for every kind', () => {
     patchFirewall: true,
     insertFirewall: true,
     deleteFirewall: true,
+    insertHealthCheck: true,
+    deleteHealthCheck: true,
+    setBackendServiceHealthCheck: true,
     setNamedPorts: true,
     patchBackendService: true,
   };
@@ -95,6 +145,7 @@ for (const row of table) {
   test(`${m.kind}: read, send, holds once DONE, inverse restores what was read`, async () => {
     const sim = await startSim('port-moved');
     try {
+      if (row.given) await sendAndWait(sim, row.given, randomUUID());
       const mod = mutationModule(m);
       const read = () => mod.read(sim.clients, sim.project, m);
       assert.equal(mod.describe(m), row.describe);
@@ -139,6 +190,7 @@ for (const scenario of [
   'hc-wrong-path',
   'named-port-mismatch',
   'backend-timeout',
+  'shared-resources',
 ]) {
   test(`${scenario}: snapshot, apply each step once, roll back, every resource restored`, async () => {
     const sim = await startSim(scenario);
@@ -200,6 +252,88 @@ test('snapshot after someone else changed a resource: drift, non-retryable, nami
       assert.equal(err.message, `${hc.id} changed since the plan was made`);
       return true;
     });
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('never borrow: a rule or health check lbmedic did not create is refused before anything is sent', async () => {
+  const sim = await startSim('port-moved');
+  try {
+    const refusals: [Mutation, RegExp][] = [
+      [
+        {
+          kind: 'patchFirewall',
+          firewall: 'allow-lb-health-checks',
+          allowed: [{ IPProtocol: 'tcp', ports: ['9090'] }],
+        },
+        /will not patch firewall allow-lb-health-checks: allow-lb-health-checks is not lbmedic's own rule/,
+      ],
+      [
+        { kind: 'deleteFirewall', firewall: 'allow-lb-health-checks' },
+        /will not delete firewall allow-lb-health-checks/,
+      ],
+      [
+        { kind: 'deleteHealthCheck', healthCheck: 'web-hc' },
+        /will not delete health check web-hc: it did not create it/,
+      ],
+    ];
+    for (const [m, message] of refusals) {
+      await assert.rejects(
+        mutationModule(m).send(sim.clients, sim.project, m, randomUUID()),
+        (err: unknown) => {
+          assert.ok(err instanceof ApplicationFailure);
+          assert.equal(err.type, FAILURE_TYPES.refused);
+          assert.equal(err.nonRetryable, true);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+    }
+    // An lbmedic rule someone widened to 0.0.0.0/0 is not lbmedic's narrow rule any more.
+    await sendAndWait(sim, { ...OWN_RULE, sourceRanges: ['0.0.0.0/0'] }, randomUUID());
+    const patch: Mutation = {
+      kind: 'patchFirewall',
+      firewall: 'lbmedic-allow-health-checks-default-8080-0000abcd',
+      allowed: [],
+    };
+    await assert.rejects(
+      mutationModule(patch).send(sim.clients, sim.project, patch, randomUUID()),
+      /admits 0\.0\.0\.0\/0, outside Google's probe ranges/,
+    );
+    assert.deepEqual(
+      mutationsOf(await apiRequests(sim)).map((r) => r.method),
+      ['POST'],
+      'only the setup insert was sent',
+    );
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('a health check a backend service still uses cannot be deleted (Compute: resourceInUseByAnotherResource)', async () => {
+  const sim = await startSim('port-moved');
+  try {
+    await sendAndWait(sim, COPY, randomUUID());
+    const sw: Mutation = {
+      kind: 'setBackendServiceHealthCheck',
+      backendService: 'web-bs',
+      healthCheck: 'lbmedic-hc-web-bs',
+    };
+    await sendAndWait(sim, sw, randomUUID());
+    const del: Mutation = { kind: 'deleteHealthCheck', healthCheck: 'lbmedic-hc-web-bs' };
+    await assert.rejects(
+      mutationModule(del).send(sim.clients, sim.project, del, randomUUID()),
+      (err: unknown) => {
+        assert.ok(err instanceof GoogleApiError);
+        assert.equal(err.status, 400);
+        assert.match(
+          err.message,
+          /is already being used by 'projects\/demo-project\/global\/backendServices\/web-bs'/,
+        );
+        return true;
+      },
+    );
   } finally {
     await sim.stop();
   }

@@ -10,6 +10,10 @@ import { apiRequests, diagnose, startSim } from '../helpers/sim';
 
 const policies = shippedPolicies();
 
+/** lbmedic's own rule for probes to tcp:9090 on the instances tagged web (port-moved, shared-resources). */
+const NEW_PROBE_RULE_9090 =
+  'firewall/lbmedic-allow-health-checks-default-9090-bde1d01f (new rule): - → INGRESS ALLOW tcp:9090 priority 1000; sourceRanges: - → 35.191.0.0/16, 130.211.0.0/22; targetTags: - → web; network: - → default';
+
 const table: {
   scenario: string;
   backendService?: string;
@@ -33,7 +37,7 @@ const table: {
   {
     scenario: 'firewall-missing',
     steps: [
-      'firewall/lbmedic-allow-health-checks-default-8080 (new rule): - → INGRESS ALLOW tcp:8080 priority 1000; sourceRanges: - → 35.191.0.0/16, 130.211.0.0/22; targetTags: - → web; network: - → default',
+      'firewall/lbmedic-allow-health-checks-default-8080-866a4e17 (new rule): - → INGRESS ALLOW tcp:8080 priority 1000; sourceRanges: - → 35.191.0.0/16, 130.211.0.0/22; targetTags: - → web; network: - → default',
     ],
     escalations: [],
     approval: 'auto',
@@ -63,11 +67,24 @@ const table: {
     steps: [
       'healthCheck/web-hc httpHealthCheck.port: 8080 → 9090',
       'instanceGroup/us-central1-a/web-ig namedPorts: http:8080 → http:9090',
-      'firewall/allow-lb-health-checks allowed: tcp:8080 → tcp:9090',
+      NEW_PROBE_RULE_9090,
     ],
     escalations: [],
     approval: 'auto',
   },
+  {
+    // The shared health check is copied, the legacy 0.0.0.0/0 rule is left alone.
+    scenario: 'shared-resources',
+    steps: [
+      'healthCheck/lbmedic-hc-web-bs (new health check): - → a copy of shared-hc for web-bs; httpHealthCheck.port (copy): 8080 → 9090',
+      'backendService/web-bs/healthCheck healthChecks: shared-hc → lbmedic-hc-web-bs',
+      'instanceGroup/us-central1-a/web-ig namedPorts: http:8080 → http:9090',
+      NEW_PROBE_RULE_9090,
+    ],
+    escalations: [],
+    approval: 'auto',
+  },
+  { scenario: 'shared-resources', backendService: 'api-bs', steps: [], escalations: [], approval: 'auto' },
 ];
 
 for (const row of table) {
@@ -88,6 +105,7 @@ for (const row of table) {
         row.escalations,
       );
       assert.equal(plan.approval.mode, row.approval);
+      for (const step of plan.steps) assert.equal(step.impact.via, `nothing beyond ${bs}`, step.id);
       assert.equal(plan.dryRun, false);
       const mutations = (await apiRequests(sim)).filter(
         (r) => r.method !== 'GET' && !/getHealth|listInstances|wait|entries:list/.test(r.path),

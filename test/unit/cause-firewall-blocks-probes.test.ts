@@ -88,6 +88,12 @@ test('firewall, detect: the probe ranges against the port the health check will 
               targetTags: ['web'],
               blockedRanges: BOTH,
               blockingRules: r.blocking ?? [],
+              instances: ['web-1', 'web-2'].map((name) => ({
+                name,
+                zone: 'z1',
+                tags: ['web'],
+                serviceAccounts: [],
+              })),
             },
           ],
       r.name,
@@ -108,7 +114,7 @@ test('firewall, detect: evidence per instance; what it could not see and conflic
   ]);
   assert.equal(
     firewallBlocksProbes.humanFix(f!.fix),
-    'allow 35.191.0.0/16 and 130.211.0.0/22 to tcp:8080 on network default for tags web',
+    'allow 35.191.0.0/16 and 130.211.0.0/22 to tcp:8080 on network default for tags web, in a rule that admits nothing else',
   );
   const unreadable = detectIn(
     firewallBlocksProbes,
@@ -126,69 +132,210 @@ test('firewall, detect: evidence per instance; what it could not see and conflic
 
 const shipped = shippedPolicies();
 const plan = (ev: Evidence) => buildPlan(ev, classify(ev), shipped);
+const OWN = /^lbmedic-allow-health-checks-default-8080-[0-9a-f]{8}$/;
 
-test('firewall missing: insert one rule, deterministic name, exactly the probe ranges and port; inverse deletes it', () => {
+test('firewall missing: one lbmedic-owned rule, deterministic name, exactly the probe ranges, port and tags; inverse deletes it', () => {
   const p = plan(evidence(broken({ firewallPort: undefined })));
   assert.equal(p.steps.length, 1);
-  assert.deepEqual(p.steps[0]?.apply, {
-    kind: 'insertFirewall',
-    firewall: 'lbmedic-allow-health-checks-default-8080',
-    network: NET,
-    priority: 1000,
-    sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
-    targetTags: ['web'],
-    allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }],
-    description: p.steps[0]?.apply.kind === 'insertFirewall' ? p.steps[0].apply.description : '',
-  });
-  assert.deepEqual(p.steps[0]?.inverse, {
-    kind: 'deleteFirewall',
-    firewall: 'lbmedic-allow-health-checks-default-8080',
-  });
+  const apply = p.steps[0]?.apply;
+  assert.ok(apply?.kind === 'insertFirewall');
+  assert.match(apply.firewall, OWN);
+  assert.match(apply.description, /^lbmedic: admit Google health-check probes to tcp:8080/);
+  assert.deepEqual(
+    { ...apply, firewall: '', description: '' },
+    {
+      kind: 'insertFirewall',
+      firewall: '',
+      network: NET,
+      priority: 1000,
+      sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
+      targetTags: ['web'],
+      allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }],
+      description: '',
+    },
+  );
+  assert.deepEqual(p.steps[0]?.inverse, { kind: 'deleteFirewall', firewall: apply.firewall });
+  assert.equal(
+    plan(evidence(broken({ firewallPort: undefined }))).steps[0]?.id,
+    `firewall/${apply.firewall}`,
+  );
+  assert.equal(p.steps[0]?.impact.via, 'nothing beyond web-bs');
 });
 
-test("firewall: lbmedic's own rule from an earlier run is patched, not inserted twice", () => {
+/** The name lbmedic gives its rule in the firewall-missing fixture. */
+const ownName = () => {
+  const apply = plan(evidence(broken({ firewallPort: undefined }))).steps[0]?.apply;
+  assert.ok(apply?.kind === 'insertFirewall');
+  return apply.firewall;
+};
+
+test("firewall: lbmedic's own rule from an earlier run is patched, not inserted twice; a stranger's of that name is left alone", () => {
   const ev = evidence(broken({ firewallPort: undefined }));
   const own: FirewallRule = {
-    name: 'lbmedic-allow-health-checks-default-8080',
+    name: ownName(),
     network: NET,
     direction: 'INGRESS',
     priority: 1000,
     sourceRanges: ['35.191.0.0/16', '130.211.0.0/22'],
     targetTags: ['web'],
-    allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }],
-    disabled: true,
+    allowed: [{ IPProtocol: 'tcp', ports: ['8081'] }],
+    description: 'lbmedic: admit Google health-check probes',
   };
-  const p = plan({ ...ev, firewallRules: { ok: true, value: [own] } });
-  assert.deepEqual(p.steps[0]?.apply.kind, 'patchFirewall');
-});
-
-test('firewall: an inserted rule goes below a blocking deny rule', () => {
-  const ev = evidence(broken({ firewallPort: undefined }));
-  const p = plan({ ...ev, firewallRules: { ok: true, value: [deny] } });
-  const apply = p.steps[0]?.apply;
-  assert.ok(apply?.kind === 'insertFirewall');
-  assert.equal(apply.priority, 499);
-  const atZero = plan({ ...ev, firewallRules: { ok: true, value: [{ ...deny, priority: 0 }] } });
-  assert.equal(atZero.steps.length, 0);
-  assert.match(atZero.escalations[0]?.humanFix ?? '', /deny rule at priority 0/);
-});
-
-test('firewall, plan: the probe rule moves with the port; a policy may name the port, priority and prefix', () => {
-  const moved = evidence(broken({ appPort: 9090 }));
-  const [finding] = detectIn(firewallBlocksProbes, moved, before(moved)).findings;
-  assert.ok(finding);
-  const defaults = AllowProbesInFirewall.parse({ type: 'allowProbesInFirewall' });
-  const patch = firewallBlocksProbes.planFinding(finding, defaults, { evidence: moved });
-  assert.deepEqual(
-    patch?.steps?.map((s) => [s.id, s.apply, s.inverse]),
-    [
-      [
-        'firewall/allow-hc',
-        { kind: 'patchFirewall', firewall: 'allow-hc', allowed: [{ IPProtocol: 'tcp', ports: ['9090'] }] },
-        { kind: 'patchFirewall', firewall: 'allow-hc', allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }] },
-      ],
-    ],
+  assert.equal(
+    plan({ ...ev, firewallRules: { ok: true, value: [own] } }).steps[0]?.apply.kind,
+    'patchFirewall',
   );
+  const stranger = { ...own, description: 'made by hand' };
+  const p = plan({ ...ev, firewallRules: { ok: true, value: [stranger] } });
+  assert.deepEqual(p.steps, []);
+  assert.match(p.escalations[0]?.humanFix ?? '', /lbmedic may not change it: .* is not lbmedic's own rule/);
+});
+
+test('firewall, never borrow: the app moved; the rule that admitted the old port is not moved, a dedicated one is added', () => {
+  const moved = evidence(broken({ appPort: 9090 }));
+  const p = plan(moved);
+  const firewallSteps = p.steps.filter((s) => s.resource.kind === 'firewall');
+  assert.deepEqual(
+    firewallSteps.map((s) => s.apply.kind),
+    ['insertFirewall'],
+  );
+  assert.match(firewallSteps[0]?.id ?? '', /^firewall\/lbmedic-allow-health-checks-default-9090-/);
+  assert.ok(!p.steps.some((s) => s.id === 'firewall/allow-hc'), 'allow-hc is not touched');
+});
+
+const broad: FirewallRule = {
+  name: 'legacy-allow-all',
+  network: NET,
+  direction: 'INGRESS',
+  priority: 1000,
+  sourceRanges: ['0.0.0.0/0'],
+  allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }],
+};
+
+test('firewall, never widen: a 0.0.0.0/0 rule with no targets that admits the old port is never patched', () => {
+  const ev = withRules(evidence(broken({ appPort: 9090, firewallPort: undefined })), [broad]);
+  const steps = plan(ev).steps.filter((s) => s.resource.kind === 'firewall');
+  assert.equal(steps.length, 1);
+  const apply = steps[0]?.apply;
+  assert.ok(apply?.kind === 'insertFirewall');
+  assert.deepEqual(apply.sourceRanges, ['35.191.0.0/16', '130.211.0.0/22']);
+  assert.deepEqual(apply.targetTags, ['web']);
+  assert.deepEqual(apply.allowed, [{ IPProtocol: 'tcp', ports: ['9090'] }]);
+});
+
+test('firewall, deny: escalated unless the policy overrides it, then just below the deny; priority 0 cannot be beaten', () => {
+  const ev = withRules(evidence(broken({ firewallPort: undefined })), [deny]);
+  const [f] = detectIn(firewallBlocksProbes, ev).findings;
+  assert.ok(f);
+  const planWith = (action: object, e: Evidence = ev) =>
+    firewallBlocksProbes.planFinding(
+      f,
+      AllowProbesInFirewall.parse({ type: 'allowProbesInFirewall', ...action }),
+      {
+        evidence: e,
+      },
+    );
+  assert.match(planWith({})?.escalate ?? '', /deny rule deny-all-ingress \(priority 500\) drops the probes/);
+  const over = planWith({ overrideDeny: true })?.steps?.[0]?.apply;
+  assert.ok(over?.kind === 'insertFirewall');
+  assert.equal(over.priority, 499);
+  const atZero = withRules(evidence(broken({ firewallPort: undefined })), [{ ...deny, priority: 0 }]);
+  const [f0] = detectIn(firewallBlocksProbes, atZero).findings;
+  assert.match(
+    firewallBlocksProbes.planFinding(
+      f0!,
+      AllowProbesInFirewall.parse({ type: 'allowProbesInFirewall', overrideDeny: true }),
+      {
+        evidence: atZero,
+      },
+    )?.escalate ?? '',
+    /deny rule at priority 0/,
+  );
+});
+
+/** Fixture evidence whose two instances carry these tags and service accounts, among `others` in the project. */
+function tagged(
+  tags: string[][],
+  accounts: string[][],
+  others: { name: string; tags: string[]; serviceAccounts: string[] }[] = [],
+): Evidence {
+  const ev = evidence(broken({ firewallPort: undefined }));
+  assert.ok(ev.instanceGroups.ok && ev.topology.ok);
+  const groups = ev.instanceGroups.value.map((g) => ({
+    ...g,
+    instances: g.instances.map((i, n) => ({ ...i, tags: tags[n] ?? [], serviceAccounts: accounts[n] ?? [] })),
+  }));
+  const mine = groups
+    .flatMap((g) => g.instances)
+    .map(({ name, zone, network, tags: t, serviceAccounts }) => ({
+      name,
+      zone,
+      network,
+      tags: t,
+      serviceAccounts,
+    }));
+  const theirs = others.map((o) => ({ ...o, zone: 'z1', network: NET }));
+  return {
+    ...ev,
+    instanceGroups: { ok: true, value: groups },
+    topology: { ok: true, value: { ...ev.topology.value, instances: [...mine, ...theirs] } },
+  };
+}
+
+test('firewall, targets: the narrowest tags or service accounts that cover the blocked instances', () => {
+  const targets = (ev: Evidence) => {
+    const apply = plan(ev).steps[0]?.apply;
+    return apply?.kind === 'insertFirewall'
+      ? { tags: apply.targetTags, accounts: apply.targetServiceAccounts ?? [] }
+      : plan(ev).escalations.map((e) => e.humanFix);
+  };
+  const fleet = Array.from({ length: 5 }, (_, i) => ({
+    name: `other-${i}`,
+    tags: ['prod'],
+    serviceAccounts: [],
+  }));
+  assert.deepEqual(
+    targets(
+      tagged(
+        [
+          ['prod', 'web'],
+          ['prod', 'web'],
+        ],
+        [],
+        fleet,
+      ),
+    ),
+    { tags: ['web'], accounts: [] },
+  );
+  assert.deepEqual(targets(tagged([['a'], ['b']], [])), { tags: ['a', 'b'], accounts: [] });
+  assert.deepEqual(targets(tagged([[], []], [['app@p.iam'], ['app@p.iam']])), {
+    tags: [],
+    accounts: ['app@p.iam'],
+  });
+  const bare = targets(tagged([['web'], []], []));
+  assert.ok(Array.isArray(bare));
+  assert.match(bare[0] ?? '', /web-2 have neither network tags nor service accounts/);
+});
+
+test('firewall, impact: a rule whose targets also serve another backend service escalates under the default maxImpact', () => {
+  const ev = evidence(broken({ firewallPort: undefined }));
+  assert.ok(ev.topology.ok);
+  const topology = {
+    ...ev.topology.value,
+    backendServices: [
+      ...ev.topology.value.backendServices,
+      { name: 'admin-bs', portName: 'admin', groups: [{ name: 'web-ig', zone: 'z1' }] },
+    ],
+  };
+  const p = plan({ ...ev, topology: { ok: true, value: topology } });
+  assert.deepEqual(p.steps, []);
+  assert.match(
+    p.escalations[0]?.summary ?? '',
+    /^firewall\/lbmedic-.* also affects admin-bs \(firewall .* applies to 2 instance\(s\) of network default, which also serve admin-bs\)$/,
+  );
+});
+
+test('firewall, policy: port, priority and prefix; the prefix must mark the rule as lbmedic-owned', () => {
   const named = AllowProbesInFirewall.parse({
     type: 'allowProbesInFirewall',
     port: 8443,
@@ -198,7 +345,7 @@ test('firewall, plan: the probe rule moves with the port; a policy may name the 
   const missing = evidence(broken({ firewallPort: undefined }));
   const [f2] = detectIn(firewallBlocksProbes, missing).findings;
   const insert = firewallBlocksProbes.planFinding(f2!, named, { evidence: missing })?.steps?.[0];
-  assert.equal(insert?.id, 'firewall/lbmedic-probes-default-8443');
+  assert.match(insert?.id ?? '', /^firewall\/lbmedic-probes-default-8443-[0-9a-f]{8}$/);
   assert.deepEqual(
     insert?.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`),
     [
@@ -208,4 +355,6 @@ test('firewall, plan: the probe rule moves with the port; a policy may name the 
       'network: - → default',
     ],
   );
+  const refused = AllowProbesInFirewall.safeParse({ type: 'allowProbesInFirewall', namePrefix: 'probes' });
+  assert.equal(refused.success, false);
 });

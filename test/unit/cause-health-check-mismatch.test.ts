@@ -8,6 +8,8 @@ import {
   PatchHealthCheck,
 } from '../../core/causes/health-check-mismatch';
 import type { Evidence } from '../../core/evidence';
+import { buildPlan } from '../../core/plan';
+import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good, type World } from '../helpers/evidence-fixture';
 
@@ -160,5 +162,102 @@ test('health-check mismatch, plan: nothing to change, unreadable, not its action
   assert.match(
     healthCheckMismatch.planFinding(malformed, fromDiagnosis, { evidence: ev })?.escalate ?? '',
     /does not carry the facts a HEALTH_CHECK_MISMATCH fix needs/,
+  );
+});
+
+/** Fixture evidence in which `others` also use web-hc (or the topology could not be read). */
+function sharedWith(others: string[] | 'unreadable', w: Partial<World> = { hcPort: 8081 }): Evidence {
+  const ev = evidence(broken(w));
+  if (others === 'unreadable') return { ...ev, topology: { ok: false, error: '503 backendError' } };
+  assert.ok(ev.topology.ok);
+  const users = others.map((name) => ({ name, portName: 'http', healthCheck: 'web-hc', groups: [] }));
+  return {
+    ...ev,
+    topology: {
+      ok: true,
+      value: { ...ev.topology.value, backendServices: [...ev.topology.value.backendServices, ...users] },
+    },
+  };
+}
+
+const planShared = (ev: Evidence, whenShared?: string) => {
+  const [f] = detectIn(healthCheckMismatch, ev).findings;
+  assert.ok(f);
+  const action = PatchHealthCheck.parse({ type: 'patchHealthCheck', ...(whenShared ? { whenShared } : {}) });
+  return healthCheckMismatch.planFinding(f, action, { evidence: ev });
+};
+
+test('health-check mismatch, shared check: a dedicated copy with the fix, the backend service switched to it, both undone', () => {
+  const p = planShared(sharedWith(['api-bs']));
+  assert.deepEqual(
+    p?.steps?.map((s) => [s.id, s.apply, s.inverse]),
+    [
+      [
+        'healthCheck/lbmedic-hc-web-bs',
+        {
+          kind: 'insertHealthCheck',
+          healthCheck: 'lbmedic-hc-web-bs',
+          type: 'HTTP',
+          checkIntervalSec: 5,
+          timeoutSec: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+          details: { port: 8080, requestPath: '/healthz' },
+          description:
+            'lbmedic: dedicated copy of health check web-hc for backend service web-bs; web-hc is shared with api-bs',
+        },
+        { kind: 'deleteHealthCheck', healthCheck: 'lbmedic-hc-web-bs' },
+      ],
+      [
+        'backendService/web-bs/healthCheck',
+        { kind: 'setBackendServiceHealthCheck', backendService: 'web-bs', healthCheck: 'lbmedic-hc-web-bs' },
+        { kind: 'setBackendServiceHealthCheck', backendService: 'web-bs', healthCheck: 'web-hc' },
+      ],
+    ],
+  );
+  assert.deepEqual(
+    p?.steps?.[0]?.changes.map((c) => `${c.field}: ${c.before} → ${c.after}`),
+    ['(new health check): - → a copy of web-hc for web-bs', 'httpHealthCheck.port (copy): 8081 → 8080'],
+  );
+  // Who else uses a check is unknown: copying is the safe choice.
+  assert.equal(planShared(sharedWith('unreadable'))?.steps?.[0]?.apply.kind, 'insertHealthCheck');
+  // Not shared: patched where it is.
+  assert.equal(planShared(sharedWith([]))?.steps?.[0]?.apply.kind, 'patchHealthCheck');
+});
+
+test('health-check mismatch, shared check: a policy may escalate, or patch it in place and leave the reach to maxImpact', () => {
+  assert.equal(
+    planShared(sharedWith(['api-bs', 'admin-bs']), 'escalate')?.escalate,
+    'health check web-hc is shared with admin-bs, api-bs; the policy escalates shared health checks',
+  );
+  assert.deepEqual(
+    planShared(sharedWith(['api-bs']), 'patch')?.steps?.map((s) => s.apply.kind),
+    ['patchHealthCheck'],
+  );
+  // The shipped policies copy: the plan reaches nothing beyond web-bs.
+  const ev = sharedWith(['api-bs']);
+  const plan = buildPlan(ev, classify(ev), shippedPolicies());
+  assert.deepEqual(
+    plan.steps.map((s) => [s.id, s.impact.backendServices]),
+    [
+      ['healthCheck/lbmedic-hc-web-bs', []],
+      ['backendService/web-bs/healthCheck', []],
+    ],
+  );
+});
+
+test("health-check mismatch: lbmedic's own copy is patched where it is, even when nobody can say who uses it", () => {
+  const ev = sharedWith('unreadable');
+  assert.ok(ev.healthCheck.ok && ev.healthCheck.value);
+  const own = {
+    ...ev,
+    healthCheck: {
+      ok: true as const,
+      value: { ...ev.healthCheck.value, name: 'lbmedic-hc-web-bs', description: 'lbmedic: dedicated copy' },
+    },
+  };
+  assert.deepEqual(
+    planShared(own)?.steps?.map((s) => s.apply.kind),
+    ['patchHealthCheck'],
   );
 });

@@ -4,6 +4,7 @@ import { classify } from '../../core/classify';
 import { namedPortMismatch, SetNamedPort } from '../../core/causes/named-port-mismatch';
 import type { Evidence } from '../../core/evidence';
 import { buildPlan } from '../../core/plan';
+import { Policy } from '../../policies/schema';
 import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
@@ -218,4 +219,45 @@ test('named port: other named ports are kept', () => {
       { name: 'http', port: 8080 },
     ],
   });
+});
+
+test('named port shared with another backend service on the same group: escalated unless maxImpact allows it', () => {
+  const ev = evidence(broken({ namedPort: 8081, hcPort: 8081, portSpecification: 'USE_SERVING_PORT' }));
+  assert.ok(ev.topology.ok);
+  const admin = {
+    name: 'admin-bs',
+    portName: 'http',
+    healthCheck: 'admin-hc',
+    groups: [{ name: 'web-ig', zone: 'z1' }],
+  };
+  const shared: Evidence = {
+    ...ev,
+    topology: {
+      ok: true,
+      value: { ...ev.topology.value, backendServices: [...ev.topology.value.backendServices, admin] },
+    },
+  };
+  const shipped = shippedPolicies();
+  const p = buildPlan(shared, classify(shared), shipped);
+  assert.deepEqual(p.steps, []);
+  assert.match(
+    p.escalations[0]?.summary ?? '',
+    /^instanceGroup\/z1\/web-ig also affects admin-bs \(named port http of instance group web-ig is also used by admin-bs\)$/,
+  );
+  const allowing = Policy.parse({
+    name: 'named-port-shared',
+    priority: 10,
+    match: { causes: ['NAMED_PORT_MISMATCH'] },
+    action: { type: 'setNamedPort' },
+    approval: { mode: 'auto' },
+    maxImpact: { otherBackendServices: 1 },
+  });
+  const allowed = buildPlan(shared, classify(shared), {
+    ...shipped,
+    policies: [...shipped.policies, allowing],
+  });
+  assert.deepEqual(
+    allowed.steps.map((s) => [s.id, s.impact.backendServices]),
+    [['instanceGroup/z1/web-ig', ['admin-bs']]],
+  );
 });

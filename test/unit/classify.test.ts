@@ -100,6 +100,7 @@ test('port-moved: the fix facts move everything to the port the app serves', () 
     targetTags: ['web'],
     blockedRanges: ['130.211.0.0/22', '35.191.0.0/16'],
     blockingRules: [],
+    instances: ['web-1', 'web-2'].map((name) => ({ name, zone: 'z1', tags: ['web'], serviceAccounts: [] })),
   });
   assert.deepEqual(d.serving, { port: 9090, path: '/healthz' });
 });

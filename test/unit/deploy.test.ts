@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { classify } from '../../core/classify';
-import { OWNED_NAME_PREFIX } from '../../core/model';
+import { OWNED_NAME_PREFIX } from '../../core/ownership';
 import { buildPlan } from '../../core/plan';
 import { Policy } from '../../policies/schema';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';

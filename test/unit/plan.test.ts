@@ -12,10 +12,11 @@ const shipped = shippedPolicies();
 const plan = (ev: Evidence, set: PolicySet = shipped, labels: Record<string, string> = {}) =>
   buildPlan(ev, classify(ev), set, labels);
 
-test('port-moved: the named port, the health-check port and the probe rule move to 9090, nothing else', () => {
+test('port-moved: the named port and the health-check port move to 9090, a dedicated rule admits the probes', () => {
   const p = plan(evidence(broken({ appPort: 9090 })));
+  const [hc, ig, fw] = p.steps;
   assert.deepEqual(
-    p.steps.map((s) => [s.id, s.apply]),
+    [hc, ig].map((s) => [s?.id, s?.apply]),
     [
       [
         'healthCheck/web-hc',
@@ -36,14 +37,10 @@ test('port-moved: the named port, the health-check port and the probe rule move 
           namedPorts: [{ name: 'http', port: 9090 }],
         },
       ],
-      [
-        'firewall/allow-hc',
-        { kind: 'patchFirewall', firewall: 'allow-hc', allowed: [{ IPProtocol: 'tcp', ports: ['9090'] }] },
-      ],
     ],
   );
   assert.deepEqual(
-    p.steps.map((s) => s.inverse),
+    [hc, ig].map((s) => s?.inverse),
     [
       { kind: 'patchHealthCheck', healthCheck: 'web-hc', type: 'HTTP', port: 8080, requestPath: '/healthz' },
       {
@@ -52,16 +49,20 @@ test('port-moved: the named port, the health-check port and the probe rule move 
         zone: 'z1',
         namedPorts: [{ name: 'http', port: 8080 }],
       },
-      { kind: 'patchFirewall', firewall: 'allow-hc', allowed: [{ IPProtocol: 'tcp', ports: ['8080'] }] },
     ],
   );
+  assert.equal(fw?.apply.kind, 'insertFirewall');
+  assert.equal(p.steps.length, 3);
   assert.equal(p.dryRun, false);
   assert.equal(p.approval.mode, 'auto');
   assert.deepEqual(p.escalations, []);
   const text = renderPlan(p);
-  assert.match(text, /~ healthCheck web-hc[^\n]*\n\s+httpHealthCheck\.port: 8080 → 9090/);
+  assert.match(
+    text,
+    /~ healthCheck web-hc[^\n]*\n\s+httpHealthCheck\.port: 8080 → 9090\n\s+also affects: nothing beyond web-bs/,
+  );
   assert.match(text, /~ instanceGroup z1\/web-ig[^\n]*\n\s+namedPorts: http:8080 → http:9090/);
-  assert.match(text, /~ firewall allow-hc[^\n]*\n\s+allowed: tcp:8080 → tcp:9090/);
+  assert.match(text, /\+ firewall lbmedic-allow-health-checks-default-9090-[0-9a-f]{8} /);
   assert.doesNotMatch(text, /timeoutSec/);
 });
 

@@ -185,17 +185,21 @@ test('the status query shows the run state with the plan as people read it', asy
     'backendService',
     'diagnosis',
     'ignored',
+    'impact',
     'incidents',
+    'locks',
     'outcome',
     'phase',
     'plan',
     'project',
     'rejection',
+    'siblings',
     'timeline',
     'workflowId',
   ]);
   s.plan = d.plan;
   s.renderedPlan = d.rendered;
   assert.equal((statusOf(s).plan as { rendered?: string }).rendered, d.rendered);
+  assert.deepEqual(statusOf(s).impact, [], 'what each step also affects (none: nothing to change)');
   assert.equal(statusOf(s).phase, 'STARTING');
 });

@@ -49,7 +49,7 @@ test('20 alerts for one backend in a burst: one remediation, every alert attache
     );
     let signals = 0;
     for (const e of (await handle.fetchHistory()).events ?? [])
-      if (e.workflowExecutionSignaledEventAttributes) signals++;
+      if (e.workflowExecutionSignaledEventAttributes?.signalName === 'alert') signals++;
     assert.equal(signals, 20);
   } finally {
     await stack.stop();

@@ -133,7 +133,7 @@ test('lbmedic up + lbmedic demo: port-moved heals on its own, --manual waits for
       /✗ FIREWALL_BLOCKS_PROBES: /,
       /httpHealthCheck\.port: 8080 → 9090/,
       /namedPorts: http:8080 → http:9090/,
-      /allowed: tcp:8080 → tcp:9090/,
+      /\+ firewall lbmedic-allow-health-checks-default-9090-[0-9a-f]{8} .*\n.*INGRESS ALLOW tcp:9090/,
       / SNAPSHOT /,
       / APPLYING /,
       / VERIFYING /,

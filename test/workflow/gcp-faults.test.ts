@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SA } from '../../core/search-attributes';
 import type { RemediationResult } from '../../workflows/remediation';
-import { BEFORE, FIX_STEPS, FIXED, mutationsOf, portState, ZONE } from '../helpers/port-moved';
+import { BEFORE, FIX_STEPS, FIXED, mutationsOf, portState, PROBE_RULE, ZONE } from '../helpers/port-moved';
 import { apiRequests, control, eventually, type SimHarness } from '../helpers/sim';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
@@ -115,7 +115,7 @@ test('429 and 503 bursts on reads, logging and operation waits: retried, REMEDIA
     assert.deepEqual(await portState(sim), FIXED);
     const ops = await operations(sim);
     assert.deepEqual(ops.map(target).sort(), [
-      'firewalls/allow-lb-health-checks',
+      `firewalls/${PROBE_RULE}`,
       'healthChecks/web-hc',
       'instanceGroups/web-ig',
     ]);
@@ -157,7 +157,7 @@ test('503 on the first mutation: the activity fails once, Temporal retries it, o
     const ops = await operations(sim);
     assert.deepEqual(
       ops.map(target).sort(),
-      ['firewalls/allow-lb-health-checks', 'healthChecks/web-hc', 'instanceGroups/web-ig'],
+      [`firewalls/${PROBE_RULE}`, 'healthChecks/web-hc', 'instanceGroups/web-ig'],
       'exactly one operation per target',
     );
     assert.ok(ops.every((op) => op.status === 'DONE' && !op.error));
@@ -167,14 +167,14 @@ test('503 on the first mutation: the activity fails once, Temporal retries it, o
   }
 });
 
-test('403 on the firewall patch: the steps before it are rolled back, the firewall untouched, escalated with the reason', async () => {
+test('403 on the firewall insert: the steps before it are rolled back, the firewall untouched, escalated with the reason', async () => {
   const stack = await startStack(env, 'port-moved');
   try {
     const { sim } = stack;
-    await fault(sim, { status: 403, count: 0, match: { path: 'firewalls', method: 'PATCH' } });
+    await fault(sim, { status: 403, count: 0, match: { path: 'global/firewalls$', method: 'POST' } });
     const { id, result } = await remediate(stack);
     assert.equal(result.outcome, 'ROLLED_BACK', result.summary);
-    assert.match(result.summary, /applying failed \(firewall\/allow-lb-health-checks: .*403/);
+    assert.match(result.summary, new RegExp(`applying failed \\(firewall/${PROBE_RULE}: .*403`));
     assert.match(result.summary, /Required permission is missing/);
     assert.match(result.summary, /every change was rolled back.*escalated/);
     assert.deepEqual(result.applied, ['healthCheck/web-hc', `instanceGroup/${ZONE}/web-ig`]);
@@ -191,11 +191,11 @@ test('403 on the firewall patch: the steps before it are rolled back, the firewa
       ],
       'applied, then restored in reverse order; nothing on the firewall',
     );
-    const firewallPatches = (await apiRequests(sim)).filter(
-      (r) => r.method === 'PATCH' && r.path.includes('/firewalls/'),
+    const firewallWrites = (await apiRequests(sim)).filter(
+      (r) => r.method !== 'GET' && r.path.includes('/firewalls'),
     );
     assert.deepEqual(
-      firewallPatches.map((r) => r.status),
+      firewallWrites.map((r) => r.status),
       [403],
       'a 403 is not retried',
     );
@@ -276,9 +276,7 @@ test('a getHealth outage while verifying, longer than the client retries: Tempor
     const id = await stack.alert('web-bs');
     // Once the last change's operation exists, verification is next: Google's getHealth goes down.
     await eventually('the firewall change', async () =>
-      (await operations(sim)).some((op) => target(op) === 'firewalls/allow-lb-health-checks')
-        ? true
-        : undefined,
+      (await operations(sim)).some((op) => target(op) === `firewalls/${PROBE_RULE}`) ? true : undefined,
     );
     await fault(sim, { status: 503, count: 0, match: { path: '/getHealth$' } });
     // Until a whole activity attempt has failed (the client gives up after its attempts), then back.

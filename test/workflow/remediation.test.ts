@@ -49,7 +49,7 @@ test('port-moved with auto policies: fixed as one unit, HEALTHY, REMEDIATED, aud
       result.rootCauses.slice().sort(),
     );
     assert.deepEqual(d.typedSearchAttributes.get(SA.action)?.slice().sort(), [
-      'patchFirewall',
+      'insertFirewall',
       'patchHealthCheck',
       'setNamedPorts',
     ]);
@@ -95,7 +95,7 @@ test('a fix that does not heal (the app is down too): rolled back to the snapsho
     const id = await stack.alert('web-bs');
     const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
     assert.equal(result.outcome, 'ROLLED_BACK', result.summary);
-    assert.deepEqual(result.applied, ['firewall/lbmedic-allow-health-checks-default-8080']);
+    assert.deepEqual(result.applied, ['firewall/lbmedic-allow-health-checks-default-8080-866a4e17']);
     const afterRules = await sim.clients.firewalls.list({ project: sim.project });
     assert.deepEqual(
       afterRules[0].map((r) => [r.name, r.allowed]),

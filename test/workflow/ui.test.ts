@@ -143,7 +143,7 @@ test(
         assert.ok(shown.includes(`"${name}": [`), name);
       for (const cause of result.rootCauses)
         assert.ok(shown.includes(`"${cause}"`), `root cause ${cause} shown`);
-      for (const action of ['patchHealthCheck', 'setNamedPorts', 'patchFirewall'])
+      for (const action of ['patchHealthCheck', 'setNamedPorts', 'insertFirewall'])
         assert.ok(shown.includes(`"${action}"`), `action ${action} shown`);
 
       await page.screenshot({ path: SCREENSHOT });

@@ -124,8 +124,8 @@ test(
     assert.equal(result.outcome, 'ROLLED_BACK', `${result.summary}\n${fleet.outputs()}`);
     assert.deepEqual(await retriedActivities(handle), ['applyMutation: TIMEOUT_TYPE_HEARTBEAT']);
     assert.deepEqual(await operationCounts(sim), {
-      'delete global/firewalls/lbmedic-allow-health-checks-default-8080': 1,
-      'insert global/firewalls/lbmedic-allow-health-checks-default-8080': 1,
+      'delete global/firewalls/lbmedic-allow-health-checks-default-8080-866a4e17': 1,
+      'insert global/firewalls/lbmedic-allow-health-checks-default-8080-866a4e17': 1,
     });
     const [rules] = await sim.clients.firewalls.list({ project: sim.project });
     assert.deepEqual(
