@@ -148,9 +148,13 @@ export interface TopologyFacts {
     portName: string;
     /** Health check name, if any. */
     healthCheck?: string;
-    /** Instance groups behind it (NEGs are left out: they have no named ports or tags). */
+    /**
+     * Instance groups behind it, a regional one with `zone: ''` (NEGs are left out: they have no named
+     * ports or tags).
+     */
     groups: { name: string; zone: string }[];
   }[];
+  /** Zonal groups name their members; a regional group (`zone: ''`) names each `zone/name`. */
   instanceGroups: { name: string; zone: string; instances: string[] }[];
   instances: { name: string; zone: string; network: string; tags: string[]; serviceAccounts: string[] }[];
   truncated: string[];

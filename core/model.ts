@@ -31,6 +31,11 @@ export interface Incident {
 export interface RemediationInput {
   project: string;
   backendService: string;
+  /**
+   * A regional backend service's region (a regional external or internal Application Load
+   * Balancer's, from the alert's `region` label); absent for a global one.
+   */
+  region?: string;
   /** Incidents known when the workflow started; later ones arrive by the `alert` signal. */
   incidents: Incident[];
   /** Who or what asked for this remediation (recorded; may matter for self-approval rules). */

@@ -117,10 +117,18 @@ function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
+/** The backend services an alert names, and the region of a regional load balancer's. */
+interface Found {
+  project: string;
+  services: string[];
+  via: string;
+  region?: string;
+}
+
 async function backendServicesOf(
   notification: WebhookNotification,
   opts: IntakeOptions,
-): Promise<{ project: string; services: string[]; via: string } | IntakeResult> {
+): Promise<Found | IntakeResult> {
   const incidentId = notification.incident.incident_id;
   const target = alertTarget(notification.incident);
   if (target.kind === 'unmapped') {
@@ -132,7 +140,12 @@ async function backendServicesOf(
   if (target.kind === 'backendServices') {
     return inScope(
       opts.scope,
-      { project: target.project, services: target.backendServices, via: target.via },
+      {
+        project: target.project,
+        services: target.backendServices,
+        via: target.via,
+        ...(target.region ? { region: target.region } : {}),
+      },
       incidentId,
     );
   }
@@ -179,11 +192,7 @@ function outOfScope(why: string, via: string, incidentId: string): IntakeResult 
 }
 
 /** The backend services inside the scope; `out-of-scope` when none is. */
-function inScope(
-  scope: Scope,
-  found: { project: string; services: string[]; via: string },
-  incidentId: string,
-): { project: string; services: string[]; via: string } | IntakeResult {
+function inScope(scope: Scope, found: Found, incidentId: string): Found | IntakeResult {
   const problems = found.services.map((bs) =>
     scopeProblem(scope, { project: found.project, backendService: bs }),
   );
@@ -194,10 +203,10 @@ function inScope(
 
 async function deliver(
   opts: IntakeOptions,
-  project: string,
-  backendService: string,
+  target: { project: string; backendService: string; region: string | undefined },
   incident: Incident,
 ): Promise<TargetResult> {
+  const { project, backendService, region } = target;
   const workflowId = remediationWorkflowId(project, backendService);
   const { client } = opts;
   const deadline = Date.now() + opts.temporalTimeoutMs;
@@ -205,6 +214,7 @@ async function deliver(
     const input: RemediationInput = {
       project,
       backendService,
+      ...(region ? { region } : {}),
       incidents: [incident],
       triggeredBy: TRIGGERED_BY,
     };
@@ -278,7 +288,9 @@ export async function intakeNotification(
   if ('status' in found) return found;
   const incident = toIncident(notification.incident, source, receivedAt);
   const settled = await Promise.allSettled(
-    found.services.map((bs) => deliver(opts, found.project, bs, incident)),
+    found.services.map((bs) =>
+      deliver(opts, { project: found.project, backendService: bs, region: found.region }, incident),
+    ),
   );
   const failed = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed.length > 0) {

@@ -37,7 +37,7 @@ export async function diagnose(
   past: PastRemediation[],
 ): Promise<{ evidence: Evidence; decision: Decision }> {
   rec.setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
-  const { project, backendService } = rec.s.input;
+  const { project, backendService, region } = rec.s.input;
   const now = () => new Date().toISOString();
   const windowMinutes = 10;
   // Nothing from before lbmedic's last change or the incidents' start (docs/safety.md).
@@ -50,7 +50,7 @@ export async function diagnose(
   });
   const evidence = await collectEvidence(
     readers,
-    { project, backendService },
+    { project, backendService, ...(region ? { region } : {}) },
     { windowMinutes, logsSince: logsFrom, now: now() },
   );
   let decision: Decision;

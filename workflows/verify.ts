@@ -52,6 +52,7 @@ async function awaitHealthy(
       {
         project: rec.s.input.project,
         backendService: rec.s.input.backendService,
+        ...(rec.s.input.region ? { region: rec.s.input.region } : {}),
         changedAt,
         deadline: new Date(deadlineMs).toISOString(),
         healthyFraction: p.verification.healthyFraction,
@@ -94,8 +95,10 @@ export async function verified(rec: RunRecord, ev: Evidence, p: Plan): Promise<V
   }
   const healthy = await waiting;
   if (!healthy) return { healthy: false };
-  const { project, backendService } = rec.s.input;
-  const verdict = errorRateVerdict(await reads.countLbResponses({ project, backendService, since: healthy }));
+  const { project, backendService, region } = rec.s.input;
+  const verdict = errorRateVerdict(
+    await reads.countLbResponses({ project, backendService, ...(region ? { region } : {}), since: healthy }),
+  );
   for (const n of verdict.notes) rec.note(n);
   return { healthy: verdict.ok };
 }
