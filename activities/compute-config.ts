@@ -8,6 +8,7 @@ import type {
   HealthCheckFacts,
   InstanceFacts,
   InstanceGroupFacts,
+  NegEndpointFacts,
   NegFacts,
 } from '../core/evidence';
 import type { EvidenceReaders } from '../core/collect';
@@ -16,9 +17,10 @@ import { PROBE_RANGES } from '../core/firewall';
 import type { GcpClients } from './gcp-clients';
 import { lastSegment, NO_AUTOPAGINATE, num } from './wire-values';
 
-/** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts. */
+/** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts (a global internet NEG has no zone or region). */
 export function parseGroupUrl(url: string): BackendRef {
-  const m = /(?:zones\/([^/]+)|regions\/([^/]+))\/(instanceGroups|networkEndpointGroups)\/([^/]+)$/.exec(url);
+  const m =
+    /(?:zones\/([^/]+)|regions\/([^/]+)|global)\/(instanceGroups|networkEndpointGroups)\/([^/]+)$/.exec(url);
   if (!m) return { group: url, kind: 'instanceGroup', name: lastSegment(url) };
   return {
     group: url,
@@ -162,14 +164,19 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
         for (const n of list.networkEndpointGroups ?? []) {
           if (!n.name || !wanted.has(n.name)) continue;
           const where = scope.split('/');
+          const zone = where[0] === 'zones' ? where[1] : undefined;
+          const type = String(n.networkEndpointType ?? '');
           out.push({
             name: n.name,
-            type: String(n.networkEndpointType ?? ''),
+            type,
             size: num(n.size),
-            ...(where[0] === 'zones' && where[1] ? { zone: where[1] } : {}),
+            ...(zone ? { zone } : {}),
             ...(where[0] === 'regions' && where[1] ? { region: where[1] } : {}),
             ...(n.cloudRun?.service ? { cloudRunService: n.cloudRun.service } : {}),
             ...(n.defaultPort ? { defaultPort: n.defaultPort } : {}),
+            ...(zone || where[0] === 'global'
+              ? { endpoints: await readEndpoints(clients, project, n.name, zone, n.defaultPort ?? undefined) }
+              : {}),
           });
         }
       }
@@ -236,4 +243,47 @@ export async function readInstance(
     serviceAccounts: (vm.serviceAccounts ?? []).map((s) => s.email ?? '').filter(Boolean),
     status: String(vm.status ?? 'UNKNOWN'),
   };
+}
+
+/**
+ * A zonal or global NEG's endpoints (serverless NEGs have none): each with its port (the NEG's
+ * default port unless it names one) and, for a GCE_VM_IP_PORT endpoint, its VM.
+ */
+async function readEndpoints(
+  clients: GcpClients,
+  project: string,
+  neg: string,
+  zone: string | undefined,
+  defaultPort: number | undefined,
+): Promise<NegEndpointFacts[]> {
+  const listed = zone
+    ? clients.networkEndpointGroups.listNetworkEndpointsAsync(
+        {
+          project,
+          zone,
+          networkEndpointGroup: neg,
+          networkEndpointGroupsListEndpointsRequestResource: { healthStatus: 'SKIP' },
+        },
+        NO_AUTOPAGINATE,
+      )
+    : clients.globalNetworkEndpointGroups.listNetworkEndpointsAsync(
+        { project, networkEndpointGroup: neg },
+        NO_AUTOPAGINATE,
+      );
+  const out: NegEndpointFacts[] = [];
+  for await (const item of listed) {
+    const e = item.networkEndpoint ?? {};
+    const port = num(e.port, defaultPort ?? 0);
+    const vm =
+      e.instance && zone
+        ? await readInstance(clients, project, zoneOf(e.instance) || zone, lastSegment(e.instance), neg)
+        : undefined;
+    out.push({
+      port,
+      ...(e.ipAddress ? { ipAddress: e.ipAddress } : {}),
+      ...(e.fqdn ? { fqdn: e.fqdn } : {}),
+      ...(vm ? { instance: vm } : {}),
+    });
+  }
+  return out;
 }

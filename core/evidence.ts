@@ -119,6 +119,19 @@ export interface NegFacts {
   region?: string;
   cloudRunService?: string;
   defaultPort?: number;
+  /**
+   * A zonal GCE_VM_IP_PORT NEG's endpoints (listNetworkEndpoints), each with the VM it is on (what the
+   * firewall judges); a hybrid or internet NEG's with their address or name only.
+   */
+  endpoints?: NegEndpointFacts[];
+}
+
+/** One network endpoint: the port the load balancer and a serving-port health check use. */
+export interface NegEndpointFacts {
+  port: number;
+  ipAddress?: string;
+  fqdn?: string;
+  instance?: InstanceFacts;
 }
 
 /** One in-VPC HTTP request to an instance. */

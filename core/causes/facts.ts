@@ -8,6 +8,7 @@ import type {
   BackendServiceFacts,
   Evidence,
   HealthCheckFacts,
+  InstanceFacts,
   InstanceGroupFacts,
   LogFacts,
   ProbeResult,
@@ -52,11 +53,13 @@ export interface Facts {
   logs: LogFacts | undefined;
   health: { healthy: number; total: number } | undefined;
   unhealthy: number;
+  /** The VMs behind the backend's zonal GCE_VM_IP_PORT NEGs, with each endpoint's port. */
+  negEndpoints: { neg: string; port: number; instance: InstanceFacts }[];
   /** Responses with a 5xx status in the logs. */
   fivexx: number;
   /**
-   * Chase health (health check, named port, firewall) when getHealth shows unhealthy instance-group
-   * backends or, failing that, the logs say no backend could be picked.
+   * Chase health (health check, named port, firewall) when getHealth shows unhealthy backends of
+   * instance groups or zonal NEGs or, failing that, the logs say no backend could be picked.
    */
   chaseHealth: boolean;
 }
@@ -125,7 +128,16 @@ export function gatherFacts(ev: Evidence, backend: BackendServiceFacts): Facts {
   const hcPort = healthCheck ? healthCheckPort(healthCheck, backend.portName, groups ?? []) : undefined;
   const hcPath = healthCheck?.requestPath ?? '/';
   const unhealthy = health ? health.total - health.healthy : 0;
-  const igBackends = backend.backends.some((b) => b.kind === 'instanceGroup');
+  // Zonal NEGs (GCE_VM_IP_PORT, hybrid) are health-checked like instance groups (gcp-facts §4).
+  const zonalNegs = new Set(backend.backends.filter((b) => b.kind === 'neg' && b.zone).map((b) => b.name));
+  const checked = zonalNegs.size > 0 || backend.backends.some((b) => b.kind === 'instanceGroup');
+  const negEndpoints = (ev.negs.ok ? ev.negs.value : [])
+    .filter((n) => zonalNegs.has(n.name))
+    .flatMap((n) =>
+      (n.endpoints ?? []).flatMap((e) =>
+        e.instance ? [{ neg: n.name, port: e.port, instance: e.instance }] : [],
+      ),
+    );
   return {
     evidence: ev,
     backend,
@@ -139,8 +151,9 @@ export function gatherFacts(ev: Evidence, backend: BackendServiceFacts): Facts {
     logs,
     health,
     unhealthy,
+    negEndpoints,
     fivexx: logs ? Object.entries(logs.byStatus).reduce((n, [s, c]) => (Number(s) >= 500 ? n + c : n), 0) : 0,
-    chaseHealth: igBackends && (health ? unhealthy > 0 : logCount(logs, NO_HEALTHY) > 0),
+    chaseHealth: checked && (health ? unhealthy > 0 : logCount(logs, NO_HEALTHY) > 0),
   };
 }
 

@@ -80,8 +80,14 @@ function portAfterFixes(facts: Facts, before: readonly AnyFinding[]): number | u
   );
 }
 
+/** The VMs the probes must reach: the instance groups' and the zonal NEG endpoints'. */
+const probedInstances = (facts: Facts) => [
+  ...(facts.groups ?? []).flatMap((g) => g.instances),
+  ...facts.negEndpoints.map((e) => e.instance),
+];
+
 function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFinding | undefined {
-  const instances = (facts.groups ?? []).flatMap((g) => g.instances);
+  const instances = probedInstances(facts);
   const blocked = instances
     .map((inst) => ({ inst, verdicts: probeVerdicts(rules, inst, port).filter((v) => !v.verdict.allowed) }))
     .filter((x) => x.verdicts.length > 0);
@@ -122,8 +128,9 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
 function detect(facts: Facts, before: readonly AnyFinding[]): Detection<FirewallFinding> {
   if (!facts.chaseHealth) return { findings: [] };
   const { evidence, groups, serving } = facts;
-  const port = portAfterFixes(facts, before);
-  const hasInstances = (groups ?? []).some((g) => g.instances.length > 0);
+  // A serving-port check on a NEG probes each endpoint's port (gcp-facts §1).
+  const port = portAfterFixes(facts, before) ?? facts.negEndpoints[0]?.port;
+  const hasInstances = probedInstances(facts).length > 0;
   const found =
     evidence.firewallRules.ok && groups && port !== undefined && hasInstances
       ? finding(facts, evidence.firewallRules.value, port)

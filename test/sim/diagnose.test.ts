@@ -36,6 +36,27 @@ const table: {
   { scenario: 'keepalive-mismatch', verdict: 'FAULTS_FOUND', causes: ['KEEPALIVE_TOO_SHORT'] },
   { scenario: 'neg-empty', backendService: 'api-bs', verdict: 'FAULTS_FOUND', causes: ['NEG_MISCONFIGURED'] },
   { scenario: 'neg-empty', backendService: 'web-bs', verdict: 'NO_FAULT', causes: [] },
+  // Every serverless NEG has size 0: a healthy one is no finding.
+  { scenario: 'neg-serverless', backendService: 'api-bs', verdict: 'NO_FAULT', causes: [] },
+  // Container-native NEG: the endpoints' port (8080) is closed to the probes (the rule says tcp:80).
+  {
+    scenario: 'neg-zonal',
+    backendService: 'shop-bs',
+    verdict: 'FAULTS_FOUND',
+    causes: ['FIREWALL_BLOCKS_PROBES'],
+  },
+  {
+    scenario: 'neg-hybrid',
+    backendService: 'legacy-bs',
+    verdict: 'FAULTS_FOUND',
+    causes: ['EXTERNAL_BACKEND_DOWN'],
+  },
+  {
+    scenario: 'neg-internet',
+    backendService: 'origin-bs',
+    verdict: 'FAULTS_FOUND',
+    causes: ['EXTERNAL_BACKEND_DOWN'],
+  },
   {
     scenario: 'port-moved',
     verdict: 'FAULTS_FOUND',
@@ -143,6 +164,34 @@ test('the backend service itself unreadable: UNKNOWN, every other source marked 
     assert.equal(diagnosis.verdict, 'UNKNOWN');
     assert.equal(diagnosis.findings.length, 0);
     assert.equal(diagnosis.unavailable.length, 10);
+  } finally {
+    await sim.stop();
+  }
+});
+
+/** Every topology of healthy-topologies.yaml, in its healthy form: NO_FAULT, nothing found, every source read. */
+const HEALTHY_MATRIX: { backendService: string; region?: string }[] = [
+  { backendService: 'web-bs' }, // global external ALB → regional MIG
+  { backendService: 'orders-bs', region: 'us-central1' }, // internal ALB
+  { backendService: 'east-bs', region: 'us-east1' }, // regional external ALB
+  { backendService: 'shop-bs' }, // zonal GCE_VM_IP_PORT NEG
+  { backendService: 'api-bs' }, // serverless NEG
+  { backendService: 'secure-bs' }, // HTTPS backends
+  { backendService: 'h2-bs' }, // HTTP/2 backends
+  { backendService: 'legacy-bs' }, // hybrid NEG
+  { backendService: 'origin-bs' }, // internet NEG
+];
+
+test('healthy matrix: every topology in its healthy form diagnoses NO_FAULT with no findings', async () => {
+  const sim = await startSim('healthy-topologies');
+  try {
+    for (const { backendService, region } of HEALTHY_MATRIX) {
+      const { diagnosis } = await diagnose(sim, backendService, region);
+      const what = `${backendService}: ${JSON.stringify(diagnosis.notes)}`;
+      assert.deepEqual(diagnosis.unavailable, [], what);
+      assert.equal(diagnosis.verdict, 'NO_FAULT', what);
+      assert.deepEqual(diagnosis.findings, [], what);
+    }
   } finally {
     await sim.stop();
   }
