@@ -31,12 +31,18 @@ export interface EvidenceActivityOptions {
    * Logging and the client's decoding of 1000 entries (about 200 ms here) before anything is fixed.
    */
   logLimit?: number;
+  /** The local address the probe binds to (against the simulator: the worker's loopback address). */
+  probeLocalAddress?: string;
+  /** The worker's address in the VPC (recorded with the probe results; judged by the firewall). */
+  probeSource?: string;
 }
 
 export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActivityOptions = {}) {
   const probe = {
     timeoutMs: opts.probeTimeoutMs ?? 2_000,
     ...(opts.probeAllowedRanges ? { allowedRanges: opts.probeAllowedRanges } : {}),
+    ...(opts.probeLocalAddress ? { localAddress: opts.probeLocalAddress } : {}),
+    ...(opts.probeSource ? { source: opts.probeSource } : {}),
   };
   const logLimit = opts.logLimit ?? 1_000;
   const readers: EvidenceReaders = {

@@ -34,7 +34,12 @@ export interface ProbeRequest {
   targets: { instance: string; ipAddress: string }[];
   ports: number[];
   paths: string[];
+  /** Speak TLS (HTTPS, HTTP/2 and SSL backends or health checks); plain HTTP when absent. */
+  tls?: boolean;
 }
+
+/** Health check types and backend protocols that are TLS on the wire. */
+const TLS_PROTOCOLS = new Set(['HTTPS', 'HTTP2', 'SSL']);
 
 /** What a reader of each source is given and returns. */
 export interface EvidenceReaders {
@@ -152,7 +157,8 @@ export async function collectEvidence(
       .filter((i) => i.status === 'RUNNING')
       .slice(0, opts.probeSample ?? 3)
       .map((i) => ({ instance: i.name, ipAddress: i.networkIP }));
-    probe = await source(() => readers.probeInstances({ targets, ports, paths }));
+    const tls = TLS_PROTOCOLS.has(hc?.type ?? '') || TLS_PROTOCOLS.has(bs.protocol);
+    probe = await source(() => readers.probeInstances({ targets, ports, paths, ...(tls ? { tls } : {}) }));
   }
   return {
     ...base,

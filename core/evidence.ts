@@ -146,6 +146,8 @@ export interface ProbeResult {
   error?: string;
   /** The scheme spoken: `https` (TLS, the certificate not verified) or `http` when absent. */
   scheme?: 'http' | 'https';
+  /** The worker's address in the VPC the probe came from, when configured (what the firewall judges). */
+  from?: string;
   latencyMs: number;
 }
 

@@ -13,6 +13,7 @@ import type {
   LogFacts,
   ProbeResult,
 } from '../evidence';
+import { ingressVerdict } from '../firewall';
 
 /** The LB's statusDetails when no healthy backend could be picked. */
 export const NO_HEALTHY = 'failed_to_pick_backend';
@@ -162,6 +163,35 @@ export function logCount(logs: LogFacts | undefined, detail: string): number {
   return logs?.byStatusDetails[detail] ?? 0;
 }
 
+/**
+ * The worker's in-VPC probes that timed out where the firewall drops the worker's traffic, by port:
+ * the deciding rule and the instances. Such a probe says nothing about the app; the diagnosis says
+ * so and never concludes from it (docs/diagnosis.md).
+ */
+export function blockedProbes(
+  facts: Facts,
+): { port: number; from: string; rule: string; instances: string[] }[] {
+  const rules = facts.evidence.firewallRules.ok ? facts.evidence.firewallRules.value : undefined;
+  if (!rules || !facts.probe) return [];
+  const vms = new Map(
+    [...(facts.groups ?? []).flatMap((g) => g.instances), ...facts.negEndpoints.map((e) => e.instance)].map(
+      (i) => [i.name, i],
+    ),
+  );
+  const byKey = new Map<string, { port: number; from: string; rule: string; instances: string[] }>();
+  for (const r of facts.probe) {
+    const vm = vms.get(r.instance);
+    if (r.error !== 'timeout' || !r.from || !vm) continue;
+    const verdict = ingressVerdict(rules, vm, `${r.from}/32`, r.port);
+    if (verdict.allowed) continue;
+    const key = `${r.port} ${verdict.rule}`;
+    const entry = byKey.get(key) ?? { port: r.port, from: r.from, rule: verdict.rule, instances: [] };
+    if (!entry.instances.includes(r.instance)) entry.instances.push(r.instance);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].sort((a, b) => a.port - b.port);
+}
+
 /** What the health chase starts from: the health counts, and what the probe could not tell. */
 export function healthNotes(facts: Facts): string[] {
   if (!facts.chaseHealth) return [];
@@ -171,8 +201,16 @@ export function healthNotes(facts: Facts): string[] {
       ? `getHealth: ${health.healthy}/${health.total} HEALTHY`
       : `getHealth unavailable; logs show ${logCount(logs, NO_HEALTHY)} ${NO_HEALTHY}`,
   ];
+  const blocked = blockedProbes(facts);
+  for (const b of blocked) {
+    notes.push(
+      `the in-VPC probe from ${b.from} to :${b.port} is dropped by the firewall (${b.rule}) on ${b.instances.join(', ')}: what the app serves there is unknown until the worker is admitted`,
+    );
+  }
   if (!probe) notes.push('the in-VPC probe could not run: which port/path the app serves is unknown');
-  else if (!serving) {
+  else if (!serving && blocked.length > 0) {
+    notes.push('no port/path answered 200 where the worker is admitted: the app is not proven down');
+  } else if (!serving) {
     // Every probe timing out says nothing about the app: the instances (or the way to them) are slow.
     const timedOut = probe.filter((r) => r.error === 'timeout').length;
     notes.push(

@@ -221,7 +221,7 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
 
 export const healthCheckMismatch = defineCause({
   id: ID,
-  scenarios: ['hc-wrong-port', 'hc-wrong-path', 'port-moved'],
+  scenarios: ['hc-wrong-port', 'hc-wrong-path', 'port-moved', 'ilb-wrong-path', 'https-wrong-path'],
   fix: HealthCheckFix,
   detect,
   humanFix: () => 'point the health check at the port and path the app serves',

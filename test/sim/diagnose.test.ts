@@ -25,6 +25,15 @@ const table: {
   // HEALTHY behind a fixed-port check, failed_to_connect_to_backend on the named port (zonal, regional MIG).
   { scenario: 'named-port-wrong', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
   { scenario: 'regional-mig', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  // HTTPS backends with a self-signed certificate: the probe speaks TLS without verifying it.
+  {
+    scenario: 'https-wrong-path',
+    backendService: 'secure-bs',
+    verdict: 'FAULTS_FOUND',
+    causes: ['HEALTH_CHECK_MISMATCH'],
+  },
+  // The worker's probe is dropped: what the app serves is unknown, and nothing is concluded from it.
+  { scenario: 'probe-blocked', verdict: 'UNKNOWN', causes: [] },
   {
     scenario: 'ilb-wrong-path',
     backendService: 'orders-bs',
@@ -194,5 +203,38 @@ test('healthy matrix: every topology in its healthy form diagnoses NO_FAULT with
     }
   } finally {
     await sim.stop();
+  }
+});
+
+test('https-wrong-path: the TLS probe finds /healthz on 8443; probe-blocked: the dropped probe names its rule', async () => {
+  const https = await startSim('https-wrong-path');
+  try {
+    const { evidence, diagnosis } = await diagnose(https, 'secure-bs');
+    assert.ok(
+      evidence.probe.ok && evidence.probe.value.some((r) => r.scheme === 'https' && r.status === 200),
+    );
+    assert.deepEqual(diagnosis.serving, { port: 8443, path: '/healthz' });
+    assert.deepEqual(diagnosis.findings[0]?.fix, {
+      cause: 'HEALTH_CHECK_MISMATCH',
+      healthCheck: 'secure-hc',
+      requestPath: '/healthz',
+    });
+  } finally {
+    await https.stop();
+  }
+  const blocked = await startSim('probe-blocked');
+  try {
+    const { diagnosis } = await diagnose(blocked, 'web-bs');
+    assert.ok(
+      diagnosis.notes.some((n) =>
+        /in-VPC probe from 10\.128\.0\.2 to :8080 is dropped by the firewall \(implied-deny-ingress\)/.test(
+          n,
+        ),
+      ),
+      JSON.stringify(diagnosis.notes),
+    );
+    assert.ok(diagnosis.notes.some((n) => /not proven down/.test(n)));
+  } finally {
+    await blocked.stop();
   }
 });
