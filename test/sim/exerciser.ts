@@ -86,6 +86,11 @@ const INSERTS: Record<string, (project: string, created: Map<string, string>) =>
     sourceRanges: ['192.0.2.0/24'],
     allowed: [{ IPProtocol: 'tcp', ports: ['9'] }],
   }),
+  healthChecks: () => ({
+    name: 'conformance-hc',
+    type: 'HTTP',
+    httpHealthCheck: { port: 9, requestPath: '/' },
+  }),
   notificationChannels: () => ({
     type: 'webhook_tokenauth',
     displayName: 'conformance',
