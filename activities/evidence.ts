@@ -13,6 +13,7 @@ import type { GcpClients } from './gcp-clients';
 import { readInstanceHealth } from './health-status';
 import { readLbLogFacts } from './lb-request-log';
 import { probeInstances } from './probe';
+import { readFirewallPolicies } from './firewall-policies';
 import { readTopology } from './topology';
 
 export interface EvidenceActivityOptions {
@@ -55,6 +56,7 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
       return probeInstances({ ...req, ports }, probe);
     },
     readTopology: (t) => readTopology(clients, t),
+    readFirewallPolicies: (t) => readFirewallPolicies(clients, t),
   };
   return readers;
 }

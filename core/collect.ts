@@ -9,6 +9,7 @@
 import type {
   BackendServiceFacts,
   Evidence,
+  FirewallPolicyFacts,
   HealthCheckFacts,
   InstanceGroupFacts,
   InstanceHealthFacts,
@@ -58,6 +59,8 @@ export interface EvidenceReaders {
   probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
   /** Project-wide: the backend services, groups and instances a change could reach. */
   readTopology(t: Target): Promise<TopologyFacts>;
+  /** The firewall policies in force on these networks (networks.getEffectiveFirewalls). */
+  readFirewallPolicies(t: Target & { networks: string[] }): Promise<FirewallPolicyFacts[]>;
 }
 
 export interface CollectOptions {
@@ -104,6 +107,7 @@ export async function collectEvidence(
       negs: skipped,
       probe: skipped,
       topology: skipped,
+      firewallPolicies: skipped,
     };
   }
   const bs = backend.value;
@@ -160,6 +164,7 @@ export async function collectEvidence(
     const tls = TLS_PROTOCOLS.has(hc?.type ?? '') || TLS_PROTOCOLS.has(bs.protocol);
     probe = await source(() => readers.probeInstances({ targets, ports, paths, ...(tls ? { tls } : {}) }));
   }
+  const firewallPolicies = await readPolicies(readers, t, instanceGroups, negs);
   return {
     ...base,
     backend,
@@ -172,7 +177,23 @@ export async function collectEvidence(
     negs,
     probe,
     topology,
+    firewallPolicies,
   };
+}
+
+/** The firewall policies of the backends' networks, once the instances say which networks. */
+async function readPolicies(
+  readers: EvidenceReaders,
+  t: Target,
+  instanceGroups: Source<InstanceGroupFacts[]>,
+  negs: Source<NegFacts[]>,
+): Promise<Source<FirewallPolicyFacts[]>> {
+  const networks = [
+    ...(instanceGroups.ok ? instanceGroups.value.flatMap((g) => g.instances.map((i) => i.network)) : []),
+    ...(negs.ok ? negs.value.flatMap((n) => (n.endpoints ?? []).map((e) => e.instance?.network ?? '')) : []),
+  ].filter(Boolean);
+  if (networks.length === 0) return { ok: true, value: [] };
+  return source(() => readers.readFirewallPolicies({ ...t, networks: [...new Set(networks)].sort() }));
 }
 
 function uniqueSorted(ns: number[]): number[] {

@@ -175,6 +175,28 @@ export interface TopologyFacts {
   truncated: string[];
 }
 
+/** One rule of a firewall policy, as `networks.getEffectiveFirewalls` shows it. */
+export interface PolicyRuleFacts {
+  priority: number;
+  action: string;
+  direction: string;
+  disabled?: boolean;
+  srcIpRanges?: string[];
+  layer4Configs: { ipProtocol: string; ports?: string[] }[];
+  targetServiceAccounts?: string[];
+  /** Networks a hierarchical policy's rule is limited to. */
+  targetResources?: string[];
+}
+
+/** The firewall policies in force on one network, in evaluation order (core/firewall-policy.ts). */
+export interface FirewallPolicyFacts {
+  network: string;
+  /** `AFTER_CLASSIC_FIREWALL` (the default) or `BEFORE_CLASSIC_FIREWALL`. */
+  enforcementOrder: string;
+  /** Hierarchical ones first (organization, then folders), then the network's own. */
+  policies: { name: string; type: 'HIERARCHY' | 'NETWORK'; rules: PolicyRuleFacts[] }[];
+}
+
 export interface Evidence {
   project: string;
   backendService: string;
@@ -191,6 +213,8 @@ export interface Evidence {
   probe: Source<ProbeResult[]>;
   /** Project-wide: who else uses what this backend service uses (impact of a change). */
   topology: Source<TopologyFacts>;
+  /** The firewall policies of the instances' networks; absent in evidence recorded before they were read. */
+  firewallPolicies?: Source<FirewallPolicyFacts[]>;
 }
 
 export const EVIDENCE_SOURCES = [
@@ -204,4 +228,5 @@ export const EVIDENCE_SOURCES = [
   'negs',
   'probe',
   'topology',
+  'firewallPolicies',
 ] as const satisfies readonly (keyof Evidence)[];

@@ -23,6 +23,7 @@ const readers: EvidenceReaders = {
   readLbLogs: reads.readLbLogs,
   readBackendLatency: reads.readBackendLatency,
   readNegs: reads.readNegs,
+  readFirewallPolicies: reads.readFirewallPolicies,
   probeInstances: probe.probeInstances,
   readTopology: reads.readTopology,
 };

@@ -7,13 +7,14 @@
 import type {
   BackendServiceFacts,
   Evidence,
+  FirewallPolicyFacts,
   HealthCheckFacts,
   InstanceFacts,
   InstanceGroupFacts,
   LogFacts,
   ProbeResult,
 } from '../evidence';
-import { ingressVerdict } from '../firewall';
+import { effectiveVerdict } from '../firewall-policy';
 
 /** The LB's statusDetails when no healthy backend could be picked. */
 export const NO_HEALTHY = 'failed_to_pick_backend';
@@ -54,6 +55,8 @@ export interface Facts {
   logs: LogFacts | undefined;
   health: { healthy: number; total: number } | undefined;
   unhealthy: number;
+  /** The firewall policies of the instances' networks; undefined when not read. */
+  firewallPolicies: FirewallPolicyFacts[] | undefined;
   /** The VMs behind the backend's zonal GCE_VM_IP_PORT NEGs, with each endpoint's port. */
   negEndpoints: { neg: string; port: number; instance: InstanceFacts }[];
   /** Responses with a 5xx status in the logs. */
@@ -153,6 +156,7 @@ export function gatherFacts(ev: Evidence, backend: BackendServiceFacts): Facts {
     health,
     unhealthy,
     negEndpoints,
+    firewallPolicies: ev.firewallPolicies?.ok ? ev.firewallPolicies.value : undefined,
     fivexx: logs ? Object.entries(logs.byStatus).reduce((n, [s, c]) => (Number(s) >= 500 ? n + c : n), 0) : 0,
     chaseHealth: checked && (health ? unhealthy > 0 : logCount(logs, NO_HEALTHY) > 0),
   };
@@ -182,7 +186,7 @@ export function blockedProbes(
   for (const r of facts.probe) {
     const vm = vms.get(r.instance);
     if (r.error !== 'timeout' || !r.from || !vm) continue;
-    const verdict = ingressVerdict(rules, vm, `${r.from}/32`, r.port);
+    const verdict = effectiveVerdict(rules, facts.firewallPolicies, vm, `${r.from}/32`, r.port);
     if (verdict.allowed) continue;
     const key = `${r.port} ${verdict.rule}`;
     const entry = byKey.get(key) ?? { port: r.port, from: r.from, rule: verdict.rule, instances: [] };

@@ -11,7 +11,8 @@
  */
 import { z } from 'zod';
 import type { FirewallPermission, FirewallRule } from '../firewall';
-import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor, probeVerdicts } from '../firewall';
+import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor } from '../firewall';
+import { effectiveProbeVerdicts } from '../firewall-policy';
 import { narrowestTargets } from '../impact';
 import { LBMEDIC_MARK, OWNED_NAME_PREFIX, resourceName, shortHash } from '../ownership';
 import type { AnyFinding, Detection, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
@@ -41,6 +42,20 @@ export const FirewallFix = z.object({
       }),
     )
     .default([]),
+  /**
+   * Firewall policy rules that drop the probes (hierarchical or the network's policy): lbmedic never
+   * edits a policy, so such a finding is escalated with the rule and the change to make.
+   */
+  policyRules: z
+    .array(
+      z.object({
+        policy: z.string(),
+        type: z.enum(['HIERARCHY', 'NETWORK']),
+        priority: z.number(),
+        action: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type FirewallFix = z.infer<typeof FirewallFix>;
 type FirewallFinding = FindingOf<typeof ID, FirewallFix>;
@@ -89,16 +104,43 @@ const probedInstances = (facts: Facts) => [
 function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFinding | undefined {
   const instances = probedInstances(facts);
   const blocked = instances
-    .map((inst) => ({ inst, verdicts: probeVerdicts(rules, inst, port).filter((v) => !v.verdict.allowed) }))
+    .map((inst) => ({
+      inst,
+      verdicts: effectiveProbeVerdicts(rules, facts.firewallPolicies, inst, port).filter(
+        (v) => !v.verdict.allowed,
+      ),
+    }))
     .filter((x) => x.verdicts.length > 0);
   if (blocked.length === 0) return undefined;
   const blockedRanges = [...new Set(blocked.flatMap((b) => b.verdicts.map((v) => v.range)))].sort();
   const blockingNames = new Set(blocked.flatMap((b) => b.verdicts.map((v) => v.verdict.rule)));
+  const policyRules = [
+    ...new Map(
+      blocked
+        .flatMap((b) => b.verdicts.flatMap((v) => (v.verdict.policy ? [v.verdict.policy] : [])))
+        .map((p) => [
+          `${p.name} ${p.priority}`,
+          { policy: p.name, type: p.type, priority: p.priority, action: p.action },
+        ]),
+    ).values(),
+  ];
   return {
     cause: ID,
-    summary: `no firewall rule admits ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`,
+    summary: policyRules.length
+      ? `firewall policy rule ${policyRules.map((r) => `${r.policy} priority ${r.priority}`).join(', ')} drops ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`
+      : `no firewall rule admits ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`,
     evidence: [
       `firewalls.list: ${rules.length} rule${rules.length === 1 ? '' : 's'} on the project`,
+      ...(facts.firewallPolicies?.length
+        ? [
+            `networks.getEffectiveFirewalls: ${facts.firewallPolicies
+              .map(
+                (n) =>
+                  `${n.network} ${n.enforcementOrder}, policies ${n.policies.map((p) => `${p.name} (${p.type})`).join(', ') || 'none'}`,
+              )
+              .join('; ')}`,
+          ]
+        : []),
       ...blocked.map(
         (b) =>
           `${b.inst.name} (tags ${b.inst.tags.join(',') || 'none'}): ${b.verdicts
@@ -121,6 +163,7 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
         tags: inst.tags,
         serviceAccounts: inst.serviceAccounts,
       })),
+      ...(policyRules.length > 0 ? { policyRules } : {}),
     },
   };
 }
@@ -212,12 +255,31 @@ function ruleName(
   return resourceName([prefix, networkName(network), String(port)], shortHash(key));
 }
 
+/** The exact policy rule(s) and the change that would admit the probes, for a human to make. */
+function policyChange(fix: FirewallFix): string {
+  const ranges = fix.blockedRanges.join(', ');
+  return (fix.policyRules ?? [])
+    .map((r) => {
+      const where =
+        r.type === 'HIERARCHY'
+          ? `hierarchical firewall policy ${r.policy}`
+          : `network firewall policy ${r.policy}`;
+      return `${where} rule priority ${r.priority} (${r.action}) drops ${ranges} to tcp:${fix.port}: exclude the probe ranges from it, or add an allow rule for ${ranges} tcp:${fix.port} at a priority below ${r.priority} in ${r.policy}${
+        r.type === 'HIERARCHY' ? ' (the organization or folder owns it)' : ''
+      }`;
+    })
+    .join('; ');
+}
+
 function planAllowProbes(
   f: FirewallFinding,
   action: AllowProbesInFirewall,
   { evidence }: PlanContext,
 ): Proposal {
   const { fix } = f;
+  // A firewall policy decides before or beside the VPC rules: no VPC rule lbmedic adds can win over
+  // a hierarchical deny, and lbmedic never edits a policy (docs/safety.md). Say exactly what to change.
+  if (fix.policyRules?.length) return { escalate: policyChange(fix) };
   const port = fromDiagnosis(action.port, fix.port);
   if (port === undefined) return { escalate: 'no port to open' };
   const scheme = evidence.backend.ok ? evidence.backend.value.loadBalancingScheme : '';
@@ -249,12 +311,14 @@ function planAllowProbes(
 
 export const firewallBlocksProbes = defineCause({
   id: ID,
-  scenarios: ['firewall-missing', 'port-moved'],
+  scenarios: ['firewall-missing', 'port-moved', 'neg-zonal', 'firewall-policy-blocks-probes'],
   fix: FirewallFix,
   detect,
   humanFix: (fix) =>
-    `allow ${PROBE_RANGES.join(' and ')} to tcp:${fix.port} on network ${networkName(fix.network)}${
-      fix.targetTags.length ? ` for tags ${fix.targetTags.join(',')}` : ''
-    }, in a rule that admits nothing else`,
+    fix.policyRules?.length
+      ? `change the firewall policy rule(s) ${fix.policyRules.map((r) => `${r.policy} priority ${r.priority}`).join(', ')} so ${PROBE_RANGES.join(' and ')} reach tcp:${fix.port} (lbmedic never edits firewall policies)`
+      : `allow ${PROBE_RANGES.join(' and ')} to tcp:${fix.port} on network ${networkName(fix.network)}${
+          fix.targetTags.length ? ` for tags ${fix.targetTags.join(',')}` : ''
+        }, in a rule that admits nothing else`,
   remedies: [remedy(AllowProbesInFirewall, planAllowProbes)],
 });

@@ -25,6 +25,8 @@ const table: {
   // HEALTHY behind a fixed-port check, failed_to_connect_to_backend on the named port (zonal, regional MIG).
   { scenario: 'named-port-wrong', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
   { scenario: 'regional-mig', verdict: 'FAULTS_FOUND', causes: ['NAMED_PORT_MISMATCH'] },
+  // A network firewall policy rule (evaluated before the VPC rules) drops the probes.
+  { scenario: 'firewall-policy-blocks-probes', verdict: 'FAULTS_FOUND', causes: ['FIREWALL_BLOCKS_PROBES'] },
   // HTTPS backends with a self-signed certificate: the probe speaks TLS without verifying it.
   {
     scenario: 'https-wrong-path',
@@ -172,7 +174,7 @@ test('the backend service itself unreadable: UNKNOWN, every other source marked 
     const { diagnosis } = await diagnose(sim, 'web-bs');
     assert.equal(diagnosis.verdict, 'UNKNOWN');
     assert.equal(diagnosis.findings.length, 0);
-    assert.equal(diagnosis.unavailable.length, 10);
+    assert.equal(diagnosis.unavailable.length, 11);
   } finally {
     await sim.stop();
   }
