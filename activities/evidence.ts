@@ -46,7 +46,7 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
     ...(opts.probeSource ? { source: opts.probeSource } : {}),
   };
   const logLimit = opts.logLimit ?? 1_000;
-  const readers: EvidenceReaders = {
+  const readers: Required<EvidenceReaders> = {
     ...createComputeConfigReaders(clients),
     readHealth: (t) => readInstanceHealth(clients, t),
     readLbLogs: (t) => readLbLogFacts(clients, t, logLimit),

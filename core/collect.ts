@@ -59,8 +59,11 @@ export interface EvidenceReaders {
   probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
   /** Project-wide: the backend services, groups and instances a change could reach. */
   readTopology(t: Target): Promise<TopologyFacts>;
-  /** The firewall policies in force on these networks (networks.getEffectiveFirewalls). */
-  readFirewallPolicies(t: Target & { networks: string[] }): Promise<FirewallPolicyFacts[]>;
+  /**
+   * The firewall policies in force on these networks (networks.getEffectiveFirewalls). Optional: a
+   * workflow that started before it was read goes on without it (the `effective-firewalls` patch).
+   */
+  readFirewallPolicies?(t: Target & { networks: string[] }): Promise<FirewallPolicyFacts[]>;
 }
 
 export interface CollectOptions {
@@ -177,7 +180,7 @@ export async function collectEvidence(
     negs,
     probe,
     topology,
-    firewallPolicies,
+    ...(firewallPolicies ? { firewallPolicies } : {}),
   };
 }
 
@@ -187,13 +190,15 @@ async function readPolicies(
   t: Target,
   instanceGroups: Source<InstanceGroupFacts[]>,
   negs: Source<NegFacts[]>,
-): Promise<Source<FirewallPolicyFacts[]>> {
+): Promise<Source<FirewallPolicyFacts[]> | undefined> {
+  const read = readers.readFirewallPolicies;
+  if (!read) return undefined;
   const networks = [
     ...(instanceGroups.ok ? instanceGroups.value.flatMap((g) => g.instances.map((i) => i.network)) : []),
     ...(negs.ok ? negs.value.flatMap((n) => (n.endpoints ?? []).map((e) => e.instance?.network ?? '')) : []),
   ].filter(Boolean);
   if (networks.length === 0) return { ok: true, value: [] };
-  return source(() => readers.readFirewallPolicies({ ...t, networks: [...new Set(networks)].sort() }));
+  return source(() => read({ ...t, networks: [...new Set(networks)].sort() }));
 }
 
 function uniqueSorted(ns: number[]): number[] {

@@ -4,7 +4,7 @@
  * may change. Decisions never run in the sandbox, so changing them never breaks replay
  * (docs/versioning.md).
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { Decision } from '../activities/decide';
 import type { PastRemediation } from '../core/limits';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
@@ -23,7 +23,6 @@ const readers: EvidenceReaders = {
   readLbLogs: reads.readLbLogs,
   readBackendLatency: reads.readBackendLatency,
   readNegs: reads.readNegs,
-  readFirewallPolicies: reads.readFirewallPolicies,
   probeInstances: probe.probeInstances,
   readTopology: reads.readTopology,
 };
@@ -49,8 +48,12 @@ export async function diagnose(
     past,
     changedAt: rec.s.changedAt,
   });
+  // Runs recorded before the firewall policies were read go on without them (docs/versioning.md).
+  const withPolicies = patched('effective-firewalls')
+    ? { ...readers, readFirewallPolicies: reads.readFirewallPolicies }
+    : readers;
   const evidence = await collectEvidence(
-    readers,
+    withPolicies,
     { project, backendService, ...(region ? { region } : {}) },
     { windowMinutes, logsSince: logsFrom, now: now() },
   );
