@@ -36,6 +36,14 @@ const table: {
   changes: RegExp[];
 }[] = [
   {
+    // HEALTHY before the fix: the verification judges it by the requests logged since.
+    scenario: 'named-port-wrong',
+    backendService: 'web-bs',
+    outcome: 'REMEDIATED',
+    rootCauses: ['NAMED_PORT_MISMATCH'],
+    changes: [/^POST .*\/zones\/us-central1-a\/instanceGroups\/web-ig\/setNamedPorts$/],
+  },
+  {
     scenario: 'regional-mig',
     backendService: 'web-bs',
     outcome: 'REMEDIATED',
@@ -77,6 +85,15 @@ for (const row of table) {
       const made = changes(await apiRequests(stack.sim));
       assert.equal(made.length, row.changes.length, JSON.stringify(made));
       row.changes.forEach((re, i) => assert.match(made[i] ?? '', re));
+      if (row.outcome === 'REMEDIATED') {
+        const { timeline } = (await env.client.workflow.getHandle(id).query('status')) as {
+          timeline: { note: string }[];
+        };
+        assert.ok(
+          timeline.some((t) => /after HEALTHY: \d+\/(\d{2,}) LB responses were 5xx/.test(t.note)),
+          'judged by at least 20 responses since HEALTHY',
+        );
+      }
     } finally {
       await stack.stop();
     }
