@@ -131,7 +131,7 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
       : `no firewall rule admits ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`,
     evidence: [
       `firewalls.list: ${rules.length} rule${rules.length === 1 ? '' : 's'} on the project`,
-      ...(facts.firewallPolicies?.length
+      ...(facts.firewallPolicies?.some((n) => n.policies.length > 0)
         ? [
             `networks.getEffectiveFirewalls: ${facts.firewallPolicies
               .map(
