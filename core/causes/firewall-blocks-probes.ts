@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { FirewallPermission, FirewallRule } from '../firewall';
 import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor } from '../firewall';
 import { effectiveProbeVerdicts } from '../firewall-policy';
+import { candidateReasons } from './firewall-candidates';
 import { narrowestTargets } from '../impact';
 import { LBMEDIC_MARK, OWNED_NAME_PREFIX, resourceName, shortHash } from '../ownership';
 import type { AnyFinding, Detection, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
@@ -56,6 +57,8 @@ export const FirewallFix = z.object({
       }),
     )
     .optional(),
+  /** Disabled VPC rules that would admit the probes: enabled, not duplicated. */
+  disabledRules: z.array(z.string()).optional(),
 });
 export type FirewallFix = z.infer<typeof FirewallFix>;
 type FirewallFinding = FindingOf<typeof ID, FirewallFix>;
@@ -124,6 +127,12 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
         ]),
     ).values(),
   ];
+  const { candidates, disabledAdmitting } = candidateReasons(
+    rules,
+    facts.firewallPolicies,
+    blocked.map((b) => b.inst),
+    port,
+  );
   return {
     cause: ID,
     summary: policyRules.length
@@ -147,6 +156,7 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
             .map((v) => `${v.range} → ${v.verdict.rule}`)
             .join('; ')}`,
       ),
+      ...candidates.map((c) => `rule ${c.rule} does not admit them: ${c.reason}`),
     ],
     fix: {
       cause: ID,
@@ -164,6 +174,7 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
         serviceAccounts: inst.serviceAccounts,
       })),
       ...(policyRules.length > 0 ? { policyRules } : {}),
+      ...(disabledAdmitting.length > 0 ? { disabledRules: disabledAdmitting } : {}),
     },
   };
 }
@@ -280,6 +291,12 @@ function planAllowProbes(
   // A firewall policy decides before or beside the VPC rules: no VPC rule lbmedic adds can win over
   // a hierarchical deny, and lbmedic never edits a policy (docs/safety.md). Say exactly what to change.
   if (fix.policyRules?.length) return { escalate: policyChange(fix) };
+  // A disabled rule that would admit them is the one to enable, not to copy (lbmedic writes only its own).
+  if (fix.disabledRules?.length) {
+    return {
+      escalate: `enable firewall rule ${fix.disabledRules.join(', ')}: it would admit the probes; lbmedic does not duplicate it`,
+    };
+  }
   const port = fromDiagnosis(action.port, fix.port);
   if (port === undefined) return { escalate: 'no port to open' };
   const scheme = evidence.backend.ok ? evidence.backend.value.loadBalancingScheme : '';
