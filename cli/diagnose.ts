@@ -13,7 +13,7 @@ import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
 import type { Config } from '../runtime/config';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
-import { gcpClientsFor, probeRanges } from './clients';
+import { gcpClientsFor, probeOptions } from './clients';
 import { portFlag, UsageError } from './flags';
 
 export const DIAGNOSE_USAGE = `  lbmedic diagnose --project P --backend-service BS [--region R] [--window MIN] [--probe-ports 8080,9090] [--json]
@@ -64,7 +64,7 @@ async function diagnoseFromFlags(
     .concat(policyProbePorts);
   const clients = gcpClientsFor(config, project);
   try {
-    const readers = createEvidenceActivities(clients, probeRanges(config));
+    const readers = createEvidenceActivities(clients, probeOptions(config));
     const evidence = await collectEvidence(
       withDeadline(readers, config.gcpTimeoutMs * 3),
       { project, backendService, ...(values.region ? { region: values.region } : {}) },
