@@ -14,8 +14,10 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { demoAlert, newIncidentId } from '../../cli/demo-alert';
 import { remediationWorkflowId } from '../../core/model';
 import { SA } from '../../core/search-attributes';
-import { approveUpdate } from '../../workflows/definitions';
+import { approveUpdate, statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import { crashWorld, operationCounts, reachedPhase } from '../helpers/crash';
 import { startReceiverProcess, type LbmedicProcess } from '../helpers/lbmedic-process';
 import { FIX_OPERATIONS, FIX_STEPS, FIXED, portState } from '../helpers/port-moved';
@@ -35,8 +37,11 @@ after(async () => {
   for (const d of dirs) removeDir(d);
 });
 
-function policies(edits: Parameters<typeof policyDir>[0] = {}) {
-  const d = policyDir(edits);
+function policies(
+  edits: Parameters<typeof policyDir>[0] = {},
+  extraFiles: Parameters<typeof policyDir>[1] = {},
+) {
+  const d = policyDir(edits, extraFiles);
   dirs.push(d);
   return d;
 }
@@ -135,9 +140,14 @@ test(
   'approval by update on the cluster: refused for who may not approve, applied once for who may',
   { timeout: 360_000 },
   async (t) => {
-    const dir = policies({
-      'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']],
-    });
+    const alice = sshKeygen('alice@example.com');
+    const mallory = sshKeygen('mallory@example.com');
+    const dir = policies(
+      { 'backend-timeout.yaml': [['  required: 1\n', '  required: 1\n  approvers: [alice@example.com]\n']] },
+      {
+        'approvers.yaml': approversYaml([alice, mallory].map((k) => ({ name: k.name, keys: [k.publicKey] }))),
+      },
+    );
     const world = await crashWorld(tc.env, 'backend-timeout', dir);
     t.after(() => world.stop());
     const { sim, fleet, handle } = world;
@@ -145,17 +155,28 @@ test(
     fleet.start();
     await world.alert('cloud-monitoring');
     await fleet.waitFor(reachedPhase(handle, 'AWAITING_APPROVAL'));
+    const pending = (await handle.query(statusQuery)).approval as PendingApproval;
+    const here = { workflow: handle.workflowId, run: pending.run, plan: pending.plan };
     await assert.rejects(
-      handle.executeUpdate(approveUpdate, { args: [{ approver: 'mallory@example.com' }] }),
+      handle.executeUpdate(approveUpdate, { args: [await signedRequest(mallory, here)] }),
       (err: unknown) =>
         err instanceof WorkflowUpdateFailedError &&
-        /mallory@example\.com may not approve/.test(String((err.cause as Error)?.message)),
+        /unknown key: SHA256:\S+ is not a key of this plan's approvers \(alice@example\.com\)/.test(
+          String((err.cause as Error)?.message),
+        ),
     );
     assert.deepEqual(await operationCounts(sim), {}, 'nothing changed while waiting');
     const answer = await handle.executeUpdate(approveUpdate, {
-      args: [{ approver: 'alice@example.com', reason: 'known slow endpoint' }],
+      args: [await signedRequest(alice, { ...here, reason: 'known slow endpoint' })],
     });
-    assert.deepEqual(answer, { accepted: true, approvals: 1, required: 1, phase: 'APPROVED' });
+    assert.deepEqual(answer, {
+      accepted: true,
+      approver: 'alice@example.com',
+      key: alice.fingerprint,
+      approvals: 1,
+      required: 1,
+      phase: 'APPROVED',
+    });
 
     const result = (await fleet.waitFor(handle.result())) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', `${result.summary}\n${fleet.outputs()}`);

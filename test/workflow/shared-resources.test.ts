@@ -10,6 +10,8 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PROBE_RANGES } from '../../core/firewall';
 import { rejectSignal, statusQuery } from '../../workflows/definitions';
+import type { PendingApproval } from '../../workflows/state';
+import { approversYaml, signedRequest, sshKeygen } from '../helpers/approvers';
 import type { RemediationResult } from '../../workflows/remediation';
 import { mutationsOf } from '../helpers/port-moved';
 import { apiRequests, control, eventually, type SimHarness } from '../helpers/sim';
@@ -175,21 +177,36 @@ test('maxImpact: patching the shared check in place escalates by default, and wa
     await stack.stop();
     removeDir(dir);
   }
-  const approveDir = policyDir({
-    'health-check-mismatch.yaml': [
-      ...inPlace['health-check-mismatch.yaml'],
-      ['beyond: escalate', 'beyond: approve'],
-    ],
-  });
+  const ann = sshKeygen('ann@example.com');
+  const approveDir = policyDir(
+    {
+      'health-check-mismatch.yaml': [
+        ...inPlace['health-check-mismatch.yaml'],
+        ['beyond: escalate', 'beyond: approve'],
+      ],
+    },
+    { 'approvers.yaml': approversYaml([{ name: ann.name, keys: [ann.publicKey] }]) },
+  );
   const waiting = await startStack(env, 'shared-resources', { policies: approveDir });
   try {
-    const handle = env.client.workflow.getHandle(await waiting.alert('web-bs'));
+    const id = await waiting.alert('web-bs');
+    const handle = env.client.workflow.getHandle(id);
     const status = await eventually('the plan waits for a person', async () => {
       const s = await handle.query(statusQuery).catch(() => undefined);
       return s?.phase === 'AWAITING_APPROVAL' ? s : undefined;
     });
     assert.match(String((status.plan as { rendered?: string }).rendered), /also affects: api-bs/);
-    await handle.signal(rejectSignal, { approver: 'ann', reason: 'api-bs would break' });
+    const pending = status.approval as PendingApproval;
+    await handle.signal(
+      rejectSignal,
+      await signedRequest(ann, {
+        decision: 'reject',
+        reason: 'api-bs would break',
+        workflow: id,
+        run: pending.run,
+        plan: pending.plan,
+      }),
+    );
     assert.equal(((await handle.result()) as RemediationResult).outcome, 'REJECTED');
   } finally {
     await waiting.stop();
