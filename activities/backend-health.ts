@@ -6,7 +6,8 @@
 import { asyncLocalStorage, Context } from '@temporalio/activity';
 import { healthPolling } from '../core/health-polling';
 import type { GcpClients } from './gcp-clients';
-import { readGroupHealth, type InstanceHealth } from './health-status';
+import { parseGroupUrl } from './compute-config';
+import { isHealthChecked, readGroupHealth, type InstanceHealth } from './health-status';
 
 export interface GroupHealth {
   group: string;
@@ -24,6 +25,8 @@ export interface BackendHealth {
 export interface AwaitHealthyInput {
   project: string;
   backendService: string;
+  /** A regional backend service's region. */
+  region?: string;
   /** When the last change was applied (ISO): the polling schedule counts from here. */
   changedAt: string;
   /** Give up at this moment (ISO). */
@@ -45,18 +48,31 @@ export interface AwaitHealthyResult {
 /** How often a long wait between polls still heartbeats (the activity's heartbeat timeout is longer). */
 const HEARTBEAT_EVERY_MS = 5_000;
 
-export function createBackendHealthActivities(clients: Pick<GcpClients, 'backendServices'>) {
+export function createBackendHealthActivities(
+  clients: Pick<GcpClients, 'backendServices' | 'regionBackendServices'>,
+) {
   const activities = {
-    /** getHealth for every backend group of one backend service. */
-    async getBackendHealth(input: { project: string; backendService: string }): Promise<BackendHealth> {
-      const { project, backendService } = input;
-      const [bs] = await clients.backendServices.get({ project, backendService });
+    /** getHealth for every health-checked backend group of one backend service (global or regional). */
+    async getBackendHealth(input: {
+      project: string;
+      backendService: string;
+      region?: string;
+    }): Promise<BackendHealth> {
+      const { project, backendService, region } = input;
+      const [bs] = region
+        ? await clients.regionBackendServices.get({ project, region, backendService })
+        : await clients.backendServices.get({ project, backendService });
       const groups: GroupHealth[] = [];
       for (const backend of bs.backends ?? []) {
-        if (!backend.group) continue;
+        if (!backend.group || !isHealthChecked(parseGroupUrl(backend.group))) continue;
         groups.push({
           group: backend.group,
-          instances: await readGroupHealth(clients, { project, backendService, group: backend.group }),
+          instances: await readGroupHealth(clients, {
+            project,
+            backendService,
+            group: backend.group,
+            ...(region ? { region } : {}),
+          }),
         });
       }
       const all = groups.flatMap((g) => g.instances);
@@ -80,7 +96,11 @@ export function createBackendHealthActivities(clients: Pick<GcpClients, 'backend
       const changedAt = Date.parse(input.changedAt);
       const deadline = Date.parse(input.deadline);
       const schedule = healthPolling(input);
-      const target = { project: input.project, backendService: input.backendService };
+      const target = {
+        project: input.project,
+        backendService: input.backendService,
+        ...(input.region ? { region: input.region } : {}),
+      };
       let polls = 0;
       let last = { healthy: 0, total: 0 };
       const beat = () => ctx?.heartbeat({ polls, ...last });

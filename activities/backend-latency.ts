@@ -61,22 +61,43 @@ export function latencyPercentiles(ds: Distribution[]): {
   return { p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1]?.[0], count: total };
 }
 
+const LB_METRICS = 'loadbalancing.googleapis.com/https';
+
+/**
+ * The backend_latencies filters (timeSeries.list takes one metric type per filter): a global load
+ * balancer's under `https/`; a regional one's under `https/external/regional/` (regional external
+ * ALB) or `https/internal/` (internal ALB), with its region
+ * (https://cloud.google.com/monitoring/api/metrics_gcp_i_o). Only one of the two has series.
+ */
+export function latencyFilters(backendService: string, region?: string): string[] {
+  const target = `resource.labels.backend_target_name="${backendService}"`;
+  if (!region) return [`metric.type="${LB_METRICS}/backend_latencies" AND ${target}`];
+  return ['external/regional', 'internal'].map(
+    (kind) =>
+      `metric.type="${LB_METRICS}/${kind}/backend_latencies" AND ${target} AND resource.labels.region="${region}"`,
+  );
+}
+
 /** The evidence: backend latency percentiles of the last `windowMinutes`. */
 export async function readBackendLatency(
   clients: Pick<GcpClients, 'metrics'>,
-  t: { project: string; backendService: string; windowMinutes: number },
+  t: { project: string; backendService: string; region?: string; windowMinutes: number },
 ): Promise<LatencyFacts> {
   const { project, backendService, windowMinutes } = t;
   const end = Date.now();
-  const [series] = await clients.metrics.listTimeSeries({
-    name: `projects/${project}`,
-    filter: `metric.type="loadbalancing.googleapis.com/https/backend_latencies" AND resource.labels.backend_target_name="${backendService}"`,
-    interval: {
-      startTime: { seconds: Math.floor((end - windowMinutes * 60_000) / 1000) },
-      endTime: { seconds: Math.ceil(end / 1000) },
-    },
-    view: 'FULL',
-  });
+  const series = [];
+  for (const filter of latencyFilters(backendService, t.region)) {
+    const [found] = await clients.metrics.listTimeSeries({
+      name: `projects/${project}`,
+      filter,
+      interval: {
+        startTime: { seconds: Math.floor((end - windowMinutes * 60_000) / 1000) },
+        endTime: { seconds: Math.ceil(end / 1000) },
+      },
+      view: 'FULL',
+    });
+    series.push(...found);
+  }
   const ds = series.flatMap((s) =>
     (s.points ?? []).map((p) => p.value?.distributionValue).filter((d): d is Distribution => Boolean(d)),
   );

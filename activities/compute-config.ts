@@ -8,16 +8,19 @@ import type {
   HealthCheckFacts,
   InstanceFacts,
   InstanceGroupFacts,
+  NegEndpointFacts,
   NegFacts,
 } from '../core/evidence';
 import type { EvidenceReaders } from '../core/collect';
 import type { FirewallRule } from '../core/firewall';
+import { PROBE_RANGES } from '../core/firewall';
 import type { GcpClients } from './gcp-clients';
 import { lastSegment, NO_AUTOPAGINATE, num } from './wire-values';
 
-/** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts. */
+/** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts (a global internet NEG has no zone or region). */
 export function parseGroupUrl(url: string): BackendRef {
-  const m = /(?:zones\/([^/]+)|regions\/([^/]+))\/(instanceGroups|networkEndpointGroups)\/([^/]+)$/.exec(url);
+  const m =
+    /(?:zones\/([^/]+)|regions\/([^/]+)|global)\/(instanceGroups|networkEndpointGroups)\/([^/]+)$/.exec(url);
   if (!m) return { group: url, kind: 'instanceGroup', name: lastSegment(url) };
   return {
     group: url,
@@ -28,6 +31,27 @@ export function parseGroupUrl(url: string): BackendRef {
   };
 }
 
+/** `.../regions/us-central1/healthChecks/hc` → `us-central1`; undefined for a global one. */
+const regionOf = (url: string): string | undefined => /\/regions\/([^/]+)\//.exec(url)?.[1];
+
+/** `.../zones/us-central1-a/instances/web-1` → `us-central1-a`. */
+const zoneOf = (url: string): string => /\/zones\/([^/]+)\//.exec(url)?.[1] ?? '';
+
+/**
+ * The ranges a regional load balancer's Envoy proxies send from: its region's active proxy-only
+ * subnets (`REGIONAL_MANAGED_PROXY`, or `INTERNAL_HTTPS_LOAD_BALANCER` as older ones say), per
+ * https://cloud.google.com/load-balancing/docs/proxy-only-subnets.
+ */
+async function proxyOnlyRanges(clients: GcpClients, project: string, region: string): Promise<string[]> {
+  const ranges: string[] = [];
+  for await (const s of clients.subnetworks.listAsync({ project, region }, NO_AUTOPAGINATE)) {
+    const purpose = String(s.purpose ?? '');
+    const proxy = purpose === 'REGIONAL_MANAGED_PROXY' || purpose === 'INTERNAL_HTTPS_LOAD_BALANCER';
+    if (proxy && String(s.role ?? 'ACTIVE') === 'ACTIVE' && s.ipCidrRange) ranges.push(s.ipCidrRange);
+  }
+  return ranges.sort();
+}
+
 type ConfigReaders = Pick<
   EvidenceReaders,
   'readBackendService' | 'readHealthCheck' | 'readFirewallRules' | 'readInstanceGroups' | 'readNegs'
@@ -35,8 +59,11 @@ type ConfigReaders = Pick<
 
 export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
   return {
-    async readBackendService({ project, backendService }) {
-      const [bs] = await clients.backendServices.get({ project, backendService });
+    async readBackendService({ project, backendService, region }) {
+      const [bs] = region
+        ? await clients.regionBackendServices.get({ project, region, backendService })
+        : await clients.backendServices.get({ project, backendService });
+      const hcRegion = bs.healthChecks?.[0] ? regionOf(bs.healthChecks[0]) : undefined;
       return {
         name: bs.name ?? backendService,
         protocol: String(bs.protocol ?? 'HTTP'),
@@ -44,13 +71,18 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
         timeoutSec: num(bs.timeoutSec, 30),
         loadBalancingScheme: String(bs.loadBalancingScheme ?? ''),
         ...(bs.healthChecks?.[0] ? { healthCheck: lastSegment(bs.healthChecks[0]) } : {}),
+        ...(hcRegion ? { healthCheckRegion: hcRegion } : {}),
         backends: (bs.backends ?? []).filter((b) => b.group).map((b) => parseGroupUrl(b.group ?? '')),
         ...(bs.fingerprint ? { fingerprint: bs.fingerprint } : {}),
+        ...(region ? { region } : {}),
+        dataSourceRanges: region ? await proxyOnlyRanges(clients, project, region) : [...PROBE_RANGES],
       } satisfies BackendServiceFacts;
     },
 
-    async readHealthCheck({ project, healthCheck }) {
-      const [hc] = await clients.healthChecks.get({ project, healthCheck });
+    async readHealthCheck({ project, healthCheck, healthCheckRegion: region }) {
+      const [hc] = region
+        ? await clients.regionHealthChecks.get({ project, region, healthCheck })
+        : await clients.healthChecks.get({ project, healthCheck });
       const type = String(hc.type ?? 'TCP');
       const details =
         hc.httpHealthCheck ??
@@ -70,6 +102,7 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
       };
       return {
         name: hc.name ?? healthCheck,
+        ...(region ? { region } : {}),
         type,
         ...(d.port ? { port: d.port } : {}),
         ...(d.portName ? { portName: d.portName } : {}),
@@ -114,40 +147,8 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
 
     async readInstanceGroups({ project, backends }) {
       const out: InstanceGroupFacts[] = [];
-      for (const b of backends.filter((x) => x.kind === 'instanceGroup' && x.zone)) {
-        const zone = b.zone ?? '';
-        const [ig] = await clients.instanceGroups.get({ project, zone, instanceGroup: b.name });
-        const instances: InstanceFacts[] = [];
-        for await (const item of clients.instanceGroups.listInstancesAsync(
-          {
-            project,
-            zone,
-            instanceGroup: b.name,
-            instanceGroupsListInstancesRequestResource: { instanceState: 'ALL' },
-          },
-          NO_AUTOPAGINATE,
-        )) {
-          const [vm] = await clients.instances.get({ project, zone, instance: lastSegment(item.instance) });
-          const nic = vm.networkInterfaces?.[0];
-          instances.push({
-            name: vm.name ?? lastSegment(item.instance),
-            group: b.name,
-            zone,
-            networkIP: nic?.networkIP ?? '',
-            network: nic?.network ?? '',
-            tags: vm.tags?.items ?? [],
-            serviceAccounts: (vm.serviceAccounts ?? []).map((s) => s.email ?? '').filter(Boolean),
-            status: String(vm.status ?? 'UNKNOWN'),
-          });
-        }
-        out.push({
-          name: ig.name ?? b.name,
-          zone,
-          network: ig.network ?? '',
-          namedPorts: (ig.namedPorts ?? []).map((p) => ({ name: p.name ?? '', port: num(p.port) })),
-          ...(ig.fingerprint ? { fingerprint: ig.fingerprint } : {}),
-          instances,
-        });
+      for (const b of backends.filter((x) => x.kind === 'instanceGroup' && (x.zone || x.region))) {
+        out.push(await readGroup(clients, project, b));
       }
       return out;
     },
@@ -163,18 +164,126 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
         for (const n of list.networkEndpointGroups ?? []) {
           if (!n.name || !wanted.has(n.name)) continue;
           const where = scope.split('/');
+          const zone = where[0] === 'zones' ? where[1] : undefined;
+          const type = String(n.networkEndpointType ?? '');
           out.push({
             name: n.name,
-            type: String(n.networkEndpointType ?? ''),
+            type,
             size: num(n.size),
-            ...(where[0] === 'zones' && where[1] ? { zone: where[1] } : {}),
+            ...(zone ? { zone } : {}),
             ...(where[0] === 'regions' && where[1] ? { region: where[1] } : {}),
             ...(n.cloudRun?.service ? { cloudRunService: n.cloudRun.service } : {}),
             ...(n.defaultPort ? { defaultPort: n.defaultPort } : {}),
+            ...(zone || where[0] === 'global'
+              ? { endpoints: await readEndpoints(clients, project, n.name, zone, n.defaultPort ?? undefined) }
+              : {}),
           });
         }
       }
       return out;
     },
   };
+}
+
+/** One backend instance group, zonal or regional, with its instances (each read in its zone). */
+async function readGroup(clients: GcpClients, project: string, b: BackendRef): Promise<InstanceGroupFacts> {
+  const zone = b.zone ?? '';
+  const region = b.zone ? undefined : b.region;
+  const listRequest = { instanceState: 'ALL' };
+  const [ig] = region
+    ? await clients.regionInstanceGroups.get({ project, region, instanceGroup: b.name })
+    : await clients.instanceGroups.get({ project, zone, instanceGroup: b.name });
+  const listed = region
+    ? clients.regionInstanceGroups.listInstancesAsync(
+        {
+          project,
+          region,
+          instanceGroup: b.name,
+          regionInstanceGroupsListInstancesRequestResource: listRequest,
+        },
+        NO_AUTOPAGINATE,
+      )
+    : clients.instanceGroups.listInstancesAsync(
+        { project, zone, instanceGroup: b.name, instanceGroupsListInstancesRequestResource: listRequest },
+        NO_AUTOPAGINATE,
+      );
+  const instances: InstanceFacts[] = [];
+  for await (const item of listed) {
+    const url = item.instance ?? '';
+    instances.push(await readInstance(clients, project, zoneOf(url) || zone, lastSegment(url), b.name));
+  }
+  return {
+    name: ig.name ?? b.name,
+    zone,
+    ...(region ? { region } : {}),
+    network: ig.network ?? '',
+    namedPorts: (ig.namedPorts ?? []).map((p) => ({ name: p.name ?? '', port: num(p.port) })),
+    ...(ig.fingerprint ? { fingerprint: ig.fingerprint } : {}),
+    instances,
+  };
+}
+
+/** One VM: its address, network, tags and service accounts (what the firewall judges). */
+export async function readInstance(
+  clients: GcpClients,
+  project: string,
+  zone: string,
+  instance: string,
+  group: string,
+): Promise<InstanceFacts> {
+  const [vm] = await clients.instances.get({ project, zone, instance });
+  const nic = vm.networkInterfaces?.[0];
+  return {
+    name: vm.name ?? instance,
+    group,
+    zone,
+    networkIP: nic?.networkIP ?? '',
+    network: nic?.network ?? '',
+    tags: vm.tags?.items ?? [],
+    serviceAccounts: (vm.serviceAccounts ?? []).map((s) => s.email ?? '').filter(Boolean),
+    status: String(vm.status ?? 'UNKNOWN'),
+  };
+}
+
+/**
+ * A zonal or global NEG's endpoints (serverless NEGs have none): each with its port (the NEG's
+ * default port unless it names one) and, for a GCE_VM_IP_PORT endpoint, its VM.
+ */
+async function readEndpoints(
+  clients: GcpClients,
+  project: string,
+  neg: string,
+  zone: string | undefined,
+  defaultPort: number | undefined,
+): Promise<NegEndpointFacts[]> {
+  const listed = zone
+    ? clients.networkEndpointGroups.listNetworkEndpointsAsync(
+        {
+          project,
+          zone,
+          networkEndpointGroup: neg,
+          networkEndpointGroupsListEndpointsRequestResource: { healthStatus: 'SKIP' },
+        },
+        NO_AUTOPAGINATE,
+      )
+    : clients.globalNetworkEndpointGroups.listNetworkEndpointsAsync(
+        { project, networkEndpointGroup: neg },
+        NO_AUTOPAGINATE,
+      );
+  const out: NegEndpointFacts[] = [];
+  for await (const item of listed) {
+    const e = item.networkEndpoint ?? {};
+    const port = num(e.port, defaultPort ?? 0);
+    const vm =
+      e.instance && zone
+        ? await readInstance(clients, project, zoneOf(e.instance) || zone, lastSegment(e.instance), neg)
+        : undefined;
+    out.push({
+      port,
+      ...(e.ipAddress ? { ipAddress: e.ipAddress } : {}),
+      ...(e.fqdn ? { fqdn: e.fqdn } : {}),
+      ...(vm ? { instance: vm } : {}),
+    });
+  }
+  return out;
 }

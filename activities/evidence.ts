@@ -13,6 +13,7 @@ import type { GcpClients } from './gcp-clients';
 import { readInstanceHealth } from './health-status';
 import { readLbLogFacts } from './lb-request-log';
 import { probeInstances } from './probe';
+import { readFirewallPolicies } from './firewall-policies';
 import { readTopology } from './topology';
 
 export interface EvidenceActivityOptions {
@@ -31,15 +32,21 @@ export interface EvidenceActivityOptions {
    * Logging and the client's decoding of 1000 entries (about 200 ms here) before anything is fixed.
    */
   logLimit?: number;
+  /** The local address the probe binds to (against the simulator: the worker's loopback address). */
+  probeLocalAddress?: string;
+  /** The worker's address in the VPC (recorded with the probe results; judged by the firewall). */
+  probeSource?: string;
 }
 
 export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActivityOptions = {}) {
   const probe = {
     timeoutMs: opts.probeTimeoutMs ?? 2_000,
     ...(opts.probeAllowedRanges ? { allowedRanges: opts.probeAllowedRanges } : {}),
+    ...(opts.probeLocalAddress ? { localAddress: opts.probeLocalAddress } : {}),
+    ...(opts.probeSource ? { source: opts.probeSource } : {}),
   };
   const logLimit = opts.logLimit ?? 1_000;
-  const readers: EvidenceReaders = {
+  const readers: Required<EvidenceReaders> = {
     ...createComputeConfigReaders(clients),
     readHealth: (t) => readInstanceHealth(clients, t),
     readLbLogs: (t) => readLbLogFacts(clients, t, logLimit),
@@ -49,6 +56,7 @@ export function createEvidenceActivities(clients: GcpClients, opts: EvidenceActi
       return probeInstances({ ...req, ports }, probe);
     },
     readTopology: (t) => readTopology(clients, t),
+    readFirewallPolicies: (t) => readFirewallPolicies(clients, t),
   };
   return readers;
 }

@@ -75,6 +75,7 @@ export function createFleetActivities(temporal: Client, policies: PolicySet) {
             const args: RemediationInput = {
               project: input.project,
               backendService,
+              ...(incident.region ? { region: incident.region } : {}),
               incidents: [incident],
               triggeredBy: input.triggeredBy,
             };

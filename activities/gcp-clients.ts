@@ -17,6 +17,13 @@ import { Logging } from '@google-cloud/logging';
 // The Compute ones are required only once the trimmed protos are in place (computeClientClasses).
 import type { BackendServicesClient } from '@google-cloud/compute/build/src/v1/backend_services_client.js';
 import type { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client.js';
+import type { GlobalNetworkEndpointGroupsClient } from '@google-cloud/compute/build/src/v1/global_network_endpoint_groups_client.js';
+import type { NetworksClient } from '@google-cloud/compute/build/src/v1/networks_client.js';
+import type { RegionBackendServicesClient } from '@google-cloud/compute/build/src/v1/region_backend_services_client.js';
+import type { RegionHealthChecksClient } from '@google-cloud/compute/build/src/v1/region_health_checks_client.js';
+import type { RegionInstanceGroupsClient } from '@google-cloud/compute/build/src/v1/region_instance_groups_client.js';
+import type { RegionUrlMapsClient } from '@google-cloud/compute/build/src/v1/region_url_maps_client.js';
+import type { SubnetworksClient } from '@google-cloud/compute/build/src/v1/subnetworks_client.js';
 import type { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client.js';
 import type { HealthChecksClient } from '@google-cloud/compute/build/src/v1/health_checks_client.js';
 import type { InstanceGroupManagersClient } from '@google-cloud/compute/build/src/v1/instance_group_managers_client.js';
@@ -64,6 +71,7 @@ const IDEMPOTENT_METHODS = new Set([
   'getAlertPolicy',
   'listNotificationChannels',
   'getNotificationChannel',
+  'getEffectiveFirewalls',
 ]);
 
 type RetryPolicy = Required<Pick<GcpClientOptions, 'maxAttempts' | 'initialBackoffMs'>>;
@@ -175,6 +183,13 @@ interface ComputeClientClasses {
   RegionOperationsClient: typeof RegionOperationsClient;
   UrlMapsClient: typeof UrlMapsClient;
   ZoneOperationsClient: typeof ZoneOperationsClient;
+  GlobalNetworkEndpointGroupsClient: typeof GlobalNetworkEndpointGroupsClient;
+  NetworksClient: typeof NetworksClient;
+  RegionBackendServicesClient: typeof RegionBackendServicesClient;
+  RegionHealthChecksClient: typeof RegionHealthChecksClient;
+  RegionInstanceGroupsClient: typeof RegionInstanceGroupsClient;
+  RegionUrlMapsClient: typeof RegionUrlMapsClient;
+  SubnetworksClient: typeof SubnetworksClient;
 }
 const COMPUTE_CLIENTS = [
   'BackendServicesClient',
@@ -189,6 +204,13 @@ const COMPUTE_CLIENTS = [
   'RegionOperationsClient',
   'UrlMapsClient',
   'ZoneOperationsClient',
+  'GlobalNetworkEndpointGroupsClient',
+  'NetworksClient',
+  'RegionBackendServicesClient',
+  'RegionHealthChecksClient',
+  'RegionInstanceGroupsClient',
+  'RegionUrlMapsClient',
+  'SubnetworksClient',
 ] as const satisfies readonly (keyof ComputeClientClasses)[];
 
 /** The Compute services lbmedic calls; their clients' protos are all it loads (compute-protos.ts). */
@@ -223,6 +245,13 @@ export function createGcpClients(opts: GcpClientOptions) {
     RegionOperationsClient,
     UrlMapsClient,
     ZoneOperationsClient,
+    GlobalNetworkEndpointGroupsClient,
+    NetworksClient,
+    RegionBackendServicesClient,
+    RegionHealthChecksClient,
+    RegionInstanceGroupsClient,
+    RegionUrlMapsClient,
+    SubnetworksClient,
   } = computeClientClasses();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CLIENT_OPTIONS.timeoutMs;
   const policy: RetryPolicy = {
@@ -266,6 +295,17 @@ export function createGcpClients(opts: GcpClientOptions) {
       'regionNetworkEndpointGroups',
       policy,
     ),
+    globalNetworkEndpointGroups: guard(
+      new GlobalNetworkEndpointGroupsClient(base),
+      'globalNetworkEndpointGroups',
+      policy,
+    ),
+    networks: guard(new NetworksClient(base), 'networks', policy),
+    regionBackendServices: guard(new RegionBackendServicesClient(base), 'regionBackendServices', policy),
+    regionHealthChecks: guard(new RegionHealthChecksClient(base), 'regionHealthChecks', policy),
+    regionInstanceGroups: guard(new RegionInstanceGroupsClient(base), 'regionInstanceGroups', policy),
+    regionUrlMaps: guard(new RegionUrlMapsClient(base), 'regionUrlMaps', policy),
+    subnetworks: guard(new SubnetworksClient(base), 'subnetworks', policy),
     globalOperations: guard(new GlobalOperationsClient(base), 'globalOperations', policy),
     zoneOperations: guard(new ZoneOperationsClient(base), 'zoneOperations', policy),
     regionOperations: guard(new RegionOperationsClient(base), 'regionOperations', policy),

@@ -36,6 +36,9 @@ export interface ActivityDeps {
   temporal: Client;
   /** Addresses the in-VPC probe may reach (the simulator's instances: 127.0.0.0/8). */
   probeAllowedRanges?: string[];
+  /** The local address the probe binds to, and the worker's VPC address (activities/probe.ts). */
+  probeLocalAddress?: string;
+  probeSource?: string;
   /** Where transitions are announced (log-only by default). */
   notify?: NotifyOptions;
   /** The resource locks (one writer per resource). */
@@ -48,6 +51,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createBackendHealthActivities(clients),
     ...createEvidenceActivities(clients, {
       ...(deps.probeAllowedRanges ? { probeAllowedRanges: deps.probeAllowedRanges } : {}),
+      ...(deps.probeLocalAddress ? { probeLocalAddress: deps.probeLocalAddress } : {}),
+      ...(deps.probeSource ? { probeSource: deps.probeSource } : {}),
       probePorts: policyPorts(deps.policies.policies.map((p) => p.action)),
     }),
     ...createApplyActivities(clients),

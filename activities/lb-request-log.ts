@@ -17,19 +17,29 @@ export interface LbRequest {
 export interface LbRequestQuery {
   project: string;
   backendService: string;
+  /** A regional load balancer's region: its entries are under the regional resource types. */
+  region?: string;
   /** ISO timestamp: entries from this moment on. */
   since: string;
   /** Most entries read: the newest first. */
   limit: number;
 }
 
-/** The Logging filter for a backend service's LB request log entries since `since` (ISO). */
-export function lbRequestLogFilter(backendService: string, since: string): string {
-  return [
-    'resource.type="http_load_balancer"',
-    `resource.labels.backend_service_name="${backendService}"`,
-    `timestamp>="${since}"`,
-  ].join(' AND ');
+/**
+ * The Logging filter for a backend service's LB request log entries since `since` (ISO). A regional
+ * backend service's (`region`) are logged under `http_external_regional_lb_rule` (regional external
+ * ALB) or `internal_http_lb_rule` (internal ALB), where the backend service is `backend_target_name`
+ * (https://cloud.google.com/logging/docs/api/platform-logs, docs/simulator.md).
+ */
+export function lbRequestLogFilter(backendService: string, since: string, region?: string): string {
+  const scope = region
+    ? [
+        'resource.type=("http_external_regional_lb_rule" OR "internal_http_lb_rule")',
+        `resource.labels.backend_target_name="${backendService}"`,
+        `resource.labels.region="${region}"`,
+      ]
+    : ['resource.type="http_load_balancer"', `resource.labels.backend_service_name="${backendService}"`];
+  return [...scope, `timestamp>="${since}"`].join(' AND ');
 }
 
 /** The entries of {@link lbRequestLogFilter}, newest first, a page (at most 1000) per round trip. */
@@ -37,7 +47,7 @@ export async function* readLbRequests(
   clients: Pick<GcpClients, 'logging'>,
   q: LbRequestQuery,
 ): AsyncGenerator<LbRequest> {
-  const filter = lbRequestLogFilter(q.backendService, q.since);
+  const filter = lbRequestLogFilter(q.backendService, q.since, q.region);
   let read = 0;
   let pageToken: string | undefined;
   do {
@@ -65,7 +75,7 @@ export async function* readLbRequests(
  */
 export async function readLbLogFacts(
   clients: Pick<GcpClients, 'logging'>,
-  t: { project: string; backendService: string; windowMinutes: number; since?: string },
+  t: { project: string; backendService: string; region?: string; windowMinutes: number; since?: string },
   limit: number,
 ): Promise<LogFacts> {
   const windowStart = Date.now() - t.windowMinutes * 60_000;
@@ -82,6 +92,7 @@ export async function readLbLogFacts(
   for await (const r of readLbRequests(clients, {
     project: t.project,
     backendService: t.backendService,
+    ...(t.region ? { region: t.region } : {}),
     since,
     limit,
   })) {

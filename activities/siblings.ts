@@ -25,7 +25,7 @@ export interface SiblingWatch {
   polls: number;
 }
 
-type Clients = Pick<GcpClients, 'backendServices' | 'healthChecks'>;
+type Clients = Pick<GcpClients, 'backendServices' | 'regionBackendServices' | 'healthChecks'>;
 
 /** How long after a change a sibling must be watched, and how often, from its health check. */
 async function watchWindow(clients: Clients, project: string, backendService: string) {

@@ -30,32 +30,48 @@ export const TOPOLOGY_BOUNDS: TopologyBounds = {
   pageSize: 500,
 };
 
-type Clients = Pick<GcpClients, 'backendServices' | 'instanceGroups' | 'instances'>;
+type Clients = Pick<
+  GcpClients,
+  'backendServices' | 'regionBackendServices' | 'instanceGroups' | 'regionInstanceGroups' | 'instances'
+>;
 
 /** Reads the topology of `project` within `bounds`. */
 export async function readTopology(
   clients: Clients,
-  { project }: { project: string },
+  { project, region }: { project: string; region?: string },
   bounds: TopologyBounds = TOPOLOGY_BOUNDS,
 ): Promise<TopologyFacts> {
   const truncated: string[] = [];
+  // A regional group is `zone: ''`; its region, for listing its members, is kept aside.
+  const groupRegion = new Map<string, string>();
   const PAGE = { maxResults: bounds.pageSize };
   const backendServices: TopologyFacts['backendServices'] = [];
-  for await (const bs of clients.backendServices.listAsync({ project, ...PAGE }, NO_AUTOPAGINATE)) {
-    if (backendServices.length >= bounds.backendServices) {
-      truncated.push(`backendServices (first ${bounds.backendServices})`);
-      break;
+  // The global backend services, and a regional target's region's: who else uses a group or a check.
+  const lists = [
+    clients.backendServices.listAsync({ project, ...PAGE }, NO_AUTOPAGINATE),
+    ...(region
+      ? [clients.regionBackendServices.listAsync({ project, region, ...PAGE }, NO_AUTOPAGINATE)]
+      : []),
+  ];
+  for (const list of lists) {
+    for await (const bs of list) {
+      if (backendServices.length >= bounds.backendServices) {
+        truncated.push(`backendServices (first ${bounds.backendServices})`);
+        break;
+      }
+      const refs = (bs.backends ?? []).map((b) => parseGroupUrl(b.group ?? ''));
+      for (const g of refs)
+        if (g.kind === 'instanceGroup' && !g.zone && g.region) groupRegion.set(g.name, g.region);
+      const groups = refs
+        .filter((g) => g.kind === 'instanceGroup' && (g.zone || g.region))
+        .map((g) => ({ name: g.name, zone: g.zone ?? '' }));
+      backendServices.push({
+        name: bs.name ?? '',
+        portName: bs.portName ?? 'http',
+        ...(bs.healthChecks?.[0] ? { healthCheck: lastSegment(bs.healthChecks[0]) } : {}),
+        groups,
+      });
     }
-    const groups = (bs.backends ?? [])
-      .map((b) => parseGroupUrl(b.group ?? ''))
-      .filter((g) => g.kind === 'instanceGroup' && g.zone)
-      .map((g) => ({ name: g.name, zone: g.zone ?? '' }));
-    backendServices.push({
-      name: bs.name ?? '',
-      portName: bs.portName ?? 'http',
-      ...(bs.healthChecks?.[0] ? { healthCheck: lastSegment(bs.healthChecks[0]) } : {}),
-      groups,
-    });
   }
 
   const wanted = new Map<string, { name: string; zone: string }>();
@@ -65,17 +81,37 @@ export async function readTopology(
   const instanceGroups: TopologyFacts['instanceGroups'] = [];
   for (const g of [...wanted.values()].slice(0, bounds.groupsListed)) {
     const members: string[] = [];
-    for await (const item of clients.instanceGroups.listInstancesAsync(
-      {
-        project,
-        zone: g.zone,
-        instanceGroup: g.name,
-        instanceGroupsListInstancesRequestResource: { instanceState: 'ALL' },
-        ...PAGE,
-      },
-      NO_AUTOPAGINATE,
-    ))
-      members.push(lastSegment(item.instance));
+    const region = g.zone ? undefined : groupRegion.get(g.name);
+    const listRequest = { instanceState: 'ALL' };
+    const items = region
+      ? clients.regionInstanceGroups.listInstancesAsync(
+          {
+            project,
+            region,
+            instanceGroup: g.name,
+            regionInstanceGroupsListInstancesRequestResource: listRequest,
+            ...PAGE,
+          },
+          NO_AUTOPAGINATE,
+        )
+      : clients.instanceGroups.listInstancesAsync(
+          {
+            project,
+            zone: g.zone,
+            instanceGroup: g.name,
+            instanceGroupsListInstancesRequestResource: listRequest,
+            ...PAGE,
+          },
+          NO_AUTOPAGINATE,
+        );
+    // A regional group's members live in several zones: each is named `zone/name`.
+    for await (const item of items) {
+      members.push(
+        region
+          ? `${/\/zones\/([^/]+)\//.exec(item.instance ?? '')?.[1] ?? ''}/${lastSegment(item.instance)}`
+          : lastSegment(item.instance),
+      );
+    }
     instanceGroups.push({ ...g, instances: members });
   }
 

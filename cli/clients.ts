@@ -27,7 +27,18 @@ export function notifyOptions(config: Config): NotifyOptions {
   };
 }
 
-/** Against the simulator, instances live on loopback: never let the in-VPC probe leave it. */
-export function probeRanges(config: Pick<Config, 'gcpEndpoint'>): { probeAllowedRanges?: string[] } {
-  return config.gcpEndpoint ? { probeAllowedRanges: ['127.0.0.0/8'] } : {};
+/**
+ * The in-VPC probe's options: against the simulator, instances live on loopback, so the probe never
+ * leaves it; the local address it binds to and the worker's VPC address it stands for, when set.
+ */
+export function probeOptions(config: Pick<Config, 'gcpEndpoint' | 'probeLocalAddress' | 'probeSource'>): {
+  probeAllowedRanges?: string[];
+  probeLocalAddress?: string;
+  probeSource?: string;
+} {
+  return {
+    ...(config.gcpEndpoint ? { probeAllowedRanges: ['127.0.0.0/8'] } : {}),
+    ...(config.probeLocalAddress ? { probeLocalAddress: config.probeLocalAddress } : {}),
+    ...(config.probeSource ? { probeSource: config.probeSource } : {}),
+  };
 }

@@ -13,19 +13,21 @@ import { renderPlan } from '../core/plan-render';
 import { renderDiagnosis } from '../core/report';
 import type { Config } from '../runtime/config';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
-import { gcpClientsFor, probeRanges } from './clients';
+import { gcpClientsFor, probeOptions } from './clients';
 import { portFlag, UsageError } from './flags';
 
-export const DIAGNOSE_USAGE = `  lbmedic diagnose --project P --backend-service BS [--window MIN] [--probe-ports 8080,9090] [--json]
+export const DIAGNOSE_USAGE = `  lbmedic diagnose --project P --backend-service BS [--region R] [--window MIN] [--probe-ports 8080,9090] [--json]
       Collects the evidence (logs, getHealth, health check, firewall, named ports, latency, NEGs,
-      an in-VPC probe) and names the root cause(s), like the field guide's diagnostic workflow.`;
+      an in-VPC probe) and names the root cause(s), like the field guide's diagnostic workflow.
+      --region names a regional backend service (regional external or internal ALB).`;
 
-export const PLAN_USAGE = `  lbmedic plan --project P --backend-service BS [--policies DIR] [--json]
+export const PLAN_USAGE = `  lbmedic plan --project P --backend-service BS [--region R] [--policies DIR] [--json]
       Diagnoses, selects the policies and prints the plan (before → after, rollback). Changes nothing.`;
 
 const DIAGNOSE_OPTIONS = {
   project: { type: 'string' },
   'backend-service': { type: 'string' },
+  region: { type: 'string' },
   window: { type: 'string', default: '10' },
   'probe-ports': { type: 'string' },
   json: { type: 'boolean' },
@@ -36,6 +38,7 @@ async function diagnoseFromFlags(
   values: {
     project?: string;
     'backend-service'?: string;
+    region?: string;
     window: string;
     'probe-ports'?: string;
   },
@@ -47,6 +50,9 @@ async function diagnoseFromFlags(
   const project = values.project ?? config.project;
   const backendService = values['backend-service'];
   if (!project || !backendService) throw new UsageError(`${command} needs --project and --backend-service`);
+  if (values.region !== undefined && !/^[a-z]+(-[a-z0-9]+)+$/.test(values.region)) {
+    throw new UsageError(`--region must be a region name such as us-central1, not "${values.region}"`);
+  }
   const windowMinutes = Number(values.window);
   if (!Number.isInteger(windowMinutes) || windowMinutes < 1 || windowMinutes > 1440) {
     throw new UsageError('--window must be whole minutes between 1 and 1440');
@@ -58,10 +64,10 @@ async function diagnoseFromFlags(
     .concat(policyProbePorts);
   const clients = gcpClientsFor(config, project);
   try {
-    const readers = createEvidenceActivities(clients, probeRanges(config));
+    const readers = createEvidenceActivities(clients, probeOptions(config));
     const evidence = await collectEvidence(
       withDeadline(readers, config.gcpTimeoutMs * 3),
-      { project, backendService },
+      { project, backendService, ...(values.region ? { region: values.region } : {}) },
       { windowMinutes, probePorts, now: new Date().toISOString() },
     );
     return { evidence, diagnosis: classify(evidence) };

@@ -21,7 +21,7 @@ import { startDevServer, type DevServer } from '../runtime/dev-server';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { startSimulation, type Simulation } from '../runtime/simulation';
 import { createWorker } from '../runtime/worker';
-import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { gcpClientsFor, notifyOptions, probeOptions } from './clients';
 import { ensureDemoApprover, type DemoApprover } from './demo-approver';
 import { busyPort, portFlag, UsageError } from './flags';
 import { formatHealth } from './inspect';
@@ -151,7 +151,7 @@ async function startWorker(
     policies,
     scope,
     temporal: client,
-    ...probeRanges(sim ? { gcpEndpoint: sim.url } : config),
+    ...probeOptions(sim ? { gcpEndpoint: sim.url } : config),
     notify: notifyOptions(config),
     maxConcurrentReads: config.maxConcurrentReads,
   });

@@ -6,7 +6,7 @@ import { controlTaskQueue, scopeFrom, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { createWorker } from '../runtime/worker';
-import { gcpClientsFor, notifyOptions, probeRanges } from './clients';
+import { gcpClientsFor, notifyOptions, probeOptions } from './clients';
 import { UsageError } from './flags';
 
 export const WORKER_USAGE = `  lbmedic worker
@@ -32,7 +32,7 @@ export async function cmdWorker(config: Config): Promise<number> {
       policies,
       scope,
       temporal: new Client({ connection: clientConnection, namespace: config.temporalNamespace }),
-      ...probeRanges(config),
+      ...probeOptions(config),
       notify: notifyOptions(config),
       maxConcurrentReads: config.maxConcurrentReads,
     };

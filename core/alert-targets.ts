@@ -35,7 +35,14 @@ export const RESOURCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const PROJECT_ID = /^([a-z0-9.-]+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
 
 export type AlertTarget =
-  | { kind: 'backendServices'; project: string; backendServices: string[]; via: string }
+  | {
+      kind: 'backendServices';
+      project: string;
+      backendServices: string[];
+      via: string;
+      /** A regional load balancer's region (the resource's `region` label), where its backend service lives. */
+      region?: string;
+    }
   | { kind: 'urlMap'; project: string; urlMap: string; via: string }
   | { kind: 'unmapped'; reason: string };
 
@@ -47,9 +54,18 @@ function invalidName(what: string, value: string, via: string): AlertTarget {
   return { kind: 'unmapped', reason: `${via} "${value}" is not a valid ${what} name` };
 }
 
-function backendService(project: string, name: string, via: string): AlertTarget {
+function backendService(project: string, name: string, via: string, region?: string): AlertTarget {
   if (!RESOURCE_NAME.test(name)) return invalidName('backend service', name, via);
-  return { kind: 'backendServices', project, backendServices: [name], via };
+  return { kind: 'backendServices', project, backendServices: [name], via, ...(region ? { region } : {}) };
+}
+
+/**
+ * The region of a regional load balancer's resource (`http_external_regional_lb_rule`,
+ * `internal_http_lb_rule` carry `region`; a global one says `global`), when it is a region name.
+ */
+function regionOf(labels: Record<string, unknown> | null | undefined): string | undefined {
+  const region = labelValue(labels, 'region');
+  return region && region !== 'global' && RESOURCE_NAME.test(region) ? region : undefined;
 }
 
 function urlMap(project: string, name: string, via: string): AlertTarget {
@@ -103,7 +119,7 @@ export function alertTarget(incident: MonitoringIncident): AlertTarget {
     );
     if (service) {
       const key = labelValue(labels, 'backend_target_name') ? 'backend_target_name' : 'backend_service_name';
-      return backendService(project, service, `${via}.${key}`);
+      return backendService(project, service, `${via}.${key}`, regionOf(labels));
     }
   }
   for (const [via, labels] of sources) {

@@ -54,7 +54,8 @@ function verdictOf(facts: Facts, findings: Finding[]): { verdict: Verdict; note?
 export function classify(ev: Evidence): Diagnosis {
   const unavailable = EVIDENCE_SOURCES.flatMap((s) => {
     const src = ev[s];
-    return src.ok ? [] : [{ source: s, error: src.error }];
+    // Sources added later are absent in evidence recorded before them.
+    return !src || src.ok ? [] : [{ source: s, error: src.error }];
   });
   const base = { project: ev.project, backendService: ev.backendService, unavailable };
   if (!ev.backend.ok) {

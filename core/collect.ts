@@ -9,6 +9,7 @@
 import type {
   BackendServiceFacts,
   Evidence,
+  FirewallPolicyFacts,
   HealthCheckFacts,
   InstanceGroupFacts,
   InstanceHealthFacts,
@@ -26,19 +27,27 @@ import { failureMessage } from './failure';
 export interface Target {
   project: string;
   backendService: string;
+  /** The backend service's region; absent for a global one. */
+  region?: string;
 }
 
 export interface ProbeRequest {
   targets: { instance: string; ipAddress: string }[];
   ports: number[];
   paths: string[];
+  /** Speak TLS (HTTPS, HTTP/2 and SSL backends or health checks); plain HTTP when absent. */
+  tls?: boolean;
 }
+
+/** Health check types and backend protocols that are TLS on the wire. */
+const TLS_PROTOCOLS = new Set(['HTTPS', 'HTTP2', 'SSL']);
 
 /** What a reader of each source is given and returns. */
 export interface EvidenceReaders {
   readBackendService(t: Target): Promise<BackendServiceFacts>;
   readHealth(t: Target & { backends: BackendServiceFacts['backends'] }): Promise<InstanceHealthFacts[]>;
-  readHealthCheck(t: Target & { healthCheck: string }): Promise<HealthCheckFacts>;
+  /** `healthCheckRegion` names a regional health check. */
+  readHealthCheck(t: Target & { healthCheck: string; healthCheckRegion?: string }): Promise<HealthCheckFacts>;
   readFirewallRules(t: Target): Promise<FirewallRule[]>;
   readInstanceGroups(
     t: Target & { backends: BackendServiceFacts['backends'] },
@@ -50,6 +59,11 @@ export interface EvidenceReaders {
   probeInstances(req: ProbeRequest): Promise<ProbeResult[]>;
   /** Project-wide: the backend services, groups and instances a change could reach. */
   readTopology(t: Target): Promise<TopologyFacts>;
+  /**
+   * The firewall policies in force on these networks (networks.getEffectiveFirewalls). Optional: a
+   * workflow that started before it was read goes on without it (the `effective-firewalls` patch).
+   */
+  readFirewallPolicies?(t: Target & { networks: string[] }): Promise<FirewallPolicyFacts[]>;
 }
 
 export interface CollectOptions {
@@ -77,11 +91,11 @@ const notRead = (why: string) => ({ ok: false as const, error: why });
 
 export async function collectEvidence(
   readers: EvidenceReaders,
-  t: Target,
+  target: Target,
   opts: CollectOptions,
 ): Promise<Evidence> {
-  const backend = await source(() => readers.readBackendService(t));
-  const base = { project: t.project, backendService: t.backendService, collectedAt: opts.now };
+  const backend = await source(() => readers.readBackendService(target));
+  const base = { project: target.project, backendService: target.backendService, collectedAt: opts.now };
   if (!backend.ok) {
     const skipped = notRead('not read: the backend service could not be read');
     return {
@@ -96,17 +110,26 @@ export async function collectEvidence(
       negs: skipped,
       probe: skipped,
       topology: skipped,
+      firewallPolicies: skipped,
     };
   }
   const bs = backend.value;
   const backends = bs.backends;
+  // Everything after the backend service is read where it lives (regional resources, logs).
+  const t: Target = bs.region ? { ...target, region: bs.region } : target;
   const hasGroups = backends.some((b) => b.kind === 'instanceGroup');
   const hcName = bs.healthCheck;
   const [health, healthCheck, firewallRules, instanceGroups, logs, latency, negs, topology] =
     await Promise.all([
       source(() => readers.readHealth({ ...t, backends })),
       hcName
-        ? source(() => readers.readHealthCheck({ ...t, healthCheck: hcName }))
+        ? source(() =>
+            readers.readHealthCheck({
+              ...t,
+              healthCheck: hcName,
+              ...(bs.healthCheckRegion ? { healthCheckRegion: bs.healthCheckRegion } : {}),
+            }),
+          )
         : Promise.resolve({ ok: true as const, value: null }),
       source(() => readers.readFirewallRules(t)),
       source(() => readers.readInstanceGroups({ ...t, backends })),
@@ -141,8 +164,10 @@ export async function collectEvidence(
       .filter((i) => i.status === 'RUNNING')
       .slice(0, opts.probeSample ?? 3)
       .map((i) => ({ instance: i.name, ipAddress: i.networkIP }));
-    probe = await source(() => readers.probeInstances({ targets, ports, paths }));
+    const tls = TLS_PROTOCOLS.has(hc?.type ?? '') || TLS_PROTOCOLS.has(bs.protocol);
+    probe = await source(() => readers.probeInstances({ targets, ports, paths, ...(tls ? { tls } : {}) }));
   }
+  const firewallPolicies = await readPolicies(readers, t, instanceGroups, negs);
   return {
     ...base,
     backend,
@@ -155,7 +180,25 @@ export async function collectEvidence(
     negs,
     probe,
     topology,
+    ...(firewallPolicies ? { firewallPolicies } : {}),
   };
+}
+
+/** The firewall policies of the backends' networks, once the instances say which networks. */
+async function readPolicies(
+  readers: EvidenceReaders,
+  t: Target,
+  instanceGroups: Source<InstanceGroupFacts[]>,
+  negs: Source<NegFacts[]>,
+): Promise<Source<FirewallPolicyFacts[]> | undefined> {
+  const read = readers.readFirewallPolicies;
+  if (!read) return undefined;
+  const networks = [
+    ...(instanceGroups.ok ? instanceGroups.value.flatMap((g) => g.instances.map((i) => i.network)) : []),
+    ...(negs.ok ? negs.value.flatMap((n) => (n.endpoints ?? []).map((e) => e.instance?.network ?? '')) : []),
+  ].filter(Boolean);
+  if (networks.length === 0) return { ok: true, value: [] };
+  return source(() => read({ ...t, networks: [...new Set(networks)].sort() }));
 }
 
 function uniqueSorted(ns: number[]): number[] {

@@ -24,8 +24,18 @@ export interface BackendServiceFacts {
   loadBalancingScheme: string;
   /** Health check name (last URL segment), if any. */
   healthCheck?: string;
+  /** The health check's region when it is a regional one (a regional load balancer's). */
+  healthCheckRegion?: string;
   backends: BackendRef[];
   fingerprint?: string;
+  /** Set for a regional backend service (regional external or internal Application Load Balancer). */
+  region?: string;
+  /**
+   * Where the load balancer's requests to the backends come from (docs/simulator.md "Kinds of
+   * Application Load Balancer"): Google's front-end ranges for a global one, the region's active
+   * proxy-only subnet(s) for a regional one. Absent in evidence recorded before it was kept.
+   */
+  dataSourceRanges?: string[];
 }
 
 export interface InstanceHealthFacts {
@@ -38,6 +48,8 @@ export interface InstanceHealthFacts {
 
 export interface HealthCheckFacts {
   name: string;
+  /** A regional health check's region. */
+  region?: string;
   type: string;
   port?: number;
   portName?: string;
@@ -67,7 +79,9 @@ export interface InstanceFacts {
 
 export interface InstanceGroupFacts {
   name: string;
+  /** The group's zone; '' for a regional group (then `region` is set). */
   zone: string;
+  region?: string;
   network: string;
   namedPorts: { name: string; port: number }[];
   fingerprint?: string;
@@ -105,6 +119,19 @@ export interface NegFacts {
   region?: string;
   cloudRunService?: string;
   defaultPort?: number;
+  /**
+   * A zonal GCE_VM_IP_PORT NEG's endpoints (listNetworkEndpoints), each with the VM it is on (what the
+   * firewall judges); a hybrid or internet NEG's with their address or name only.
+   */
+  endpoints?: NegEndpointFacts[];
+}
+
+/** One network endpoint: the port the load balancer and a serving-port health check use. */
+export interface NegEndpointFacts {
+  port: number;
+  ipAddress?: string;
+  fqdn?: string;
+  instance?: InstanceFacts;
 }
 
 /** One in-VPC HTTP request to an instance. */
@@ -117,6 +144,10 @@ export interface ProbeResult {
   status?: number;
   /** `ECONNREFUSED`, `timeout`, … when it did not. */
   error?: string;
+  /** The scheme spoken: `https` (TLS, the certificate not verified) or `http` when absent. */
+  scheme?: 'http' | 'https';
+  /** The worker's address in the VPC the probe came from, when configured (what the firewall judges). */
+  from?: string;
   latencyMs: number;
 }
 
@@ -132,12 +163,38 @@ export interface TopologyFacts {
     portName: string;
     /** Health check name, if any. */
     healthCheck?: string;
-    /** Instance groups behind it (NEGs are left out: they have no named ports or tags). */
+    /**
+     * Instance groups behind it, a regional one with `zone: ''` (NEGs are left out: they have no named
+     * ports or tags).
+     */
     groups: { name: string; zone: string }[];
   }[];
+  /** Zonal groups name their members; a regional group (`zone: ''`) names each `zone/name`. */
   instanceGroups: { name: string; zone: string; instances: string[] }[];
   instances: { name: string; zone: string; network: string; tags: string[]; serviceAccounts: string[] }[];
   truncated: string[];
+}
+
+/** One rule of a firewall policy, as `networks.getEffectiveFirewalls` shows it. */
+export interface PolicyRuleFacts {
+  priority: number;
+  action: string;
+  direction: string;
+  disabled?: boolean;
+  srcIpRanges?: string[];
+  layer4Configs: { ipProtocol: string; ports?: string[] }[];
+  targetServiceAccounts?: string[];
+  /** Networks a hierarchical policy's rule is limited to. */
+  targetResources?: string[];
+}
+
+/** The firewall policies in force on one network, in evaluation order (core/firewall-policy.ts). */
+export interface FirewallPolicyFacts {
+  network: string;
+  /** `AFTER_CLASSIC_FIREWALL` (the default) or `BEFORE_CLASSIC_FIREWALL`. */
+  enforcementOrder: string;
+  /** Hierarchical ones first (organization, then folders), then the network's own. */
+  policies: { name: string; type: 'HIERARCHY' | 'NETWORK'; rules: PolicyRuleFacts[] }[];
 }
 
 export interface Evidence {
@@ -156,6 +213,8 @@ export interface Evidence {
   probe: Source<ProbeResult[]>;
   /** Project-wide: who else uses what this backend service uses (impact of a change). */
   topology: Source<TopologyFacts>;
+  /** The firewall policies of the instances' networks; absent in evidence recorded before they were read. */
+  firewallPolicies?: Source<FirewallPolicyFacts[]>;
 }
 
 export const EVIDENCE_SOURCES = [
@@ -169,4 +228,5 @@ export const EVIDENCE_SOURCES = [
   'negs',
   'probe',
   'topology',
+  'firewallPolicies',
 ] as const satisfies readonly (keyof Evidence)[];

@@ -68,7 +68,10 @@ export function ruleReach(
   const probe: FirewallRule = { name: '', direction: 'INGRESS', priority: 0, ...rule };
   const instances = topo.instances.filter((i) => ruleAppliesTo(probe, i)).map((i) => `${i.zone}/${i.name}`);
   const reached = new Set(instances);
-  const groups = topo.instanceGroups.filter((g) => g.instances.some((i) => reached.has(`${g.zone}/${i}`)));
+  // A regional group (zone '') names its members `zone/name`.
+  const groups = topo.instanceGroups.filter((g) =>
+    g.instances.some((i) => reached.has(g.zone ? `${g.zone}/${i}` : i)),
+  );
   const backendServices = topo.backendServices
     .filter((b) => b.groups.some((bg) => groups.some((g) => g.name === bg.name && g.zone === bg.zone)))
     .map((b) => b.name);

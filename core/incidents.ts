@@ -6,6 +6,7 @@
  * {@link INCIDENT_BOUNDS.kept} incidents, each with its strings cut to size, and counts the rest.
  * Pure and sandbox-safe: the workflow, the receiver and the governor use the same cuts.
  */
+import { RESOURCE_NAME } from './alert-targets';
 import { MANUAL_APPROVAL_LABEL, type Incident } from './model';
 
 export const INCIDENT_BOUNDS = {
@@ -86,6 +87,7 @@ export function boundedIncident(i: Incident): Incident {
   if (conditionName !== undefined) out.conditionName = conditionName;
   if (summary !== undefined) out.summary = summary;
   if (url !== undefined) out.url = url;
+  if (typeof i.region === 'string' && RESOURCE_NAME.test(i.region)) out.region = i.region;
   if (typeof i.startedAt === 'number') out.startedAt = i.startedAt;
   if (typeof i.endedAt === 'number') out.endedAt = i.endedAt;
   if (i.labels && typeof i.labels === 'object') out.labels = boundedLabels(i.labels);

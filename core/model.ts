@@ -27,6 +27,11 @@ export interface Incident {
   url?: string;
   /** The alert policy's user labels (policies can select on them; `lbmedic_approval: manual` asks for a person). */
   labels?: Record<string, string>;
+  /**
+   * The region of a regional load balancer's alerted resource (its `region` label): where the backend
+   * service it names lives. Carried on the incident so that a queued admission keeps it.
+   */
+  region?: string;
   /** Unix seconds, as Cloud Monitoring sends them. */
   startedAt?: number;
   endedAt?: number;
@@ -37,6 +42,11 @@ export interface Incident {
 export interface RemediationInput {
   project: string;
   backendService: string;
+  /**
+   * A regional backend service's region (a regional external or internal Application Load
+   * Balancer's, from the alert's `region` label); absent for a global one.
+   */
+  region?: string;
   /** Incidents known when the workflow started; later ones arrive by the `alert` signal. */
   incidents: Incident[];
   /** Who or what asked for this remediation (recorded; may matter for self-approval rules). */

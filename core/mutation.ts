@@ -27,6 +27,8 @@ export type Mutation =
   | {
       kind: 'patchHealthCheck';
       healthCheck: string;
+      /** A regional health check's region (regionHealthChecks.patch); global when absent. */
+      region?: string;
       type: string;
       port?: number;
       requestPath?: string;
@@ -61,7 +63,15 @@ export type Mutation =
   | { kind: 'deleteHealthCheck'; healthCheck: string }
   /** Points a backend service at another health check (by name). */
   | { kind: 'setBackendServiceHealthCheck'; backendService: string; healthCheck: string }
-  | { kind: 'setNamedPorts'; instanceGroup: string; zone: string; namedPorts: NamedPort[] }
+  | {
+      kind: 'setNamedPorts';
+      instanceGroup: string;
+      /** The zonal group's zone; '' for a regional group. */
+      zone: string;
+      /** A regional group's region (regionInstanceGroups.setNamedPorts). */
+      region?: string;
+      namedPorts: NamedPort[];
+    }
   | { kind: 'patchBackendService'; backendService: string; timeoutSec: number };
 
 export type MutationKind = Mutation['kind'];

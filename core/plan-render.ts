@@ -30,7 +30,8 @@ export function renderPlan(plan: Plan): string {
   }
   for (const s of plan.steps) {
     const sign = s.apply.kind === 'insertFirewall' || s.apply.kind === 'insertHealthCheck' ? '+' : '~';
-    const where = s.resource.zone ? `${s.resource.zone}/${s.resource.name}` : s.resource.name;
+    const scope = s.resource.zone || s.resource.region;
+    const where = scope ? `${scope}/${s.resource.name}` : s.resource.name;
     out.push(`  ${sign} ${s.resource.kind} ${where}   (${s.cause}, policy ${s.policy})`);
     for (const c of s.changes) out.push(`      ${c.field}: ${c.before} → ${c.after}`);
     // Runs recorded before impact existed have steps without it.

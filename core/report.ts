@@ -4,7 +4,8 @@
 import type { Diagnosis } from './classify';
 import { healthCheckPort } from './causes/facts';
 import type { BackendServiceFacts, Evidence, InstanceGroupFacts, LogFacts, Source } from './evidence';
-import { PROBE_RANGES, probeVerdicts } from './firewall';
+import { PROBE_RANGES } from './firewall';
+import { effectiveProbeVerdicts } from './firewall-policy';
 
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -127,6 +128,7 @@ function firewallSection({ ev, d, bs, groups }: Context): string[] {
   return section(title, ev.firewallRules, (rules) => {
     const hc = ev.healthCheck.ok ? ev.healthCheck.value : null;
     const hcPort = hc && bs ? healthCheckPort(hc, bs.portName, groups) : undefined;
+    const policies = ev.firewallPolicies?.ok ? ev.firewallPolicies.value : undefined;
     const ports = [...new Set([hcPort, d.serving?.port].filter((p): p is number => p !== undefined))];
     const instances = groups.flatMap((g) => g.instances);
     if (ports.length === 0 || instances.length === 0) return [`  ${rules.length} rules; no port to check`];
@@ -137,7 +139,7 @@ function firewallSection({ ev, d, bs, groups }: Context): string[] {
         i.name,
         i.tags.join(',') || '-',
         ...ports.flatMap((port) =>
-          probeVerdicts(rules, i, port).map(
+          effectiveProbeVerdicts(rules, policies, i, port).map(
             (v) => `${v.verdict.allowed ? 'ALLOW' : 'DENY'} (${v.verdict.rule})`,
           ),
         ),

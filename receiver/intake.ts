@@ -323,7 +323,11 @@ export async function intakeNotification(
   if (target.kind === 'outOfScope') {
     return { status: 200, outcome: 'out-of-scope', message: `not remediated: ${target.reason}`, incidentId };
   }
-  const incident = boundedIncident(toIncident(notification.incident, source, receivedAt));
+  const region = target.kind === 'backendServices' ? target.region : undefined;
+  const incident = boundedIncident({
+    ...toIncident(notification.incident, source, receivedAt),
+    ...(region ? { region } : {}),
+  });
   try {
     if (target.kind === 'urlMap') {
       const answer = await admit(opts, target.project, { incident, urlMap: target.urlMap, via: target.via });

@@ -97,6 +97,12 @@ export const Config = z
     governorTaskQueue: z.string().min(1).optional(),
     /** Per-request timeout for Google API calls, ms. */
     gcpTimeoutMs: z.coerce.number().int().positive().default(20_000),
+    /** The local address the in-VPC probe binds to (against the simulator: its worker's loopback address). */
+    probeLocalAddress: z.ipv4({ message: 'LBMEDIC_PROBE_LOCAL_ADDRESS must be an IPv4 address' }).optional(),
+    /** The worker's address in the VPC, recorded with each probe and judged by the firewall. */
+    probeSource: z
+      .ipv4({ message: 'LBMEDIC_PROBE_SOURCE must be an IPv4 address such as 10.128.0.2' })
+      .optional(),
     /** Reads (local activities) one worker runs at once; see DEFAULT_MAX_CONCURRENT_READS. */
     maxConcurrentReads: z.coerce.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT_READS),
     temporalUiPort: port.default(8233),
@@ -165,6 +171,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   taskQueue: 'LBMEDIC_TASK_QUEUE',
   governorTaskQueue: 'LBMEDIC_GOVERNOR_TASK_QUEUE',
   gcpTimeoutMs: 'LBMEDIC_GCP_TIMEOUT_MS',
+  probeLocalAddress: 'LBMEDIC_PROBE_LOCAL_ADDRESS',
+  probeSource: 'LBMEDIC_PROBE_SOURCE',
   maxConcurrentReads: 'LBMEDIC_MAX_CONCURRENT_READS',
   temporalUiPort: 'LBMEDIC_TEMPORAL_UI_PORT',
   notifyWebhookUrl: 'LBMEDIC_NOTIFY_WEBHOOK_URL',

@@ -74,6 +74,7 @@ export async function remediateInProcess(opts: {
     readLbLogs: run(acts.readLbLogs),
     readBackendLatency: run(acts.readBackendLatency),
     readNegs: run(acts.readNegs),
+    readFirewallPolicies: run(acts.readFirewallPolicies),
     probeInstances: run(acts.probeInstances),
   };
   const evidence = await collectEvidence(readers, target, {

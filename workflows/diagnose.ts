@@ -4,7 +4,7 @@
  * may change. Decisions never run in the sandbox, so changing them never breaks replay
  * (docs/versioning.md).
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { Decision } from '../activities/decide';
 import type { PastRemediation } from '../core/limits';
 import { collectEvidence, type EvidenceReaders } from '../core/collect';
@@ -37,7 +37,7 @@ export async function diagnose(
   past: PastRemediation[],
 ): Promise<{ evidence: Evidence; decision: Decision }> {
   rec.setPhase('DIAGNOSING', `round ${round}: collecting evidence`);
-  const { project, backendService } = rec.s.input;
+  const { project, backendService, region } = rec.s.input;
   const now = () => new Date().toISOString();
   const windowMinutes = 10;
   // Nothing from before lbmedic's last change or the incidents' start (docs/safety.md).
@@ -48,9 +48,13 @@ export async function diagnose(
     past,
     changedAt: rec.s.changedAt,
   });
+  // Runs recorded before the firewall policies were read go on without them (docs/versioning.md).
+  const withPolicies = patched('effective-firewalls')
+    ? { ...readers, readFirewallPolicies: reads.readFirewallPolicies }
+    : readers;
   const evidence = await collectEvidence(
-    readers,
-    { project, backendService },
+    withPolicies,
+    { project, backendService, ...(region ? { region } : {}) },
     { windowMinutes, logsSince: logsFrom, now: now() },
   );
   let decision: Decision;

@@ -16,13 +16,23 @@ export const MAX_ERROR_RATE_AFTER_FIX = 0.05;
  * HEALTHY alone decides.
  */
 export const MIN_RESPONSES_FOR_ERROR_RATE = 20;
+/** How long verification waits for that many responses after HEALTHY before HEALTHY alone decides. */
+export const RESPONSES_WAIT_MS = 60_000;
 
 /** Does the 5xx share since HEALTHY allow calling the fix good? With the timeline note that says why. */
-export function errorRateVerdict(rate: { errors: number; total: number }): { ok: boolean; notes: string[] } {
+export function errorRateVerdict(rate: {
+  errors: number;
+  total: number;
+  /** The 5xx by statusDetails (absent in runs recorded before it was counted). */
+  errorDetails?: Record<string, number>;
+}): { ok: boolean; notes: string[] } {
   const tooFew = rate.total < MIN_RESPONSES_FOR_ERROR_RATE;
   const share = tooFew ? 0 : rate.errors / rate.total;
+  const details = Object.entries(rate.errorDetails ?? {})
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([d, n]) => `${n} × ${d}`);
   const notes = [
-    `after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx${
+    `after HEALTHY: ${rate.errors}/${rate.total} LB responses were 5xx${details.length ? ` (${details.join(', ')})` : ''}${
       tooFew ? ` (fewer than ${MIN_RESPONSES_FOR_ERROR_RATE}: too few to judge)` : ''
     }`,
   ];
@@ -52,6 +62,7 @@ async function awaitHealthy(
       {
         project: rec.s.input.project,
         backendService: rec.s.input.backendService,
+        ...(rec.s.input.region ? { region: rec.s.input.region } : {}),
         changedAt,
         deadline: new Date(deadlineMs).toISOString(),
         healthyFraction: p.verification.healthyFraction,
@@ -94,8 +105,18 @@ export async function verified(rec: RunRecord, ev: Evidence, p: Plan): Promise<V
   }
   const healthy = await waiting;
   if (!healthy) return { healthy: false };
-  const { project, backendService } = rec.s.input;
-  const verdict = errorRateVerdict(await reads.countLbResponses({ project, backendService, since: healthy }));
+  const { project, backendService, region } = rec.s.input;
+  const verdict = errorRateVerdict(
+    await reads.countLbResponses({
+      project,
+      backendService,
+      ...(region ? { region } : {}),
+      since: healthy,
+      // HEALTHY can come at once (it may never have gone): wait for the requests that judge the fix.
+      minResponses: MIN_RESPONSES_FOR_ERROR_RATE,
+      waitMs: RESPONSES_WAIT_MS,
+    }),
+  );
   for (const n of verdict.notes) rec.note(n);
   return { healthy: verdict.ok };
 }

@@ -4,17 +4,24 @@
  * patch replaces that sub-object whole, so the fields the mutation leaves alone are sent back as read.
  */
 import type { MutationOf } from '../../core/mutation';
+import type { GcpClients } from '../gcp-clients';
 import { detailKey } from './health-check';
 import type { MutationModule } from './module';
 
 type PatchHealthCheck = MutationOf<'patchHealthCheck'>;
 
+/** The health check `m` names, global or regional. */
+const getHealthCheck = (clients: GcpClients, project: string, m: PatchHealthCheck) =>
+  m.region
+    ? clients.regionHealthChecks.get({ project, region: m.region, healthCheck: m.healthCheck })
+    : clients.healthChecks.get({ project, healthCheck: m.healthCheck });
+
 /** Set `port`, `requestPath` and `portSpecification` on a health check, each only when given. */
 export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {
-  describe: (m) => `healthCheck ${m.healthCheck}`,
+  describe: (m) => `healthCheck ${m.region ? `${m.region}/` : ''}${m.healthCheck}`,
 
   async read(clients, project, m): Promise<PatchHealthCheck> {
-    const [hc] = await clients.healthChecks.get({ project, healthCheck: m.healthCheck });
+    const [hc] = await getHealthCheck(clients, project, m);
     const d = (hc[detailKey(m.type)] ?? {}) as {
       port?: number | null;
       requestPath?: string | null;
@@ -23,6 +30,7 @@ export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {
     return {
       kind: 'patchHealthCheck',
       healthCheck: m.healthCheck,
+      ...(m.region ? { region: m.region } : {}),
       type: m.type,
       ...(d.port != null ? { port: d.port } : {}),
       ...(d.requestPath != null ? { requestPath: d.requestPath } : {}),
@@ -37,7 +45,7 @@ export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {
     (desired.portSpecification === undefined || current.portSpecification === desired.portSpecification),
 
   async send(clients, project, m, requestId) {
-    const [hc] = await clients.healthChecks.get({ project, healthCheck: m.healthCheck });
+    const [hc] = await getHealthCheck(clients, project, m);
     const key = detailKey(m.type);
     const details = {
       ...(hc[key] ?? {}),
@@ -45,12 +53,10 @@ export const patchHealthCheck: MutationModule<'patchHealthCheck'> = {
       ...(m.requestPath !== undefined ? { requestPath: m.requestPath } : {}),
       ...(m.portSpecification !== undefined ? { portSpecification: m.portSpecification } : {}),
     };
-    return clients.healthChecks.patch({
-      project,
-      healthCheck: m.healthCheck,
-      requestId,
-      healthCheckResource: { [key]: details },
-    });
+    const patch = { healthCheck: m.healthCheck, requestId, healthCheckResource: { [key]: details } };
+    return m.region
+      ? clients.regionHealthChecks.patch({ project, region: m.region, ...patch })
+      : clients.healthChecks.patch({ project, ...patch });
   },
 
   inverse: (current) => current,

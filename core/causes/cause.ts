@@ -46,6 +46,8 @@ export interface ProposedStep {
     kind: 'healthCheck' | 'firewall' | 'instanceGroup' | 'backendService';
     name: string;
     zone?: string;
+    /** A regional resource's region. */
+    region?: string;
   };
   changes: FieldChange[];
   apply: Mutation;

@@ -7,14 +7,23 @@
 import type {
   BackendServiceFacts,
   Evidence,
+  FirewallPolicyFacts,
   HealthCheckFacts,
+  InstanceFacts,
   InstanceGroupFacts,
   LogFacts,
   ProbeResult,
 } from '../evidence';
+import { effectiveVerdict } from '../firewall-policy';
 
 /** The LB's statusDetails when no healthy backend could be picked. */
 export const NO_HEALTHY = 'failed_to_pick_backend';
+/**
+ * The LB's statusDetails when it picked a backend but could not connect to its serving port (nothing
+ * listens, or the firewall drops its traffic), even while the backend is HEALTHY
+ * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring).
+ */
+export const NO_CONNECT = 'failed_to_connect_to_backend';
 
 /** Paths the probe tries besides the health check's own. */
 export const COMMON_HEALTH_PATHS = ['/', '/healthz', '/health', '/ready', '/readyz'];
@@ -46,11 +55,15 @@ export interface Facts {
   logs: LogFacts | undefined;
   health: { healthy: number; total: number } | undefined;
   unhealthy: number;
+  /** The firewall policies of the instances' networks; undefined when not read. */
+  firewallPolicies: FirewallPolicyFacts[] | undefined;
+  /** The VMs behind the backend's zonal GCE_VM_IP_PORT NEGs, with each endpoint's port. */
+  negEndpoints: { neg: string; port: number; instance: InstanceFacts }[];
   /** Responses with a 5xx status in the logs. */
   fivexx: number;
   /**
-   * Chase health (health check, named port, firewall) when getHealth shows unhealthy instance-group
-   * backends or, failing that, the logs say no backend could be picked.
+   * Chase health (health check, named port, firewall) when getHealth shows unhealthy backends of
+   * instance groups or zonal NEGs or, failing that, the logs say no backend could be picked.
    */
   chaseHealth: boolean;
 }
@@ -119,7 +132,16 @@ export function gatherFacts(ev: Evidence, backend: BackendServiceFacts): Facts {
   const hcPort = healthCheck ? healthCheckPort(healthCheck, backend.portName, groups ?? []) : undefined;
   const hcPath = healthCheck?.requestPath ?? '/';
   const unhealthy = health ? health.total - health.healthy : 0;
-  const igBackends = backend.backends.some((b) => b.kind === 'instanceGroup');
+  // Zonal NEGs (GCE_VM_IP_PORT, hybrid) are health-checked like instance groups (gcp-facts §4).
+  const zonalNegs = new Set(backend.backends.filter((b) => b.kind === 'neg' && b.zone).map((b) => b.name));
+  const checked = zonalNegs.size > 0 || backend.backends.some((b) => b.kind === 'instanceGroup');
+  const negEndpoints = (ev.negs.ok ? ev.negs.value : [])
+    .filter((n) => zonalNegs.has(n.name))
+    .flatMap((n) =>
+      (n.endpoints ?? []).flatMap((e) =>
+        e.instance ? [{ neg: n.name, port: e.port, instance: e.instance }] : [],
+      ),
+    );
   return {
     evidence: ev,
     backend,
@@ -133,14 +155,45 @@ export function gatherFacts(ev: Evidence, backend: BackendServiceFacts): Facts {
     logs,
     health,
     unhealthy,
+    negEndpoints,
+    firewallPolicies: ev.firewallPolicies?.ok ? ev.firewallPolicies.value : undefined,
     fivexx: logs ? Object.entries(logs.byStatus).reduce((n, [s, c]) => (Number(s) >= 500 ? n + c : n), 0) : 0,
-    chaseHealth: igBackends && (health ? unhealthy > 0 : logCount(logs, NO_HEALTHY) > 0),
+    chaseHealth: checked && (health ? unhealthy > 0 : logCount(logs, NO_HEALTHY) > 0),
   };
 }
 
 /** How many LB log entries had `statusDetails` `detail` (0 when the logs could not be read). */
 export function logCount(logs: LogFacts | undefined, detail: string): number {
   return logs?.byStatusDetails[detail] ?? 0;
+}
+
+/**
+ * The worker's in-VPC probes that timed out where the firewall drops the worker's traffic, by port:
+ * the deciding rule and the instances. Such a probe says nothing about the app; the diagnosis says
+ * so and never concludes from it (docs/diagnosis.md).
+ */
+export function blockedProbes(
+  facts: Facts,
+): { port: number; from: string; rule: string; instances: string[] }[] {
+  const rules = facts.evidence.firewallRules.ok ? facts.evidence.firewallRules.value : undefined;
+  if (!rules || !facts.probe) return [];
+  const vms = new Map(
+    [...(facts.groups ?? []).flatMap((g) => g.instances), ...facts.negEndpoints.map((e) => e.instance)].map(
+      (i) => [i.name, i],
+    ),
+  );
+  const byKey = new Map<string, { port: number; from: string; rule: string; instances: string[] }>();
+  for (const r of facts.probe) {
+    const vm = vms.get(r.instance);
+    if (r.error !== 'timeout' || !r.from || !vm) continue;
+    const verdict = effectiveVerdict(rules, facts.firewallPolicies, vm, `${r.from}/32`, r.port);
+    if (verdict.allowed) continue;
+    const key = `${r.port} ${verdict.rule}`;
+    const entry = byKey.get(key) ?? { port: r.port, from: r.from, rule: verdict.rule, instances: [] };
+    if (!entry.instances.includes(r.instance)) entry.instances.push(r.instance);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].sort((a, b) => a.port - b.port);
 }
 
 /** What the health chase starts from: the health counts, and what the probe could not tell. */
@@ -152,8 +205,16 @@ export function healthNotes(facts: Facts): string[] {
       ? `getHealth: ${health.healthy}/${health.total} HEALTHY`
       : `getHealth unavailable; logs show ${logCount(logs, NO_HEALTHY)} ${NO_HEALTHY}`,
   ];
+  const blocked = blockedProbes(facts);
+  for (const b of blocked) {
+    notes.push(
+      `the in-VPC probe from ${b.from} to :${b.port} is dropped by the firewall (${b.rule}) on ${b.instances.join(', ')}: what the app serves there is unknown until the worker is admitted`,
+    );
+  }
   if (!probe) notes.push('the in-VPC probe could not run: which port/path the app serves is unknown');
-  else if (!serving) {
+  else if (!serving && blocked.length > 0) {
+    notes.push('no port/path answered 200 where the worker is admitted: the app is not proven down');
+  } else if (!serving) {
     // Every probe timing out says nothing about the app: the instances (or the way to them) are slow.
     const timedOut = probe.filter((r) => r.error === 'timeout').length;
     notes.push(

@@ -11,7 +11,9 @@
  */
 import { z } from 'zod';
 import type { FirewallPermission, FirewallRule } from '../firewall';
-import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor, probeVerdicts } from '../firewall';
+import { networkName, patchRefusal, PROBE_RANGES, probeRangesFor } from '../firewall';
+import { effectiveProbeVerdicts } from '../firewall-policy';
+import { candidateReasons } from './firewall-candidates';
 import { narrowestTargets } from '../impact';
 import { LBMEDIC_MARK, OWNED_NAME_PREFIX, resourceName, shortHash } from '../ownership';
 import type { AnyFinding, Detection, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
@@ -41,6 +43,22 @@ export const FirewallFix = z.object({
       }),
     )
     .default([]),
+  /**
+   * Firewall policy rules that drop the probes (hierarchical or the network's policy): lbmedic never
+   * edits a policy, so such a finding is escalated with the rule and the change to make.
+   */
+  policyRules: z
+    .array(
+      z.object({
+        policy: z.string(),
+        type: z.enum(['HIERARCHY', 'NETWORK']),
+        priority: z.number(),
+        action: z.string(),
+      }),
+    )
+    .optional(),
+  /** Disabled VPC rules that would admit the probes: enabled, not duplicated. */
+  disabledRules: z.array(z.string()).optional(),
 });
 export type FirewallFix = z.infer<typeof FirewallFix>;
 type FirewallFinding = FindingOf<typeof ID, FirewallFix>;
@@ -80,25 +98,65 @@ function portAfterFixes(facts: Facts, before: readonly AnyFinding[]): number | u
   );
 }
 
+/** The VMs the probes must reach: the instance groups' and the zonal NEG endpoints'. */
+const probedInstances = (facts: Facts) => [
+  ...(facts.groups ?? []).flatMap((g) => g.instances),
+  ...facts.negEndpoints.map((e) => e.instance),
+];
+
 function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFinding | undefined {
-  const instances = (facts.groups ?? []).flatMap((g) => g.instances);
+  const instances = probedInstances(facts);
   const blocked = instances
-    .map((inst) => ({ inst, verdicts: probeVerdicts(rules, inst, port).filter((v) => !v.verdict.allowed) }))
+    .map((inst) => ({
+      inst,
+      verdicts: effectiveProbeVerdicts(rules, facts.firewallPolicies, inst, port).filter(
+        (v) => !v.verdict.allowed,
+      ),
+    }))
     .filter((x) => x.verdicts.length > 0);
   if (blocked.length === 0) return undefined;
   const blockedRanges = [...new Set(blocked.flatMap((b) => b.verdicts.map((v) => v.range)))].sort();
   const blockingNames = new Set(blocked.flatMap((b) => b.verdicts.map((v) => v.verdict.rule)));
+  const policyRules = [
+    ...new Map(
+      blocked
+        .flatMap((b) => b.verdicts.flatMap((v) => (v.verdict.policy ? [v.verdict.policy] : [])))
+        .map((p) => [
+          `${p.name} ${p.priority}`,
+          { policy: p.name, type: p.type, priority: p.priority, action: p.action },
+        ]),
+    ).values(),
+  ];
+  const { candidates, disabledAdmitting } = candidateReasons(
+    rules,
+    facts.firewallPolicies,
+    blocked.map((b) => b.inst),
+    port,
+  );
   return {
     cause: ID,
-    summary: `no firewall rule admits ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`,
+    summary: policyRules.length
+      ? `firewall policy rule ${policyRules.map((r) => `${r.policy} priority ${r.priority}`).join(', ')} drops ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`
+      : `no firewall rule admits ${blockedRanges.join(' and ')} to tcp:${port} on ${blocked.length}/${instances.length} instances`,
     evidence: [
       `firewalls.list: ${rules.length} rule${rules.length === 1 ? '' : 's'} on the project`,
+      ...(facts.firewallPolicies?.some((n) => n.policies.length > 0)
+        ? [
+            `networks.getEffectiveFirewalls: ${facts.firewallPolicies
+              .map(
+                (n) =>
+                  `${n.network} ${n.enforcementOrder}, policies ${n.policies.map((p) => `${p.name} (${p.type})`).join(', ') || 'none'}`,
+              )
+              .join('; ')}`,
+          ]
+        : []),
       ...blocked.map(
         (b) =>
           `${b.inst.name} (tags ${b.inst.tags.join(',') || 'none'}): ${b.verdicts
             .map((v) => `${v.range} → ${v.verdict.rule}`)
             .join('; ')}`,
       ),
+      ...candidates.map((c) => `rule ${c.rule} does not admit them: ${c.reason}`),
     ],
     fix: {
       cause: ID,
@@ -115,6 +173,8 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
         tags: inst.tags,
         serviceAccounts: inst.serviceAccounts,
       })),
+      ...(policyRules.length > 0 ? { policyRules } : {}),
+      ...(disabledAdmitting.length > 0 ? { disabledRules: disabledAdmitting } : {}),
     },
   };
 }
@@ -122,8 +182,9 @@ function finding(facts: Facts, rules: FirewallRule[], port: number): FirewallFin
 function detect(facts: Facts, before: readonly AnyFinding[]): Detection<FirewallFinding> {
   if (!facts.chaseHealth) return { findings: [] };
   const { evidence, groups, serving } = facts;
-  const port = portAfterFixes(facts, before);
-  const hasInstances = (groups ?? []).some((g) => g.instances.length > 0);
+  // A serving-port check on a NEG probes each endpoint's port (gcp-facts §1).
+  const port = portAfterFixes(facts, before) ?? facts.negEndpoints[0]?.port;
+  const hasInstances = probedInstances(facts).length > 0;
   const found =
     evidence.firewallRules.ok && groups && port !== undefined && hasInstances
       ? finding(facts, evidence.firewallRules.value, port)
@@ -205,12 +266,37 @@ function ruleName(
   return resourceName([prefix, networkName(network), String(port)], shortHash(key));
 }
 
+/** The exact policy rule(s) and the change that would admit the probes, for a human to make. */
+function policyChange(fix: FirewallFix): string {
+  const ranges = fix.blockedRanges.join(', ');
+  return (fix.policyRules ?? [])
+    .map((r) => {
+      const where =
+        r.type === 'HIERARCHY'
+          ? `hierarchical firewall policy ${r.policy}`
+          : `network firewall policy ${r.policy}`;
+      return `${where} rule priority ${r.priority} (${r.action}) drops ${ranges} to tcp:${fix.port}: exclude the probe ranges from it, or add an allow rule for ${ranges} tcp:${fix.port} at a priority below ${r.priority} in ${r.policy}${
+        r.type === 'HIERARCHY' ? ' (the organization or folder owns it)' : ''
+      }`;
+    })
+    .join('; ');
+}
+
 function planAllowProbes(
   f: FirewallFinding,
   action: AllowProbesInFirewall,
   { evidence }: PlanContext,
 ): Proposal {
   const { fix } = f;
+  // A firewall policy decides before or beside the VPC rules: no VPC rule lbmedic adds can win over
+  // a hierarchical deny, and lbmedic never edits a policy (docs/safety.md). Say exactly what to change.
+  if (fix.policyRules?.length) return { escalate: policyChange(fix) };
+  // A disabled rule that would admit them is the one to enable, not to copy (lbmedic writes only its own).
+  if (fix.disabledRules?.length) {
+    return {
+      escalate: `enable firewall rule ${fix.disabledRules.join(', ')}: it would admit the probes; lbmedic does not duplicate it`,
+    };
+  }
   const port = fromDiagnosis(action.port, fix.port);
   if (port === undefined) return { escalate: 'no port to open' };
   const scheme = evidence.backend.ok ? evidence.backend.value.loadBalancingScheme : '';
@@ -242,12 +328,14 @@ function planAllowProbes(
 
 export const firewallBlocksProbes = defineCause({
   id: ID,
-  scenarios: ['firewall-missing', 'port-moved'],
+  scenarios: ['firewall-missing', 'port-moved', 'neg-zonal', 'firewall-policy-blocks-probes'],
   fix: FirewallFix,
   detect,
   humanFix: (fix) =>
-    `allow ${PROBE_RANGES.join(' and ')} to tcp:${fix.port} on network ${networkName(fix.network)}${
-      fix.targetTags.length ? ` for tags ${fix.targetTags.join(',')}` : ''
-    }, in a rule that admits nothing else`,
+    fix.policyRules?.length
+      ? `change the firewall policy rule(s) ${fix.policyRules.map((r) => `${r.policy} priority ${r.priority}`).join(', ')} so ${PROBE_RANGES.join(' and ')} reach tcp:${fix.port} (lbmedic never edits firewall policies)`
+      : `allow ${PROBE_RANGES.join(' and ')} to tcp:${fix.port} on network ${networkName(fix.network)}${
+          fix.targetTags.length ? ` for tags ${fix.targetTags.join(',')}` : ''
+        }, in a rule that admits nothing else`,
   remedies: [remedy(AllowProbesInFirewall, planAllowProbes)],
 });

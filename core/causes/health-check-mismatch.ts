@@ -110,11 +110,12 @@ function fixedValues(hc: HealthCheckFacts, f: HealthCheckFinding, action: PatchH
 function patchStep(hc: HealthCheckFacts, v: ReturnType<typeof fixedValues>): ProposedStep {
   return {
     id: `healthCheck/${hc.name}`,
-    resource: { kind: 'healthCheck', name: hc.name },
+    resource: { kind: 'healthCheck', name: hc.name, ...(hc.region ? { region: hc.region } : {}) },
     changes: v.changes,
     apply: {
       kind: 'patchHealthCheck',
       healthCheck: hc.name,
+      ...(hc.region ? { region: hc.region } : {}),
       type: hc.type,
       ...(v.port !== undefined ? { port: v.port } : {}),
       ...(v.requestPath !== undefined ? { requestPath: v.requestPath } : {}),
@@ -123,6 +124,7 @@ function patchStep(hc: HealthCheckFacts, v: ReturnType<typeof fixedValues>): Pro
     inverse: {
       kind: 'patchHealthCheck',
       healthCheck: hc.name,
+      ...(hc.region ? { region: hc.region } : {}),
       type: hc.type,
       ...(hc.port !== undefined ? { port: hc.port } : {}),
       ...(hc.requestPath !== undefined ? { requestPath: hc.requestPath } : {}),
@@ -219,7 +221,7 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
 
 export const healthCheckMismatch = defineCause({
   id: ID,
-  scenarios: ['hc-wrong-port', 'hc-wrong-path', 'port-moved'],
+  scenarios: ['hc-wrong-port', 'hc-wrong-path', 'port-moved', 'ilb-wrong-path', 'https-wrong-path'],
   fix: HealthCheckFix,
   detect,
   humanFix: () => 'point the health check at the port and path the app serves',

@@ -8,6 +8,7 @@
  */
 import { backendTimeout } from './backend-timeout';
 import type { AnyFinding } from './cause';
+import { externalBackendDown } from './external-backend-down';
 import { firewallBlocksProbes } from './firewall-blocks-probes';
 import { healthCheckMismatch } from './health-check-mismatch';
 import { keepaliveTooShort } from './keepalive-too-short';
@@ -21,6 +22,7 @@ export const CAUSES = [
   backendTimeout,
   keepaliveTooShort,
   negMisconfigured,
+  externalBackendDown,
 ] as const;
 
 type AnyCause = (typeof CAUSES)[number];

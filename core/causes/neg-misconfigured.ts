@@ -3,7 +3,9 @@
  * that does not exist, a GKE NEG out of sync, a NEG that is gone). Proven by
  * `networkEndpointGroups.list` sizes; the load balancer's logs back it with `failed_to_pick_backend`
  * or, for a serverless NEG whose service cannot be found, `serverless_neg_routing_failed`
- * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring). Recreating or
+ * (https://cloud.google.com/load-balancing/docs/https/https-logging-monitoring). A serverless NEG
+ * always has size 0, so for one only `serverless_neg_routing_failed` proves it: a healthy one is no
+ * finding. Recreating or
  * repointing a NEG is a human decision, so this cause has no remedy but escalation.
  */
 import { z } from 'zod';
@@ -30,7 +32,12 @@ function detect({ backend, evidence, logs }: Facts): Detection<NegFinding> {
   if (!evidence.negs.ok) return { findings: [], notes: ['network endpoint groups could not be read'] };
   const negs = evidence.negs.value;
   const names = new Set(negBackends.map((b) => b.name));
-  const empty = negs.filter((n) => names.has(n.name) && n.size === 0);
+  // Every serverless NEG has size 0 on GCP (gcp-facts §4): only the LB failing to route to its
+  // service says it is wrong.
+  const routingFailed = logCount(logs, SERVERLESS_ROUTING_FAILED) > 0;
+  const empty = negs.filter(
+    (n) => names.has(n.name) && n.size === 0 && (n.type !== 'SERVERLESS' || routingFailed),
+  );
   const missing = negBackends.filter((b) => !negs.some((n) => n.name === b.name));
   if (empty.length === 0 && missing.length === 0) return { findings: [] };
   const logged = [NO_HEALTHY, SERVERLESS_ROUTING_FAILED]

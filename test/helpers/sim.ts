@@ -81,18 +81,35 @@ export async function apiRequests(sim: { url: string }, since = 0) {
   return requests;
 }
 
-/** Evidence through the real clients (probing loopback only) and its diagnosis. */
+/** The project's simulated worker: its VPC address and the loopback address that stands for it. */
+export async function simWorker(sim: SimHarness): Promise<{ ipAddress: string; loopbackAddress: string }> {
+  const { worker } = await control<{ worker: { ipAddress: string; loopbackAddress: string } }>(
+    sim,
+    'GET',
+    `projects/${sim.project}/worker`,
+  );
+  return worker;
+}
+
+/**
+ * Evidence through the real clients and its diagnosis. The in-VPC probe stays on loopback and
+ * speaks from the simulated worker's address, so the firewall judges it as on GCP.
+ */
 export async function diagnose(
   sim: SimHarness,
   backendService: string,
+  region?: string,
 ): Promise<{ evidence: Evidence; diagnosis: Diagnosis }> {
+  const worker = await simWorker(sim);
   const readers = createEvidenceActivities(sim.clients, {
     probeAllowedRanges: ['127.0.0.0/8'],
     probeTimeoutMs: 1_000,
+    probeLocalAddress: worker.loopbackAddress,
+    probeSource: worker.ipAddress,
   });
   const evidence = await collectEvidence(
     readers,
-    { project: sim.project, backendService },
+    { project: sim.project, backendService, ...(region ? { region } : {}) },
     { windowMinutes: 10, now: new Date().toISOString() },
   );
   return { evidence, diagnosis: classify(evidence) };

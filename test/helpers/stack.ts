@@ -66,7 +66,13 @@ export interface Stack {
   /** Stops the worker and starts another on the same task queue (a deployment), e.g. with another scope. */
   restartWorker(opts?: { scope?: Scope }): Promise<void>;
   /** Starts (or signals) the remediation for a backend service, as the receiver does. */
-  alert(backendService: string, incident?: Partial<Incident>, triggeredBy?: string): Promise<string>;
+  /** `region`: a regional backend service's, as a regional load balancer's alert carries it. */
+  alert(
+    backendService: string,
+    incident?: Partial<Incident>,
+    triggeredBy?: string,
+    region?: string,
+  ): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -117,7 +123,7 @@ export async function startStack(
       worker = await workerWith(restart.scope ?? scopeOfProjects([sim.project]));
       running = worker.run();
     },
-    async alert(backendService, incident = {}, triggeredBy) {
+    async alert(backendService, incident = {}, triggeredBy, region) {
       const workflowId = remediationWorkflowId(sim.project, backendService);
       const full: Incident = {
         incidentId: `inc-${backendService}-${counter}`,
@@ -131,6 +137,7 @@ export async function startStack(
         backendService,
         incidents: [],
         ...(triggeredBy ? { triggeredBy } : {}),
+        ...(region ? { region } : {}),
       };
       await env.client.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
         workflowId,

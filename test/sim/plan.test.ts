@@ -63,6 +63,47 @@ const table: {
     approval: 'auto',
   },
   {
+    scenario: 'named-port-wrong',
+    steps: ['instanceGroup/us-central1-a/web-ig namedPorts: http:8081 → http:8080'],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'regional-mig',
+    steps: ['instanceGroup/us-central1/web-rmig namedPorts: http:80 → http:8080'],
+    escalations: [],
+    approval: 'auto',
+  },
+  {
+    scenario: 'https-wrong-path',
+    backendService: 'secure-bs',
+    steps: ['healthCheck/secure-hc httpsHealthCheck.requestPath: /health → /healthz'],
+    escalations: [],
+    approval: 'auto',
+  },
+  // Never a VPC rule against a policy's deny, never an edit of the policy: the exact rule, escalated.
+  {
+    scenario: 'firewall-policy-blocks-probes',
+    steps: [],
+    escalations: ['FIREWALL_BLOCKS_PROBES'],
+    approval: 'auto',
+  },
+  {
+    scenario: 'neg-hybrid',
+    backendService: 'legacy-bs',
+    steps: [],
+    escalations: ['EXTERNAL_BACKEND_DOWN'],
+    approval: 'auto',
+  },
+  {
+    scenario: 'neg-internet',
+    backendService: 'origin-bs',
+    steps: [],
+    escalations: ['EXTERNAL_BACKEND_DOWN'],
+    approval: 'auto',
+  },
+  { scenario: 'neg-serverless', backendService: 'api-bs', steps: [], escalations: [], approval: 'auto' },
+  {
     scenario: 'port-moved',
     steps: [
       'healthCheck/web-hc httpHealthCheck.port: 8080 → 9090',
@@ -108,7 +149,9 @@ for (const row of table) {
       for (const step of plan.steps) assert.equal(step.impact.via, `nothing beyond ${bs}`, step.id);
       assert.equal(plan.dryRun, false);
       const mutations = (await apiRequests(sim)).filter(
-        (r) => r.method !== 'GET' && !/getHealth|listInstances|wait|entries:list/.test(r.path),
+        (r) =>
+          r.method !== 'GET' &&
+          !/getHealth|listInstances|listNetworkEndpoints|wait|entries:list/.test(r.path),
       );
       assert.deepEqual(mutations, [], 'planning changes nothing');
     } finally {

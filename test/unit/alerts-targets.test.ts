@@ -36,6 +36,31 @@ const CASES: { what: string; incident: () => MonitoringIncident; want: AlertTarg
     },
   },
   {
+    what: 'internal_http_lb_rule in us-central1: the regional backend service, with its region',
+    incident: () =>
+      incidentOf('lb-5xx-open', (i) => {
+        (i.resource as { type: string }).type = 'internal_http_lb_rule';
+        labels(i).region = 'us-central1';
+      }),
+    want: {
+      kind: 'backendServices',
+      project: 'demo-project',
+      backendServices: ['web-bs'],
+      via: 'resource.labels.backend_target_name',
+      region: 'us-central1',
+    },
+  },
+  {
+    what: 'https_lb_rule in region global: no region',
+    incident: () => incidentOf('lb-5xx-open', (i) => (labels(i).region = 'global')),
+    want: {
+      kind: 'backendServices',
+      project: 'demo-project',
+      backendServices: ['web-bs'],
+      via: 'resource.labels.backend_target_name',
+    },
+  },
+  {
     what: 'backend UNKNOWN (no healthy backend picked): the URL map',
     incident: () => incidentOf('url-map-only-open'),
     want: {

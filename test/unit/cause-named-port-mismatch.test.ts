@@ -10,6 +10,31 @@ import { detectIn } from '../helpers/causes';
 import { broken, evidence, good } from '../helpers/evidence-fixture';
 
 const servingPortCheck = broken({ namedPort: 8081, hcPort: 8081, portSpecification: 'USE_SERVING_PORT' });
+/** GCP's view of a wrong named port behind a fixed-port check (issue 15): HEALTHY, 400 connect failures. */
+const healthyButRefused = {
+  ...good,
+  portSpecification: 'USE_FIXED_PORT',
+  namedPort: 8081,
+  logs: { failed_to_connect_to_backend: 400 },
+};
+
+/** `ev` with every probe of `port` timed out (the way there dropped, say). */
+function probeTimedOutOn(ev: Evidence, port: number): Evidence {
+  if (!ev.probe.ok) return ev;
+  const probe = ev.probe.value.map((r) =>
+    r.port === port
+      ? {
+          instance: r.instance,
+          ipAddress: r.ipAddress,
+          port,
+          path: r.path,
+          latencyMs: 2000,
+          error: 'timeout',
+        }
+      : r,
+  );
+  return { ...ev, probe: { ok: true, value: probe } };
+}
 
 test('named-port mismatch, detect: the named port against the port the app serves', () => {
   const rows: { name: string; ev: Evidence; port: number | null; summary?: string }[] = [
@@ -34,6 +59,32 @@ test('named-port mismatch, detect: the named port against the port the app serve
       port: null,
     },
     { name: 'backends healthy: not chased', ev: evidence({ ...good, namedPort: 8081 }), port: null },
+    // As GCP shows cause 3 with a fixed-port check: HEALTHY, and the LB cannot connect to the named port.
+    {
+      name: 'HEALTHY, failed_to_connect_to_backend, named port 8081',
+      ev: evidence(healthyButRefused),
+      port: 8080,
+    },
+    {
+      name: 'HEALTHY, failed_to_connect_to_backend, named port missing',
+      ev: evidence({ ...healthyButRefused, namedPort: undefined }),
+      port: 8080,
+    },
+    {
+      name: 'HEALTHY, failed_to_connect_to_backend, the named port is the serving one',
+      ev: evidence({ ...healthyButRefused, namedPort: 8080 }),
+      port: null,
+    },
+    {
+      name: 'HEALTHY, failed_to_connect_to_backend, the named port probe timed out: nothing proven',
+      ev: probeTimedOutOn(evidence(healthyButRefused), 8081),
+      port: null,
+    },
+    {
+      name: 'HEALTHY, failed_to_connect_to_backend, the app answers on the named port too',
+      ev: evidence({ ...healthyButRefused, appPort: 8081, hcPort: 8081 }),
+      port: null,
+    },
   ];
   for (const r of rows) {
     const { findings } = detectIn(namedPortMismatch, r.ev);
@@ -62,6 +113,56 @@ test('named-port mismatch, detect: the named port against the port the app serve
   assert.equal(
     namedPortMismatch.humanFix(f!.fix),
     'set named port http to 8080 on the backend instance groups',
+  );
+  const [healthy] = detectIn(namedPortMismatch, evidence(healthyButRefused)).findings;
+  assert.deepEqual(healthy?.evidence, [
+    'backendServices.get web-bs: portName http',
+    'instanceGroups.get web-ig: namedPorts http:8081',
+    'getHealth: 2/2 HEALTHY (the health check does not use the named port)',
+    'LB logs: 400 × failed_to_connect_to_backend',
+    'in-VPC probe :8081 → ECONNREFUSED',
+    'in-VPC probe :8080/healthz → HTTP 200',
+  ]);
+});
+
+test('classify: the issue 15 case (fixed-port check passing, named port 8081, HEALTHY, 400 × failed_to_connect_to_backend)', () => {
+  const d = classify(evidence(healthyButRefused));
+  assert.equal(d.verdict, 'FAULTS_FOUND');
+  assert.deepEqual(
+    d.findings.map((f) => f.cause),
+    ['NAMED_PORT_MISMATCH'],
+  );
+});
+
+test('named-port mismatch, plan: a regional group is set through its region', () => {
+  const base = evidence(healthyButRefused);
+  const groups = base.instanceGroups.ok ? base.instanceGroups.value : [];
+  const regional = groups.map((g) => ({ ...g, zone: '', region: 'r1' }));
+  const ev: Evidence = { ...base, instanceGroups: { ok: true, value: regional } };
+  const [finding] = detectIn(namedPortMismatch, ev).findings;
+  assert.deepEqual(finding?.fix.groups, [{ name: 'web-ig', zone: '', region: 'r1' }]);
+  const plan = buildPlan(ev, classify(ev), shippedPolicies());
+  assert.deepEqual(
+    plan.steps.map((s) => [s.id, s.apply, s.inverse]),
+    [
+      [
+        'instanceGroup/r1/web-ig',
+        {
+          kind: 'setNamedPorts',
+          instanceGroup: 'web-ig',
+          zone: '',
+          region: 'r1',
+          namedPorts: [{ name: 'http', port: 8080 }],
+        },
+        {
+          kind: 'setNamedPorts',
+          instanceGroup: 'web-ig',
+          zone: '',
+          region: 'r1',
+          namedPorts: [{ name: 'http', port: 8081 }],
+        },
+      ],
+    ],
   );
 });
 

@@ -58,15 +58,13 @@ test('NEG, detect: a NEG backend with no endpoints, or none at all', () => {
     evidence?: string[];
   }[] = [
     { name: 'instance groups only', ev: evidence(good), negs: null },
+    // Every serverless NEG has size 0 on GCP: size alone proves nothing (issue 15's false positive).
     {
-      name: 'size 0',
-      ev: negWorld({ ok: true, value: [neg(0)] }),
-      negs: [{ name: 'run-neg', type: 'SERVERLESS', size: 0, target: 'api' }],
-      evidence: [
-        'networkEndpointGroups: run-neg SERVERLESS size 0 → Cloud Run api',
-        'LB logs: 9 × failed_to_pick_backend',
-      ],
+      name: 'size 0, serving',
+      ev: negWorld({ ok: true, value: [neg(0)] }, { response_sent_by_backend: 9 }),
+      negs: null,
     },
+    { name: 'size 0, failed_to_pick_backend only', ev: negWorld({ ok: true, value: [neg(0)] }), negs: null },
     {
       // GCP logs a serverless NEG whose service cannot be found as serverless_neg_routing_failed.
       name: 'size 0, service not found by the load balancer',
@@ -102,8 +100,13 @@ test('NEG, detect: a NEG backend with no endpoints, or none at all', () => {
   }
 });
 
-test('a serverless NEG of size 0 is misconfigured', () => {
-  const d = classify(negWorld({ ok: true, value: [neg(0)] }));
+test('a serverless NEG of size 0 is healthy until the load balancer cannot route to its service', () => {
+  const serving = negWorld({ ok: true, value: [neg(0)] }, { response_sent_by_backend: 9 });
+  if (serving.logs.ok) serving.logs.value.byStatus = { '200': 9 };
+  const healthy = classify(serving);
+  assert.equal(healthy.verdict, 'NO_FAULT');
+  assert.deepEqual(healthy.findings, []);
+  const d = classify(negWorld({ ok: true, value: [neg(0)] }, { serverless_neg_routing_failed: 9 }));
   assert.equal(d.verdict, 'FAULTS_FOUND');
   assert.deepEqual(
     d.findings.map((f) => f.fix),
@@ -113,7 +116,7 @@ test('a serverless NEG of size 0 is misconfigured', () => {
 
 test('NEG, plan: no remedy on GCP; the shipped policy escalates with the human fix and its message', () => {
   assert.deepEqual(negMisconfigured.remedies, []);
-  const ev = negWorld({ ok: true, value: [neg(0)] });
+  const ev = negWorld({ ok: true, value: [neg(0)] }, { serverless_neg_routing_failed: 9 });
   const p = buildPlan(ev, classify(ev), shippedPolicies());
   assert.deepEqual(p.steps, []);
   assert.deepEqual(

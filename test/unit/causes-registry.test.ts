@@ -39,6 +39,23 @@ const SAMPLES: Record<RootCause, Evidence> = {
     },
     negs: { ok: true, value: [] },
   }),
+  EXTERNAL_BACKEND_DOWN: evidence(
+    { ...good, logs: { failed_to_connect_to_backend: 5 } },
+    {
+      backend: {
+        ok: true,
+        value: {
+          name: 'origin-bs',
+          protocol: 'HTTPS',
+          portName: 'http',
+          timeoutSec: 30,
+          loadBalancingScheme: 'EXTERNAL_MANAGED',
+          backends: [{ group: 'x/global/networkEndpointGroups/origin-neg', kind: 'neg', name: 'origin-neg' }],
+        },
+      },
+      negs: { ok: true, value: [{ name: 'origin-neg', type: 'INTERNET_FQDN_PORT', size: 1 }] },
+    },
+  ),
 };
 
 test('every registered cause has a shipped policy, a scenario that exists and a human fix', () => {

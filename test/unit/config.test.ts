@@ -21,7 +21,11 @@ test('values come from the environment with real types', () => {
     LBMEDIC_GCP_TIMEOUT_MS: '1500',
     LBMEDIC_PROJECT: 'p',
     LBMEDIC_MAX_CONCURRENT_READS: '8',
+    LBMEDIC_PROBE_LOCAL_ADDRESS: '127.200.0.1',
+    LBMEDIC_PROBE_SOURCE: '10.128.0.2',
   });
+  assert.equal(c.probeLocalAddress, '127.200.0.1');
+  assert.equal(c.probeSource, '10.128.0.2');
   assert.equal(c.maxConcurrentReads, 8);
   assert.equal(c.gcpEndpoint, 'http://127.0.0.1:8085');
   assert.equal(c.gcpTimeoutMs, 1500);
@@ -35,11 +39,13 @@ test('bad values fail fast, naming every variable to fix', () => {
         LBMEDIC_GCP_ENDPOINT: 'not a url',
         LBMEDIC_GCP_TIMEOUT_MS: '-3',
         LBMEDIC_MAX_CONCURRENT_READS: '0',
+        LBMEDIC_PROBE_SOURCE: 'worker-1',
       }),
     (err: Error) =>
       err.message.includes('LBMEDIC_GCP_ENDPOINT: LBMEDIC_GCP_ENDPOINT must be a URL') &&
       err.message.includes('LBMEDIC_GCP_TIMEOUT_MS:') &&
-      err.message.includes('LBMEDIC_MAX_CONCURRENT_READS:'),
+      err.message.includes('LBMEDIC_MAX_CONCURRENT_READS:') &&
+      err.message.includes('LBMEDIC_PROBE_SOURCE must be an IPv4 address'),
   );
 });
 

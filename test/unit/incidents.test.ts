@@ -99,3 +99,11 @@ test('approval only tightens: a run that needs a person gets a manual plan, and 
   } as Plan;
   assert.equal(requirePerson(manual, 'anything'), manual, 'a manual plan keeps its own rules');
 });
+
+test('an incident keeps the region of a regional load balancer’s alert, when it is a region name', () => {
+  const base: Incident = { incidentId: 'i', state: 'open', source: 'test', receivedAt: 'now' };
+  assert.equal(boundedIncident({ ...base, region: 'us-central1' }).region, 'us-central1');
+  assert.equal(boundedIncident({ ...base, region: 'US Central/../1' }).region, undefined);
+  assert.equal(boundedIncident({ ...base, region: 'x'.repeat(5000) }).region, undefined);
+  assert.equal('region' in boundedIncident(base), false);
+});

@@ -53,7 +53,11 @@ test('countLbResponses pages up to its limit, newest first, and counts the 5xx',
     backendService: 'web-bs',
     since,
   });
-  assert.deepEqual(counts, { total: 1_500, errors: 500 });
+  assert.deepEqual(counts, {
+    total: 1_500,
+    errors: 500,
+    errorDetails: { failed_to_pick_backend: 500 },
+  });
   assert.deepEqual(
     requests.map((r) => [r.pageSize, r.pageToken]),
     [
@@ -67,6 +71,40 @@ test('countLbResponses pages up to its limit, newest first, and counts the 5xx',
     assert.equal(r.orderBy, 'timestamp desc');
     assert.equal(r.autoPaginate, false);
   }
+});
+
+test("lbRequestLogFilter: a regional load balancer's entries by backend_target_name and region", () => {
+  assert.equal(
+    lbRequestLogFilter('orders-bs', '2026-01-01T00:00:00.000Z', 'us-central1'),
+    'resource.type=("http_external_regional_lb_rule" OR "internal_http_lb_rule") AND resource.labels.backend_target_name="orders-bs" AND resource.labels.region="us-central1" AND timestamp>="2026-01-01T00:00:00.000Z"',
+  );
+});
+
+test('countLbResponses with minResponses reads again until enough responses are logged, or the wait ends', async () => {
+  // Logging that has 3 entries at first and 30 from the second read on (traffic since HEALTHY arriving).
+  let reads = 0;
+  const logging = {
+    getEntries(req: EntriesRequest) {
+      reads += 1;
+      const n = Math.min(reads === 1 ? 3 : 30, req.pageSize);
+      const page = Array.from({ length: n }, () => ({
+        metadata: { httpRequest: { status: 502 } },
+        data: { statusDetails: 'failed_to_connect_to_backend' },
+      }));
+      return Promise.resolve([page, req, {}]);
+    },
+  };
+  const verify = createVerifyActivities({ logging } as unknown as GcpClients);
+  const input = { project: 'p', backendService: 'web-bs', since: '2026-01-01T00:00:00.000Z' };
+  const counts = await verify.countLbResponses({ ...input, minResponses: 20, waitMs: 30_000 });
+  assert.deepEqual(counts, { total: 30, errors: 30, errorDetails: { failed_to_connect_to_backend: 30 } });
+  assert.equal(reads, 2);
+  reads = 0;
+  assert.equal(
+    (await verify.countLbResponses({ ...input, minResponses: 20, waitMs: 0 })).total,
+    3,
+    'no wait: one read',
+  );
 });
 
 test('readLbLogs reads the same entries the same way and counts them by statusDetails and status', async () => {

@@ -15,6 +15,7 @@ test('every shipped policy validates, one per root cause', () => {
   const causes = set.policies.flatMap((p) => p.match.causes).sort();
   assert.deepEqual(causes, [
     'BACKEND_TIMEOUT',
+    'EXTERNAL_BACKEND_DOWN',
     'FIREWALL_BLOCKS_PROBES',
     'HEALTH_CHECK_MISMATCH',
     'KEEPALIVE_TOO_SHORT',
@@ -24,8 +25,8 @@ test('every shipped policy validates, one per root cause', () => {
   const escalating = set.policies.filter((p) => p.action.type === 'escalate').flatMap((p) => p.match.causes);
   assert.deepEqual(
     escalating.sort(),
-    ['KEEPALIVE_TOO_SHORT', 'NEG_MISCONFIGURED'],
-    'keepalive and NEG causes escalate',
+    ['EXTERNAL_BACKEND_DOWN', 'KEEPALIVE_TOO_SHORT', 'NEG_MISCONFIGURED'],
+    'keepalive, NEG and external-backend causes escalate',
   );
 });
 

@@ -138,6 +138,17 @@ test('after HEALTHY the 5xx share decides, unless too few responses say nothing'
     ok: false,
     notes: ['after HEALTHY: 30/100 LB responses were 5xx', '5xx still at 30.0% after HEALTHY'],
   });
+  // HEALTHY all along (a fixed-port check) while the LB cannot connect: not a good fix.
+  assert.deepEqual(
+    errorRateVerdict({ errors: 40, total: 40, errorDetails: { failed_to_connect_to_backend: 40 } }),
+    {
+      ok: false,
+      notes: [
+        'after HEALTHY: 40/40 LB responses were 5xx (40 × failed_to_connect_to_backend)',
+        '5xx still at 100.0% after HEALTHY',
+      ],
+    },
+  );
   assert.deepEqual(errorRateVerdict({ errors: 4, total: 5 }), {
     ok: true,
     notes: ['after HEALTHY: 4/5 LB responses were 5xx (fewer than 20: too few to judge)'],
