@@ -6,6 +6,7 @@
 import { lastSegment } from '../wire-values';
 import { healthCheckUrl } from './health-check';
 import type { MutationModule } from './module';
+import { patchBackendServiceFields } from './patch-backend-service';
 
 /** Set a backend service's (one) health check. */
 export const setBackendServiceHealthCheck: MutationModule<'setBackendServiceHealthCheck'> = {
@@ -23,18 +24,10 @@ export const setBackendServiceHealthCheck: MutationModule<'setBackendServiceHeal
   holds: (current, desired) =>
     current?.kind === 'setBackendServiceHealthCheck' && current.healthCheck === desired.healthCheck,
 
-  async send(clients, project, m, requestId) {
-    const [bs] = await clients.backendServices.get({ project, backendService: m.backendService });
-    return clients.backendServices.patch({
-      project,
-      backendService: m.backendService,
-      requestId,
-      backendServiceResource: {
-        healthChecks: [healthCheckUrl(project, m.healthCheck)],
-        fingerprint: bs.fingerprint ?? '',
-      },
-    });
-  },
+  send: (clients, project, m, requestId) =>
+    patchBackendServiceFields(clients, project, m.backendService, requestId, {
+      healthChecks: [healthCheckUrl(project, m.healthCheck)],
+    }),
 
   inverse: (current) => current,
 };
