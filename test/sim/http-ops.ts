@@ -55,20 +55,8 @@ export async function requestLines(sim: Sim, filter: string, pageSize = 50): Pro
   }));
 }
 
-/** Polls until `check` returns a value, at most `timeoutMs` (real time). */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** The harness's poll, for the files that take their helpers from here. */
+export { eventually } from '../helpers/sim';
 
 /** The distinct `status statusDetails` of request lines. */
 export function signatures(lines: RequestLine[]): string[] {
