@@ -216,6 +216,14 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
       escalate: `health check ${hc.name} is shared ${who}; the policy escalates shared health checks`,
     };
   }
+  // lbmedic's copies are global health checks (insertHealthCheck), which a regional backend service
+  // cannot use: a regional shared check is a person's change.
+  if (hc.region) {
+    const who = topology.ok ? `with ${sharedWith.join(', ')}` : '(its users could not be read)';
+    return {
+      escalate: `health check ${hc.name} (region ${hc.region}) is shared ${who}; lbmedic copies global health checks only: fix it by hand, knowing what it reaches, or let the policy patch it in place (whenShared: patch)`,
+    };
+  }
   return { steps: copySteps(hc, v, target, sharedWith) };
 }
 

@@ -225,6 +225,32 @@ test('health-check mismatch, shared check: a dedicated copy with the fix, the ba
   assert.equal(planShared(sharedWith([]))?.steps?.[0]?.apply.kind, 'patchHealthCheck');
 });
 
+test('health-check mismatch, shared regional check: escalated, since a global copy could not serve a regional backend service', () => {
+  const shared = sharedWith(['api-bs']);
+  assert.ok(shared.healthCheck.ok && shared.healthCheck.value);
+  const regional = {
+    ...shared,
+    healthCheck: { ok: true as const, value: { ...shared.healthCheck.value, region: 'us-central1' } },
+  };
+  const p = planShared(regional);
+  assert.equal(p?.steps, undefined);
+  assert.match(
+    p?.escalate ?? '',
+    /^health check web-hc \(region us-central1\) is shared with api-bs; lbmedic copies global health checks only/,
+  );
+  // Not shared: patched where it is, in its region.
+  const alone = sharedWith([]);
+  assert.ok(alone.healthCheck.ok && alone.healthCheck.value);
+  const own = planShared({
+    ...alone,
+    healthCheck: { ok: true as const, value: { ...alone.healthCheck.value, region: 'us-central1' } },
+  });
+  assert.deepEqual(
+    own?.steps?.map((x) => x.apply.kind),
+    ['patchHealthCheck'],
+  );
+});
+
 test('health-check mismatch, shared check: a policy may escalate, or patch it in place and leave the reach to maxImpact', () => {
   assert.equal(
     planShared(sharedWith(['api-bs', 'admin-bs']), 'escalate')?.escalate,
