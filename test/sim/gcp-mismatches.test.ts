@@ -7,7 +7,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import compute from '@google-cloud/compute';
-import type { protos } from '@google-cloud/compute';
 import { aggregatedScopes } from '../../simulator/aggregated';
 import { loadScenario, parseScenario } from '../../simulator/scenario';
 import type { LogEntryJson } from '../../simulator/telemetry';
@@ -20,14 +19,12 @@ import {
 import { World } from '../../simulator/world';
 import type { Sim } from './http-harness';
 import { startSim } from './http-harness';
-
-type Operation = protos.google.cloud.compute.v1.IOperation;
+import { untilDone } from './http-ops';
 
 let sim: Sim;
 let backendServices: InstanceType<typeof compute.BackendServicesClient>;
 let healthChecks: InstanceType<typeof compute.HealthChecksClient>;
 let firewalls: InstanceType<typeof compute.FirewallsClient>;
-let ops: InstanceType<typeof compute.GlobalOperationsClient>;
 
 before(async () => {
   // Operations take a real second, so a second change can arrive while the first runs.
@@ -35,21 +32,13 @@ before(async () => {
   backendServices = new compute.BackendServicesClient(sim.clientOptions);
   healthChecks = new compute.HealthChecksClient(sim.clientOptions);
   firewalls = new compute.FirewallsClient(sim.clientOptions);
-  ops = new compute.GlobalOperationsClient(sim.clientOptions);
 });
 
 after(async () => {
   await sim.close();
 });
 
-async function waitDone(result: unknown): Promise<Operation> {
-  let op = (result as [{ latestResponse: Operation }])[0].latestResponse;
-  for (let i = 0; op.status !== 'DONE'; i++) {
-    assert.ok(i < 50, 'operation never finished');
-    [op] = await ops.wait({ project: sim.project, operation: op.name ?? '' });
-  }
-  return op;
-}
+const waitDone = (result: unknown) => untilDone(sim, result);
 
 function rejection(code: number, reason: string) {
   return (err: unknown) => {

@@ -7,38 +7,27 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import compute from '@google-cloud/compute';
-import type { protos } from '@google-cloud/compute';
 import type { Sim } from './http-harness';
 import { startSim } from './http-harness';
-
-type Operation = protos.google.cloud.compute.v1.IOperation;
+import { untilDone } from './http-ops';
 
 let sim: Sim;
 let networks: InstanceType<typeof compute.NetworksClient>;
 let policies: InstanceType<typeof compute.NetworkFirewallPoliciesClient>;
 let backendServices: InstanceType<typeof compute.BackendServicesClient>;
-let ops: InstanceType<typeof compute.GlobalOperationsClient>;
 
 before(async () => {
   sim = await startSim('firewall-policy-blocks-probes');
   networks = new compute.NetworksClient(sim.clientOptions);
   policies = new compute.NetworkFirewallPoliciesClient(sim.clientOptions);
   backendServices = new compute.BackendServicesClient(sim.clientOptions);
-  ops = new compute.GlobalOperationsClient(sim.clientOptions);
 });
 
 after(async () => {
   await sim.close();
 });
 
-async function waitDone(result: unknown): Promise<Operation> {
-  let op = (result as [{ latestResponse: Operation }])[0].latestResponse;
-  for (let i = 0; op.status !== 'DONE'; i++) {
-    assert.ok(i < 50, 'operation never finished');
-    [op] = await ops.wait({ project: sim.project, operation: op.name ?? '' });
-  }
-  return op;
-}
+const waitDone = (result: unknown) => untilDone(sim, result);
 
 function status(err: unknown): number {
   return Number((err as { code?: unknown }).code);
