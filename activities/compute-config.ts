@@ -15,7 +15,7 @@ import type { EvidenceReaders } from '../core/collect';
 import type { FirewallRule } from '../core/firewall';
 import { PROBE_RANGES } from '../core/firewall';
 import type { GcpClients } from './gcp-clients';
-import { lastSegment, NO_AUTOPAGINATE, num } from './wire-values';
+import { lastSegment, NO_AUTOPAGINATE, num, regionOf } from './wire-values';
 
 /** `.../zones/us-central1-a/instanceGroups/web-ig` → its parts (a global internet NEG has no zone or region). */
 export function parseGroupUrl(url: string): BackendRef {
@@ -32,7 +32,6 @@ export function parseGroupUrl(url: string): BackendRef {
 }
 
 /** `.../regions/us-central1/healthChecks/hc` → `us-central1`; undefined for a global one. */
-const regionOf = (url: string): string | undefined => /\/regions\/([^/]+)\//.exec(url)?.[1];
 
 /** `.../zones/us-central1-a/instances/web-1` → `us-central1-a`. */
 const zoneOf = (url: string): string => /\/zones\/([^/]+)\//.exec(url)?.[1] ?? '';
@@ -63,7 +62,7 @@ export function createComputeConfigReaders(clients: GcpClients): ConfigReaders {
       const [bs] = region
         ? await clients.regionBackendServices.get({ project, region, backendService })
         : await clients.backendServices.get({ project, backendService });
-      const hcRegion = bs.healthChecks?.[0] ? regionOf(bs.healthChecks[0]) : undefined;
+      const hcRegion = regionOf(bs.healthChecks?.[0]);
       return {
         name: bs.name ?? backendService,
         protocol: String(bs.protocol ?? 'HTTP'),

@@ -7,11 +7,11 @@
  * backends than before ends the watch.
  */
 import { asyncLocalStorage, Context } from '@temporalio/activity';
-import type { SiblingHealth } from '../core/impact';
+import { parseBackendServiceKey, type SiblingHealth } from '../core/impact';
 import { MIN_POLL_MS } from '../core/health-polling';
 import { createBackendHealthActivities } from './backend-health';
 import type { GcpClients } from './gcp-clients';
-import { lastSegment, num } from './wire-values';
+import { lastSegment, num, regionOf } from './wire-values';
 
 export interface Collateral {
   backendService: string;
@@ -25,14 +25,27 @@ export interface SiblingWatch {
   polls: number;
 }
 
-type Clients = Pick<GcpClients, 'backendServices' | 'regionBackendServices' | 'healthChecks'>;
+type Clients = Pick<
+  GcpClients,
+  'backendServices' | 'regionBackendServices' | 'healthChecks' | 'regionHealthChecks'
+>;
 
-/** How long after a change a sibling must be watched, and how often, from its health check. */
-async function watchWindow(clients: Clients, project: string, backendService: string) {
-  const [bs] = await clients.backendServices.get({ project, backendService });
-  const name = lastSegment(bs.healthChecks?.[0]);
+/**
+ * How long after a change a sibling must be watched, and how often, from its health check. A sibling
+ * is named by its impact key (core/impact.ts): `name` when global, `region/name` when regional.
+ */
+async function watchWindow(clients: Clients, project: string, key: string) {
+  const { backendService, region } = parseBackendServiceKey(key);
+  const [bs] = region
+    ? await clients.regionBackendServices.get({ project, region, backendService })
+    : await clients.backendServices.get({ project, backendService });
+  const url = bs.healthChecks?.[0];
+  const name = lastSegment(url);
   if (!name) return { windowMs: 0, everyMs: MIN_POLL_MS };
-  const [hc] = await clients.healthChecks.get({ project, healthCheck: name });
+  const hcRegion = regionOf(url);
+  const [hc] = hcRegion
+    ? await clients.regionHealthChecks.get({ project, region: hcRegion, healthCheck: name })
+    : await clients.healthChecks.get({ project, healthCheck: name });
   const intervalMs = num(hc.checkIntervalSec, 5) * 1000;
   return {
     windowMs: (num(hc.unhealthyThreshold, 2) + 1) * intervalMs,
@@ -42,9 +55,9 @@ async function watchWindow(clients: Clients, project: string, backendService: st
 
 export function createSiblingActivities(clients: Clients) {
   const { getBackendHealth } = createBackendHealthActivities(clients);
-  const healthOf = async (project: string, backendService: string): Promise<SiblingHealth> => {
-    const h = await getBackendHealth({ project, backendService });
-    return { backendService, healthy: h.healthy, total: h.total };
+  const healthOf = async (project: string, key: string): Promise<SiblingHealth> => {
+    const h = await getBackendHealth({ project, ...parseBackendServiceKey(key) });
+    return { backendService: key, healthy: h.healthy, total: h.total };
   };
   return {
     /** How healthy each of `backendServices` is now (before a change). */

@@ -11,7 +11,7 @@
 import type { TopologyFacts } from '../core/evidence';
 import { parseGroupUrl } from './compute-config';
 import type { GcpClients } from './gcp-clients';
-import { lastSegment, NO_AUTOPAGINATE } from './wire-values';
+import { lastSegment, NO_AUTOPAGINATE, regionOf } from './wire-values';
 
 /** How much of a project the reader reads at most. */
 export interface TopologyBounds {
@@ -30,15 +30,12 @@ export const TOPOLOGY_BOUNDS: TopologyBounds = {
   pageSize: 500,
 };
 
-type Clients = Pick<
-  GcpClients,
-  'backendServices' | 'regionBackendServices' | 'instanceGroups' | 'regionInstanceGroups' | 'instances'
->;
+type Clients = Pick<GcpClients, 'backendServices' | 'instanceGroups' | 'regionInstanceGroups' | 'instances'>;
 
 /** Reads the topology of `project` within `bounds`. */
 export async function readTopology(
   clients: Clients,
-  { project, region }: { project: string; region?: string },
+  { project }: { project: string },
   bounds: TopologyBounds = TOPOLOGY_BOUNDS,
 ): Promise<TopologyFacts> {
   const truncated: string[] = [];
@@ -46,18 +43,17 @@ export async function readTopology(
   const groupRegion = new Map<string, string>();
   const PAGE = { maxResults: bounds.pageSize };
   const backendServices: TopologyFacts['backendServices'] = [];
-  // The global backend services, and a regional target's region's: who else uses a group or a check.
-  const lists = [
-    clients.backendServices.listAsync({ project, ...PAGE }, NO_AUTOPAGINATE),
-    ...(region
-      ? [clients.regionBackendServices.listAsync({ project, region, ...PAGE }, NO_AUTOPAGINATE)]
-      : []),
-  ];
-  for (const list of lists) {
-    for await (const bs of list) {
+  // Every backend service of the project, global and in every region (`backendServices.aggregatedList`):
+  // a zonal instance group can be the backend of global and regional load balancers alike, so a
+  // change to its named ports or to the firewall in front of it reaches them all.
+  outer: for await (const [scope, list] of clients.backendServices.aggregatedListAsync(
+    { project, ...PAGE },
+    NO_AUTOPAGINATE,
+  )) {
+    for (const bs of list.backendServices ?? []) {
       if (backendServices.length >= bounds.backendServices) {
         truncated.push(`backendServices (first ${bounds.backendServices})`);
-        break;
+        break outer;
       }
       const refs = (bs.backends ?? []).map((b) => parseGroupUrl(b.group ?? ''));
       for (const g of refs)
@@ -65,10 +61,14 @@ export async function readTopology(
       const groups = refs
         .filter((g) => g.kind === 'instanceGroup' && (g.zone || g.region))
         .map((g) => ({ name: g.name, zone: g.zone ?? '' }));
+      const region = lastSegment(bs.region) || regionOf(`/${scope}/`);
+      const hcRegion = regionOf(bs.healthChecks?.[0]);
       backendServices.push({
         name: bs.name ?? '',
+        ...(region ? { region } : {}),
         portName: bs.portName ?? 'http',
         ...(bs.healthChecks?.[0] ? { healthCheck: lastSegment(bs.healthChecks[0]) } : {}),
+        ...(hcRegion ? { healthCheckRegion: hcRegion } : {}),
         groups,
       });
     }

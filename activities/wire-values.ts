@@ -15,3 +15,8 @@ export const num = (v: unknown, fallback = 0): number => {
 
 /** Async iterators page by themselves; saying so silences gax's AutopaginateTrueWarning. */
 export const NO_AUTOPAGINATE = { autoPaginate: false };
+
+/** The region a resource URL names (`…/regions/R/…`), or undefined for a global or zonal one. */
+export function regionOf(url: string | null | undefined): string | undefined {
+  return /\/regions\/([^/]+)\//.exec(url ?? '')?.[1];
+}

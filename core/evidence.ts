@@ -160,9 +160,13 @@ export interface ProbeResult {
 export interface TopologyFacts {
   backendServices: {
     name: string;
+    /** A regional backend service's region; global when absent. */
+    region?: string;
     portName: string;
     /** Health check name, if any. */
     healthCheck?: string;
+    /** The health check's region when it is a regional one; global when absent. */
+    healthCheckRegion?: string;
     /**
      * Instance groups behind it, a regional one with `zone: ''` (NEGs are left out: they have no named
      * ports or tags).

@@ -41,9 +41,30 @@ export interface ImpactLimit {
   beyond: 'escalate' | 'approve' | 'allow';
 }
 
-/** The backend services that use health check `name`. */
-export function healthCheckUsers(topo: TopologyFacts, name: string): string[] {
-  return sorted(topo.backendServices.filter((b) => b.healthCheck === name).map((b) => b.name));
+/**
+ * How impact names a backend service: its name when it is global, `region/name` when it is regional
+ * (a global and a regional backend service may share a name; a name never holds a `/`).
+ */
+export function backendServiceKey(b: { name: string; region?: string | undefined }): string {
+  return b.region ? `${b.region}/${b.name}` : b.name;
+}
+
+/** The backend service a {@link backendServiceKey} names. */
+export function parseBackendServiceKey(key: string): { backendService: string; region?: string } {
+  const at = key.indexOf('/');
+  return at < 0 ? { backendService: key } : { backendService: key.slice(at + 1), region: key.slice(0, at) };
+}
+
+/**
+ * The backend services (keys) that use health check `name`: a global check is used by global backend
+ * services only, a regional one by backend services of its region only.
+ */
+export function healthCheckUsers(topo: TopologyFacts, name: string, region?: string): string[] {
+  return sorted(
+    topo.backendServices
+      .filter((b) => b.healthCheck === name && b.healthCheckRegion === region)
+      .map(backendServiceKey),
+  );
 }
 
 /** The backend services that have `group` as a backend and look up one of `portNames` on it. */
@@ -56,7 +77,7 @@ export function portNameUsers(
     topo.backendServices
       .filter((b) => portNames.includes(b.portName))
       .filter((b) => b.groups.some((g) => g.name === group.name && g.zone === group.zone))
-      .map((b) => b.name),
+      .map(backendServiceKey),
   );
 }
 
@@ -74,7 +95,7 @@ export function ruleReach(
   );
   const backendServices = topo.backendServices
     .filter((b) => b.groups.some((bg) => groups.some((g) => g.name === bg.name && g.zone === bg.zone)))
-    .map((b) => b.name);
+    .map(backendServiceKey);
   return { instances: sorted(instances), backendServices: sorted(backendServices) };
 }
 
@@ -131,7 +152,7 @@ function reachOf(
     case 'patchHealthCheck':
     case 'deleteHealthCheck':
       return {
-        users: healthCheckUsers(topo, m.healthCheck),
+        users: healthCheckUsers(topo, m.healthCheck, m.kind === 'patchHealthCheck' ? m.region : undefined),
         via: (o) => `health check ${m.healthCheck} is also used by ${list(o)}`,
       };
     case 'setNamedPorts': {
@@ -165,15 +186,19 @@ function reachOf(
   }
 }
 
-/** What `step` reaches besides `target`. */
+/**
+ * What `step` reaches besides `target` (a regional target names its region: the same name may be a
+ * global backend service too).
+ */
 export function stepImpact(
   step: { apply: Mutation; inverse: Mutation },
-  target: string,
+  target: { backendService: string; region?: string | undefined },
   topology: Source<TopologyFacts>,
   rules: FirewallRule[],
 ): StepImpact {
-  const only = `nothing beyond ${target}`;
-  const direct = directReach(step.apply)?.filter((b) => b !== target);
+  const only = `nothing beyond ${target.backendService}`;
+  // The kinds that change a backend service change the target's (the mutation names it, not its scope).
+  const direct = directReach(step.apply)?.filter((b) => b !== target.backendService);
   if (direct) {
     const via = direct.length > 0 ? `the change is to backend service ${list(direct)}` : only;
     return { backendServices: direct, via, complete: true };
@@ -186,7 +211,8 @@ export function stepImpact(
     };
   }
   const reach = reachOf(step, topology.value, rules);
-  const others = reach.users.filter((b) => b !== target);
+  const self = backendServiceKey({ name: target.backendService, region: target.region });
+  const others = reach.users.filter((b) => b !== self);
   const cut = topology.value.truncated;
   return {
     backendServices: others,

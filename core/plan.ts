@@ -100,6 +100,11 @@ interface Planned {
   governs?: Policy;
 }
 
+/** The backend service a plan is for, with its region when it is regional (for impact). */
+function targetOf(ev: Evidence): { backendService: string; region?: string | undefined } {
+  return { backendService: ev.backendService, region: ev.backend.ok ? ev.backend.value.region : undefined };
+}
+
 function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Planned {
   if (!policy) {
     return {
@@ -120,7 +125,7 @@ function planFinding(f: Finding, policy: Policy | undefined, ev: Evidence): Plan
     cause: f.cause,
     policy: policy.name,
     ...rest,
-    impact: stepImpact(rest, ev.backendService, ev.topology, rules),
+    impact: stepImpact(rest, targetOf(ev), ev.topology, rules),
   }));
   return {
     steps,

@@ -580,6 +580,28 @@ function aggregatedInstances(ctx: RouteContext): Record<string, unknown> {
   });
 }
 
+/**
+ * `backendServices.aggregatedList`: the global backend services under `global` and the regional ones
+ * under their `regions/R`; zones hold no backend services, so only `global` and the regions are
+ * scopes (BackendServiceAggregatedList in the Compute v1 discovery document).
+ */
+function aggregatedBackendServices(ctx: RouteContext): Record<string, unknown> {
+  const project = projectOf(ctx);
+  return aggregatedAnswer({
+    kind: 'compute#backendServiceAggregatedList',
+    projectId: project.projectId,
+    collection: 'backendServices',
+    scopes: ['global', ...aggregatedScopes(project).filter((s) => s.startsWith('regions/'))],
+    items: byName(project.backendServices.values()).map((bs) => ({
+      scope: scopeOf(bs.region),
+      json: backendServiceJson(project.projectId, bs),
+    })),
+    filter: compileFilter(ctx.query.get('filter')),
+    maxResults: ctx.query.get('maxResults') ?? undefined,
+    pageToken: ctx.query.get('pageToken') ?? undefined,
+  });
+}
+
 // ---------------------------------------------------------------------------------------- operations
 
 function operationScope(ctx: RouteContext): OperationScope {
@@ -726,6 +748,7 @@ export const computeRoutes: Route[] = [
   ]),
   { method: 'GET', template: `${P}/aggregated/networkEndpointGroups`, handler: aggregatedNegs },
   { method: 'GET', template: `${P}/aggregated/instances`, handler: aggregatedInstances },
+  { method: 'GET', template: `${P}/aggregated/backendServices`, handler: aggregatedBackendServices },
 
   { method: 'GET', template: `${P}/global/operations/:operation`, handler: getOperation },
   { method: 'POST', template: `${P}/global/operations/:operation/wait`, handler: waitOperation },

@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import type { HealthCheckFacts, ProbeResult } from '../evidence';
-import { healthCheckUsers } from '../impact';
+import { backendServiceKey, healthCheckUsers } from '../impact';
 import type { HealthCheckDetails } from '../mutation';
 import { isLbmedicOwned, LBMEDIC_MARK, resourceName, shortHash } from '../ownership';
 import type { Detection, FieldChange, FindingOf, PlanContext, Proposal, ProposedStep } from './cause';
@@ -203,7 +203,13 @@ function planPatch(f: HealthCheckFinding, action: PatchHealthCheck, { evidence }
   if (v.changes.length === 0) return { note: `health check ${hc.name} already probes what the policy asks` };
   const target = evidence.backendService;
   const { topology } = evidence;
-  const sharedWith = topology.ok ? healthCheckUsers(topology.value, hc.name).filter((b) => b !== target) : [];
+  const self = backendServiceKey({
+    name: target,
+    region: evidence.backend.ok ? evidence.backend.value.region : undefined,
+  });
+  const sharedWith = topology.ok
+    ? healthCheckUsers(topology.value, hc.name, hc.region).filter((b) => b !== self)
+    : [];
   // Without the topology, only lbmedic's own copy for this backend service is known to be its alone.
   const ownCopy =
     isLbmedicOwned({ name: hc.name, description: hc.description ?? '' }) &&

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readTopology, TOPOLOGY_BOUNDS } from '../../activities/topology';
 import { stepImpact } from '../../core/impact';
-import { startSim } from '../helpers/sim';
+import { createSiblingActivities } from '../../activities/siblings';
+import { eventually, startSim } from '../helpers/sim';
 
 const NET = 'https://www.googleapis.com/compute/v1/projects/demo-project/global/networks/default';
 const ZONE = 'us-central1-a';
@@ -70,9 +71,72 @@ test('a project larger than the bounds: the lists stop there, the cut is named, 
       'instances (first 2)',
     ]);
     const patch = { kind: 'patchHealthCheck', healthCheck: 'shared-hc', type: 'HTTP', port: 9090 } as const;
-    const impact = stepImpact({ apply: patch, inverse: patch }, 'web-bs', { ok: true, value: topology }, []);
+    const impact = stepImpact(
+      { apply: patch, inverse: patch },
+      { backendService: 'web-bs' },
+      { ok: true, value: topology },
+      [],
+    );
     assert.equal(impact.complete, false);
     assert.match(impact.via, /read only backendServices \(first 1\)/);
+  } finally {
+    await sim.stop();
+  }
+});
+
+test('every scope: regional backend services are read with their region and their health check’s, and watched through the regional API', async () => {
+  const sim = await startSim('healthy-topologies');
+  try {
+    const topology = await readTopology(sim.clients, { project: sim.project });
+    const scoped = (name: string) => {
+      const b = topology.backendServices.find((x) => x.name === name);
+      return b && { region: b.region, healthCheck: b.healthCheck, healthCheckRegion: b.healthCheckRegion };
+    };
+    assert.deepEqual(scoped('web-bs'), {
+      region: undefined,
+      healthCheck: 'web-hc',
+      healthCheckRegion: undefined,
+    });
+    assert.deepEqual(scoped('orders-bs'), {
+      region: 'us-central1',
+      healthCheck: 'orders-hc',
+      healthCheckRegion: 'us-central1',
+    });
+    assert.deepEqual(scoped('east-bs'), {
+      region: 'us-east1',
+      healthCheck: 'east-hc',
+      healthCheckRegion: 'us-east1',
+    });
+    // A patch to the regional orders-hc reaches no global backend service.
+    const patch = {
+      kind: 'patchHealthCheck',
+      healthCheck: 'orders-hc',
+      region: 'us-central1',
+      type: 'HTTP',
+      port: 9090,
+    } as const;
+    const impact = stepImpact(
+      { apply: patch, inverse: patch },
+      { backendService: 'web-bs' },
+      { ok: true, value: topology },
+      [],
+    );
+    assert.deepEqual(impact.backendServices, ['us-central1/orders-bs']);
+
+    // The sibling activities read a regional sibling through regionBackendServices/regionHealthChecks.
+    const siblings = createSiblingActivities(sim.clients);
+    const before = await eventually('east-bs HEALTHY', async () => {
+      const h = await siblings.siblingHealth({ project: sim.project, backendServices: ['us-east1/east-bs'] });
+      return h[0]?.healthy === 1 ? h : undefined;
+    });
+    assert.deepEqual(before, [{ backendService: 'us-east1/east-bs', healthy: 1, total: 1 }]);
+    const watched = await siblings.watchSiblings({
+      project: sim.project,
+      before,
+      changedAt: new Date(0).toISOString(),
+    });
+    assert.deepEqual(watched.worse, []);
+    assert.ok(watched.polls >= 1);
   } finally {
     await sim.stop();
   }

@@ -225,28 +225,50 @@ test('health-check mismatch, shared check: a dedicated copy with the fix, the ba
   assert.equal(planShared(sharedWith([]))?.steps?.[0]?.apply.kind, 'patchHealthCheck');
 });
 
-test('health-check mismatch, shared regional check: escalated, since a global copy could not serve a regional backend service', () => {
-  const shared = sharedWith(['api-bs']);
-  assert.ok(shared.healthCheck.ok && shared.healthCheck.value);
-  const regional = {
-    ...shared,
-    healthCheck: { ok: true as const, value: { ...shared.healthCheck.value, region: 'us-central1' } },
+/** `ev` moved into `region`: its backend service, its health check and every user of the check. */
+function inRegion(ev: Evidence, region: string): Evidence {
+  assert.ok(ev.healthCheck.ok && ev.healthCheck.value && ev.backend.ok && ev.topology.ok);
+  const topo = ev.topology.value;
+  return {
+    ...ev,
+    backend: { ok: true, value: { ...ev.backend.value, region, healthCheckRegion: region } },
+    healthCheck: { ok: true, value: { ...ev.healthCheck.value, region } },
+    topology: {
+      ok: true,
+      value: {
+        ...topo,
+        backendServices: topo.backendServices.map((b) =>
+          b.healthCheck === 'web-hc' ? { ...b, region, healthCheckRegion: region } : b,
+        ),
+      },
+    },
   };
-  const p = planShared(regional);
+}
+
+test('health-check mismatch, shared regional check: escalated, since a global copy could not serve a regional backend service', () => {
+  const p = planShared(inRegion(sharedWith(['api-bs']), 'us-central1'));
   assert.equal(p?.steps, undefined);
   assert.match(
     p?.escalate ?? '',
-    /^health check web-hc \(region us-central1\) is shared with api-bs; lbmedic copies global health checks only/,
+    /^health check web-hc \(region us-central1\) is shared with us-central1\/api-bs; lbmedic copies global health checks only/,
   );
   // Not shared: patched where it is, in its region.
-  const alone = sharedWith([]);
-  assert.ok(alone.healthCheck.ok && alone.healthCheck.value);
-  const own = planShared({
-    ...alone,
-    healthCheck: { ok: true as const, value: { ...alone.healthCheck.value, region: 'us-central1' } },
-  });
+  const own = planShared(inRegion(sharedWith([]), 'us-central1'));
   assert.deepEqual(
     own?.steps?.map((x) => x.apply.kind),
+    ['patchHealthCheck'],
+  );
+  // A global check of the same name used by a global backend service is another check: not shared.
+  const namesake = inRegion(sharedWith([]), 'us-central1');
+  assert.ok(namesake.topology.ok);
+  namesake.topology.value.backendServices.push({
+    name: 'api-bs',
+    portName: 'http',
+    healthCheck: 'web-hc',
+    groups: [],
+  });
+  assert.deepEqual(
+    planShared(namesake)?.steps?.map((x) => x.apply.kind),
     ['patchHealthCheck'],
   );
 });

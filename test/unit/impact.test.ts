@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classify } from '../../core/classify';
 import type { Evidence, TopologyFacts } from '../../core/evidence';
-import { healthCheckUsers, impactVerdict, portNameUsers, ruleReach, stepImpact } from '../../core/impact';
+import {
+  healthCheckUsers,
+  impactVerdict,
+  parseBackendServiceKey,
+  portNameUsers,
+  ruleReach,
+  stepImpact,
+} from '../../core/impact';
 import type { Mutation } from '../../core/mutation';
 import { buildPlan } from '../../core/plan';
 import { renderPlan } from '../../core/plan-render';
@@ -58,7 +65,7 @@ test('who uses what: a health check, a port name on a group, the instances a rul
 
 const ok = { ok: true as const, value: topo };
 const impact = (apply: Mutation, inverse: Mutation = apply, t: Evidence['topology'] = ok) =>
-  stepImpact({ apply, inverse }, 'web-bs', t, []);
+  stepImpact({ apply, inverse }, { backendService: 'web-bs' }, t, []);
 
 test('step impact: per kind of change, the target left out', () => {
   const hc = impact({ kind: 'patchHealthCheck', healthCheck: 'shared-hc', type: 'HTTP', port: 9090 });
@@ -97,6 +104,81 @@ test('step impact: per kind of change, the target left out', () => {
     }),
     { backendServices: [], via: 'nothing beyond web-bs', complete: true },
   );
+});
+
+/**
+ * A global web-bs and a regional web-bs of the same name, each with a health check named hc (one
+ * global, one regional); the regional ilb-bs shares the regional hc, and the regional web-bs serves
+ * from the same zonal group as the global one.
+ */
+const scoped: TopologyFacts = {
+  backendServices: [
+    { name: 'web-bs', portName: 'http', healthCheck: 'hc', groups: [{ name: 'web-ig', zone: 'z1' }] },
+    {
+      name: 'web-bs',
+      region: 'us-central1',
+      portName: 'http',
+      healthCheck: 'hc',
+      healthCheckRegion: 'us-central1',
+      groups: [{ name: 'web-ig', zone: 'z1' }],
+    },
+    {
+      name: 'ilb-bs',
+      region: 'us-central1',
+      portName: 'http',
+      healthCheck: 'hc',
+      healthCheckRegion: 'us-central1',
+      groups: [{ name: 'api-ig', zone: 'z1' }],
+    },
+  ],
+  instanceGroups: topo.instanceGroups,
+  instances: topo.instances,
+  truncated: [],
+};
+
+test('regional backend services: named region/name, and a check reaches only backend services of its own scope', () => {
+  assert.deepEqual(parseBackendServiceKey('us-central1/web-bs'), {
+    backendService: 'web-bs',
+    region: 'us-central1',
+  });
+  assert.deepEqual(parseBackendServiceKey('web-bs'), { backendService: 'web-bs' });
+  assert.deepEqual(healthCheckUsers(scoped, 'hc'), ['web-bs']);
+  assert.deepEqual(healthCheckUsers(scoped, 'hc', 'us-central1'), [
+    'us-central1/ilb-bs',
+    'us-central1/web-bs',
+  ]);
+  const reach = (apply: Mutation, target: { backendService: string; region?: string }) =>
+    stepImpact({ apply, inverse: apply }, target, { ok: true, value: scoped }, []).backendServices;
+  const global = { backendService: 'web-bs' };
+  const regional = { backendService: 'web-bs', region: 'us-central1' };
+  const patch = (region?: string): Mutation => ({
+    kind: 'patchHealthCheck',
+    healthCheck: 'hc',
+    ...(region ? { region } : {}),
+    type: 'HTTP',
+    port: 9090,
+  });
+  // The global hc is the global web-bs's alone; the regional one is shared with ilb-bs, not with the
+  // global namesake, and the regional target itself is left out.
+  assert.deepEqual(reach(patch(), global), []);
+  assert.deepEqual(reach(patch('us-central1'), regional), ['us-central1/ilb-bs']);
+  // Moving web-ig's http port reaches the regional load balancer serving from the same group.
+  const ports = (port: number): Mutation => ({
+    kind: 'setNamedPorts',
+    instanceGroup: 'web-ig',
+    zone: 'z1',
+    namedPorts: [{ name: 'http', port }],
+  });
+  const moved = stepImpact(
+    { apply: ports(9090), inverse: ports(8080) },
+    global,
+    { ok: true, value: scoped },
+    [],
+  );
+  assert.deepEqual(moved.backendServices, ['us-central1/web-bs']);
+  // A change to the target backend service itself reaches nothing else, whatever its scope.
+  const timeout: Mutation = { kind: 'patchBackendService', backendService: 'web-bs', timeoutSec: 60 };
+  assert.deepEqual(reach(timeout, regional), []);
 });
 
 test('step impact: an unreadable or cut topology makes it incomplete, which no limit lets through', () => {
