@@ -4,6 +4,7 @@
  * with fewer HEALTHY backends than before is collateral damage, and the whole unit rolls back, naming
  * it. The watch itself is activities/siblings.ts.
  */
+import { backendServiceKey } from '../core/impact';
 import type { PlanStep } from '../core/plan';
 import type { RunRecord } from './record';
 import { reads, watch } from './stubs';
@@ -11,8 +12,11 @@ import { reads, watch } from './stubs';
 /** Reads, before the change, how healthy the backend services `steps` reach are (each once per run). */
 export async function recordSiblings(rec: RunRecord, steps: PlanStep[]): Promise<void> {
   const { s } = rec;
+  // Impact names backend services by key (`region/name` for a regional one): a global namesake of a
+  // regional target is another backend service.
+  const self = backendServiceKey({ name: s.input.backendService, region: s.input.region });
   const reached = [...new Set(steps.flatMap((x) => x.impact.backendServices))].filter(
-    (b) => b !== s.input.backendService && !s.siblings.some((x) => x.backendService === b),
+    (b) => b !== self && !s.siblings.some((x) => x.backendService === b),
   );
   if (reached.length === 0) return;
   const health = await reads.siblingHealth({ project: s.input.project, backendServices: reached });
