@@ -5,8 +5,8 @@
  * In order of precedence:
  *  1. the alert policy's user labels, the user's explicit word: `lbmedic_backend_service` (and
  *     optionally `lbmedic_project`), or `lbmedic_url_map` to diagnose every service behind a URL map;
- *  2. the incident's monitored resource: `https_lb_rule` (global external ALB) and
- *     `internal_http_lb_rule` carry `backend_target_name`, `backend_target_type`, `url_map_name` and
+ *  2. the incident's monitored resource: `https_lb_rule` (global external ALB),
+ *     `http_external_regional_lb_rule` (regional external ALB) and `internal_http_lb_rule` carry `backend_target_name`, `backend_target_type`, `url_map_name` and
  *     `project_id` (gcp-facts §10); `http_load_balancer` (log-match alerts on the LB's request logs)
  *     carries `backend_service_name` and `url_map_name` (gcp-facts §9);
  *  3. the incident's metric labels, where a log-match policy's label extractors put what they
@@ -25,8 +25,11 @@ export const POLICY_TARGET_LABELS = {
   urlMap: 'lbmedic_url_map',
 } as const;
 
-/** Resource types whose labels name the backend target (global and cross-region internal ALBs). */
-const LB_RULE_TYPES = new Set(['https_lb_rule', 'internal_http_lb_rule']);
+/**
+ * Resource types whose labels name the backend target: the global external ALB's, the regional
+ * external ALB's and the internal ALBs' (gcp-facts §10; the regional ones carry `region` too).
+ */
+const LB_RULE_TYPES = new Set(['https_lb_rule', 'http_external_regional_lb_rule', 'internal_http_lb_rule']);
 /** Values Monitoring uses when no backend or URL map matched (gcp-facts §10). */
 const PLACEHOLDERS = new Set(['UNKNOWN', 'UNMATCHED', 'INVALID_BACKEND', 'NO_BACKEND_SELECTED']);
 /** Compute resource names: RFC 1035, at most 63 characters. */

@@ -113,9 +113,15 @@ function documentation(what: string, runbookUrl: string | undefined): AlertPolic
   };
 }
 
-/** Group by what the receiver reads, so each incident names one backend target (gcp-facts §10). */
+/**
+ * Group by what the receiver reads, so each incident names one backend target (gcp-facts §10). An
+ * aggregated series keeps only the labels it is grouped by, so `region` is among them: it is where a
+ * regional load balancer's backend service lives (`global` for a global one), and without it the
+ * incident could not say which regional backend service it is about.
+ */
 const GROUP_BY = [
   'resource.labels.project_id',
+  'resource.labels.region',
   'resource.labels.url_map_name',
   'resource.labels.backend_target_name',
   'resource.labels.backend_target_type',
@@ -155,6 +161,11 @@ export function desiredAlertResources(opts: AlertSetupOptions): DesiredAlertReso
     conditions: [
       ratioCondition('https_lb_rule', 'loadbalancing.googleapis.com/https/request_count', 'external ALB'),
       ratioCondition(
+        'http_external_regional_lb_rule',
+        'loadbalancing.googleapis.com/https/external/regional/request_count',
+        'regional external ALB',
+      ),
+      ratioCondition(
         'internal_http_lb_rule',
         'loadbalancing.googleapis.com/https/internal/request_count',
         'internal ALB',
@@ -173,10 +184,17 @@ export function desiredAlertResources(opts: AlertSetupOptions): DesiredAlertReso
       {
         displayName: 'failed_to_pick_backend in the load balancer request logs',
         conditionMatchedLog: {
-          filter: 'resource.type="http_load_balancer" AND jsonPayload.statusDetails="failed_to_pick_backend"',
+          // The global load balancers log on http_load_balancer; the regional ones on their own
+          // resource types, which name the backend service backend_target_name and carry the region
+          // (simulator/load-balancers.ts, docs/simulator.md "Kinds of Application Load Balancer").
+          filter:
+            '(resource.type="http_load_balancer" OR resource.type="http_external_regional_lb_rule" OR ' +
+            'resource.type="internal_http_lb_rule") AND jsonPayload.statusDetails="failed_to_pick_backend"',
           // Extracted under the resource label names, so the receiver reads them either way.
           labelExtractors: {
             backend_service_name: 'EXTRACT(resource.labels.backend_service_name)',
+            backend_target_name: 'EXTRACT(resource.labels.backend_target_name)',
+            region: 'EXTRACT(resource.labels.region)',
             url_map_name: 'EXTRACT(resource.labels.url_map_name)',
             project_id: 'EXTRACT(resource.labels.project_id)',
           },

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import type { protos } from '@google-cloud/monitoring';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { desiredAlertResources, renderDryRun, setupAlerts, type SetupAction } from '../../setup/alerts';
-import { apiRequests, startSim, type SimHarness } from '../helpers/sim';
+import { apiRequests, eventually, startSim, type SimHarness } from '../helpers/sim';
 
 type Policy = protos.google.monitoring.v3.IAlertPolicy;
 
@@ -139,21 +139,31 @@ test('first run: one webhook channel and two policies that notify it; foreign re
     'resource.type = "https_lb_rule" AND metric.type = "loadbalancing.googleapis.com/https/request_count"',
   );
   assert.equal(threshold?.thresholdValue, 0.05);
-  assert.ok(threshold?.aggregations?.[0]?.groupByFields?.includes('resource.labels.backend_target_name'));
-  assert.equal(ratio.conditions?.[1]?.conditionThreshold?.filter?.includes('https_lb_rule'), false);
+  // Grouped by region too: a regional load balancer's incident must say where its backend service is.
+  for (const label of ['resource.labels.backend_target_name', 'resource.labels.region'])
+    assert.ok(threshold?.aggregations?.[0]?.groupByFields?.includes(label), label);
+  const regional = ratio.conditions?.slice(1).map((c) => c.conditionThreshold?.filter ?? '');
+  assert.equal(regional?.length, 2);
   assert.match(
-    ratio.conditions?.[1]?.conditionThreshold?.filter ?? '',
-    /internal_http_lb_rule.*https\/internal\/request_count/,
+    regional?.[0] ?? '',
+    /^resource.type = "http_external_regional_lb_rule" .*https\/external\/regional\/request_count/,
+  );
+  assert.match(
+    regional?.[1] ?? '',
+    /^resource.type = "internal_http_lb_rule" .*https\/internal\/request_count/,
   );
   const matched = logs.conditions?.[0]?.conditionMatchedLog;
   assert.equal(
     matched?.filter,
-    'resource.type="http_load_balancer" AND jsonPayload.statusDetails="failed_to_pick_backend"',
+    '(resource.type="http_load_balancer" OR resource.type="http_external_regional_lb_rule" OR resource.type="internal_http_lb_rule") AND jsonPayload.statusDetails="failed_to_pick_backend"',
   );
-  assert.equal(
-    matched?.labelExtractors?.backend_service_name,
-    'EXTRACT(resource.labels.backend_service_name)',
-  );
+  assert.deepEqual(matched?.labelExtractors, {
+    backend_service_name: 'EXTRACT(resource.labels.backend_service_name)',
+    backend_target_name: 'EXTRACT(resource.labels.backend_target_name)',
+    region: 'EXTRACT(resource.labels.region)',
+    url_map_name: 'EXTRACT(resource.labels.url_map_name)',
+    project_id: 'EXTRACT(resource.labels.project_id)',
+  });
   assert.equal(String(logs.alertStrategy?.notificationRateLimit?.period?.seconds), '300');
 
   // Not lbmedic's: exactly as they were.
@@ -300,5 +310,31 @@ test('the command: --dry-run calls nothing; then created once, unchanged the sec
     assert.match(missing.out, /setup alerts needs --project and --webhook-url/);
   } finally {
     await own.stop();
+  }
+});
+
+test('the log-match policy’s filter finds a regional load balancer’s failed_to_pick_backend, with what its extractors read', async () => {
+  const regional = await startSim('ilb-wrong-path');
+  try {
+    const [policy] = desiredAlertResources({
+      project: regional.project,
+      webhookUrl: WEBHOOK,
+    }).policies.filter((p) => p.conditions?.[0]?.conditionMatchedLog);
+    const filter = policy?.conditions?.[0]?.conditionMatchedLog?.filter ?? '';
+    const entry = await eventually('a failed_to_pick_backend entry of the internal ALB', async () => {
+      const [entries] = await regional.clients.logging.getEntries({
+        resourceNames: [`projects/${regional.project}`],
+        filter,
+        pageSize: 1,
+        autoPaginate: false,
+      });
+      return entries[0];
+    });
+    assert.equal(entry.metadata.resource?.type, 'internal_http_lb_rule');
+    // What the label extractors read: the receiver routes by backend_target_name and region.
+    assert.equal(entry.metadata.resource?.labels?.['backend_target_name'], 'orders-bs');
+    assert.equal(entry.metadata.resource?.labels?.['region'], 'us-central1');
+  } finally {
+    await regional.stop();
   }
 });

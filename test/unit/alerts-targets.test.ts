@@ -51,6 +51,34 @@ const CASES: { what: string; incident: () => MonitoringIncident; want: AlertTarg
     },
   },
   {
+    what: 'http_external_regional_lb_rule in us-east1: the regional backend service, with its region',
+    incident: () =>
+      incidentOf('lb-5xx-open', (i) => {
+        (i.resource as { type: string }).type = 'http_external_regional_lb_rule';
+        labels(i).region = 'us-east1';
+      }),
+    want: {
+      kind: 'backendServices',
+      project: 'demo-project',
+      backendServices: ['web-bs'],
+      via: 'resource.labels.backend_target_name',
+      region: 'us-east1',
+    },
+  },
+  {
+    what: 'http_external_regional_lb_rule whose target is a backend bucket: not lbmedic’s',
+    incident: () =>
+      incidentOf('lb-5xx-open', (i) => {
+        (i.resource as { type: string }).type = 'http_external_regional_lb_rule';
+        labels(i).backend_target_type = 'BACKEND_BUCKET';
+      }),
+    want: {
+      kind: 'unmapped',
+      reason:
+        'the backend target is a BACKEND_BUCKET, not a backend service; lbmedic heals backend services only',
+    },
+  },
+  {
     what: 'https_lb_rule in region global: no region',
     incident: () => incidentOf('lb-5xx-open', (i) => (labels(i).region = 'global')),
     want: {
