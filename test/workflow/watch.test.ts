@@ -176,6 +176,29 @@ test('the watch heals a partly unhealthy backend service before the load balance
       tick >= broke && d.startTime.getTime() >= tick,
       'the tick saw it after the break, and started the run',
     );
+
+    // Drift: someone moves the check off what lbmedic set, to a path every VM serves (no VM fails).
+    // The watch starts a run for it; the run diagnoses from evidence and, finding nothing wrong,
+    // changes nothing: drift is a reason to look, never to put lbmedic's value back blindly.
+    await moveCheckTo(stack, '/');
+    const again = await eventually(
+      'a run for the drift',
+      async () => {
+        const next = await env.client.workflow.getHandle(id).describe();
+        return next.runId !== d.runId ? next.runId : undefined;
+      },
+      30_000,
+    );
+    const drift = (await env.client.workflow.getHandle(id, again).result()) as RemediationResult;
+    const driftStatus = await env.client.workflow.getHandle(id, again).query(statusQuery);
+    assert.match(driftStatus.incidents[0]!.incidentId, /^watch\/drift\/global\/web-bs\/healthCheck/);
+    assert.equal(drift.outcome, 'NO_FAULT', drift.summary);
+    assert.equal(await checkPath(stack), '/', 'nothing put back: the backends are HEALTHY');
+    const later = await tickAfter(project, Date.now());
+    const episode = Object.values(later.episodes)[0];
+    assert.ok(episode?.admitted, 'the drift is still seen, and left to the run it went to: no new run');
+    assert.equal((await env.client.workflow.getHandle(id).describe()).runId, again);
+    console.log(`reads per tick (1 backend service, 1 group, 1 resource lbmedic set): ${later.requests}`);
   } finally {
     await disableWatch(env.client, project);
     await stack.stop();
