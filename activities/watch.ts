@@ -28,7 +28,7 @@ import { readDrift } from './watch-drift';
 import { NO_AUTOPAGINATE } from './wire-values';
 
 /** The governor's admit update (workflows/control-definitions.ts), by name: activities may not import workflows. */
-const ADMIT_UPDATE = 'admit';
+export const GOVERNOR_ADMIT_UPDATE = 'admit';
 /** Backend services per list page (Compute's maximum): each page is one list request. */
 const PAGE_SIZE = 500;
 
@@ -216,7 +216,7 @@ export function createWatchActivities(deps: {
         args: [{ project: input.project, taskQueue: input.taskQueue }],
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
-      const answers = (await temporal.workflow.executeUpdateWithStart(ADMIT_UPDATE, {
+      const answers = (await temporal.workflow.executeUpdateWithStart(GOVERNOR_ADMIT_UPDATE, {
         args: [reqs],
         startWorkflowOperation: start,
       })) as AdmitResult[];

@@ -17,8 +17,12 @@ import {
   type Episodes,
   type HealthReading,
 } from '../../core/watch';
+import { GOVERNOR_ADMIT_UPDATE } from '../../activities/watch';
 import { Policy } from '../../policies/schema';
+import { loadConfig } from '../../runtime/config';
+import { admitUpdate } from '../../workflows/control-definitions';
 import { shippedPolicies } from '../helpers/approvers';
+import { runLbmedic } from '../helpers/lbmedic';
 
 test('watch interval: at least 5s, said with why', () => {
   const rows: [number, boolean][] = [
@@ -160,4 +164,31 @@ test('decide: a resource no longer as lbmedic set it is an episode of its own; o
   assert.equal(incident.region, 'us-central1');
   assert.equal(incident.startedAt, Date.parse(T0) / 1000);
   assert.equal(incident.state, 'open');
+});
+
+test('LBMEDIC_WATCH_EVERY: a duration of at least 5s, refused with why', () => {
+  assert.equal(loadConfig({}).watchEvery, undefined);
+  assert.equal(loadConfig({ LBMEDIC_WATCH_EVERY: '15s' }).watchEvery, 15);
+  assert.equal(loadConfig({ LBMEDIC_WATCH_EVERY: '1m' }).watchEvery, 60);
+  assert.throws(
+    () => loadConfig({ LBMEDIC_WATCH_EVERY: '2s' }),
+    /LBMEDIC_WATCH_EVERY: must be at least 5s: getHealth changes at most once per health check interval/,
+  );
+  assert.throws(
+    () => loadConfig({ LBMEDIC_WATCH_EVERY: 'often' }),
+    /LBMEDIC_WATCH_EVERY: expected a duration/,
+  );
+});
+
+test('the watch asks the governor by the name of its admit update', () => {
+  assert.equal(GOVERNOR_ADMIT_UPDATE, admitUpdate.name);
+});
+
+test('lbmedic watch: a too short interval and a missing verb are usage errors, before Temporal is asked', async () => {
+  const short = await runLbmedic(['watch', 'enable', '--project', 'p', '--every', '2s']);
+  assert.equal(short.code, 2, short.stderr);
+  assert.match(short.stderr, /--every 2s: must be at least 5s/);
+  const none = await runLbmedic(['watch', '--project', 'p']);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /say enable, disable or status/);
 });
