@@ -14,7 +14,7 @@ import { describeMutation, mutationModule } from './mutations';
 
 /** How far back the watch looks for runs that changed something. */
 export const DRIFT_LOOKBACK_HOURS = 24;
-/** Closed runs looked at per tick, newest first; resources checked per tick. */
+/** Closed runs looked at per tick; resources read per tick, at most. */
 const MAX_RUNS = 50;
 const MAX_STEPS = 20;
 
@@ -60,12 +60,19 @@ async function latestChanges(temporal: Client, project: string, inScope: Set<str
 export async function readDrift(
   clients: GcpClients,
   temporal: Client,
-  input: { project: string; inScope: { backendService: string; region?: string }[] },
+  input: {
+    project: string;
+    inScope: { backendService: string; region?: string }[];
+    /** Compute reads left in the tick's budget. */
+    maxReads: number;
+  },
 ): Promise<{ readings: DriftReading[]; requests: number; notes: string[] }> {
   const regionOf = new Map(input.inScope.map((s) => [s.backendService, s.region]));
   const readings: DriftReading[] = [];
   const notes: string[] = [];
   let requests = 0;
+  if (input.maxReads <= 0)
+    return { readings, requests, notes: ['drift: not read, the tick’s reads went to getHealth'] };
   const runs = await latestChanges(temporal, input.project, new Set(regionOf.keys()));
   for (const run of runs.filter((r) => r.outcome === 'REMEDIATED')) {
     let result: { plan?: { steps: PlanStep[] }; applied: string[] };
@@ -78,8 +85,8 @@ export async function readDrift(
     const region = regionOf.get(run.backendService);
     const where = { backendService: run.backendService, ...(region ? { region } : {}) };
     for (const step of (result.plan?.steps ?? []).filter((s) => result.applied.includes(s.id))) {
-      if (requests >= MAX_STEPS) {
-        notes.push(`drift: at most ${MAX_STEPS} resources are read per tick`);
+      if (requests >= Math.min(MAX_STEPS, input.maxReads)) {
+        notes.push(`drift: ${requests} resource(s) read, the most this tick allows (docs/watch.md, "Quota")`);
         return { readings, requests, notes };
       }
       const m = mutationModule(step.apply);

@@ -144,11 +144,11 @@ export function createWatchActivities(deps: {
         .filter((s) => scopeProblem(scope, { project, backendService: s.backendService }))
         .map((s) => s.backendService);
       const inScope = listed.services.filter((s) => !outOfScope.includes(s.backendService));
-      const drift = await readDrift(clients, temporal, { project, inScope });
-      const budget = readBudgetPerTick(input.everySec) - drift.requests;
+      // Health first: drift reads take what the tick's budget leaves.
+      const budget = readBudgetPerTick(input.everySec);
       const tick = servicesThisTick(inScope, budget, listed.requests, previous.cursor);
       const health: HealthReading[] = [];
-      let requests = listed.requests + drift.requests;
+      let requests = listed.requests;
       for (const s of tick.read as Listed[]) {
         const where = { backendService: s.backendService, ...(s.region ? { region: s.region } : {}) };
         const threshold = watchThreshold(policies, { project, backendService: s.backendService }).fraction;
@@ -166,6 +166,8 @@ export function createWatchActivities(deps: {
           health.push({ ...where, threshold, error: err instanceof Error ? err.message : String(err) });
         }
       }
+      const drift = await readDrift(clients, temporal, { project, inScope, maxReads: budget - requests });
+      requests += drift.requests;
       const decision = decideWatch({
         now: new Date().toISOString(),
         health,

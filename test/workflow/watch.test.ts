@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cmdPause, cmdResume } from '../../cli/pause';
+import { cmdWatch } from '../../cli/watch';
 import { remediationWorkflowId, type RemediationStatus } from '../../core/model';
 import { scopeOfProjects } from '../../core/scope';
 import { loadConfig } from '../../runtime/config';
@@ -215,7 +216,10 @@ test('the watch reads nothing out of scope, and a paused project changes nothing
   const io = { out: () => undefined, err: (l: string) => console.error(l) };
   try {
     await rollOutHealthEndpoint(stack);
-    await watchOn(stack);
+    const said: string[] = [];
+    const tell = { out: (l: string) => said.push(l), err: (l: string) => said.push(l) };
+    assert.equal(await cmdWatch(['enable', '--project', project, '--every', '5s'], config, tell), 0);
+    assert.match(said.join('\n'), /enabled: every 5s, at most 12 Compute reads a tick/);
     await moveCheckTo(stack, '/health');
     await eventually('1 of 3 UNHEALTHY', async () =>
       (await healthyCount(stack)).healthy === 2 ? true : undefined,
@@ -255,6 +259,13 @@ test('the watch reads nothing out of scope, and a paused project changes nothing
     const result = (await env.client.workflow.getHandle(id).result()) as RemediationResult;
     assert.equal(result.outcome, 'REMEDIATED', result.summary);
     assert.equal(await checkPath(stack), '/healthz');
+
+    said.length = 0;
+    assert.equal(await cmdWatch(['status', '--project', project], config, tell), 0);
+    assert.match(said.join('\n'), /health watch of .*: every 5s, \d+ tick\(s\)/);
+    assert.match(said.join('\n'), /last tick .*: \d+ Compute read\(s\) of at most 12/);
+    assert.equal(await cmdWatch(['disable', '--project', project], config, tell), 0);
+    assert.equal((await describeWatch(env.client, project)).enabled, false);
   } finally {
     await disableWatch(env.client, project);
     await stack.stop();
