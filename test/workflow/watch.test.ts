@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { createWatchActivities } from '../../activities/watch';
 import { cmdPause, cmdResume } from '../../cli/pause';
 import { cmdWatch } from '../../cli/watch';
 import { remediationWorkflowId, type RemediationStatus } from '../../core/model';
@@ -23,7 +24,8 @@ import { RATIO_THRESHOLD } from '../../setup/alerts';
 import { statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import type { WatchTickResult } from '../../workflows/watch';
-import { apiRequests, control, eventually } from '../helpers/sim';
+import { shippedPolicies } from '../helpers/approvers';
+import { apiRequests, control, eventually, startSim } from '../helpers/sim';
 import { startStack, type Stack } from '../helpers/stack';
 import { startDevServer } from '../helpers/temporal';
 
@@ -269,5 +271,49 @@ test('the watch reads nothing out of scope, and a paused project changes nothing
   } finally {
     await disableWatch(env.client, project);
     await stack.stop();
+  }
+});
+
+test('a tick reads the global and the given regions’ backend services within its budget, and goes round', async () => {
+  const sim = await startSim('healthy-topologies', { project: `watch-topo-${process.pid}` });
+  const scope = {
+    ...scopeOfProjects([sim.project]),
+    backendServices: { include: [], exclude: ['legacy-*'] },
+  };
+  const { watchRead } = createWatchActivities({
+    clients: sim.clients,
+    temporal: env.client,
+    policies: shippedPolicies(),
+    scope,
+  });
+  const input = {
+    project: sim.project,
+    everySec: 5,
+    regions: ['us-central1', 'us-east1'],
+    taskQueue: 'unused',
+    governorTaskQueue: 'unused',
+  };
+  try {
+    const all = await watchRead(input);
+    assert.deepEqual(all.outOfScope, ['legacy-bs']);
+    assert.equal(all.inScope, 8);
+    assert.equal(all.deferred, 0);
+    assert.deepEqual(all.episodes, {}, 'every topology HEALTHY (or not health-checked)');
+    const regional = all.health.filter((h) => h.region).map((h) => `${h.region}/${h.backendService}`);
+    assert.deepEqual(regional.sort(), ['us-central1/orders-bs', 'us-east1/east-bs']);
+    // 3 lists, and one getHealth per health-checked group: serverless and internet NEGs cost none.
+    console.log(
+      `reads per tick (healthy-topologies, 2 regions, 8 backend services in scope): ${all.requests}`,
+    );
+    assert.equal(all.requests, 3 + 6);
+
+    // A budget as small as a 3 s tick's (7 reads): the round goes on where the last tick stopped.
+    const first = await watchRead({ ...input, everySec: 3 });
+    const second = await watchRead({ ...input, everySec: 3, previous: first });
+    assert.ok(first.deferred > 0 && first.requests <= 7 && second.requests <= 7);
+    const seen = new Set([...first.read, ...second.read]);
+    assert.equal(seen.size, 8, 'two ticks read every backend service in scope');
+  } finally {
+    await sim.stop();
   }
 });
