@@ -85,17 +85,7 @@ function describeState(s: Awaited<ReturnType<typeof describeWatch>>): string {
   const lines = [
     `health watch of ${s.project}: every ${s.everySec}s${s.paused ? ' (schedule paused)' : ''}, ${s.ticks ?? 0} tick(s), ${s.skippedOverlap ?? 0} skipped while one ran; next ${s.nextAt ?? '-'}`,
   ];
-  const last = s.last as
-    | {
-        at: string;
-        requests: number;
-        inScope: number;
-        read: string[];
-        deferred: number;
-        episodes: Record<string, { summary: string; incidentId: string; admitted: boolean }>;
-        notes: string[];
-      }
-    | undefined;
+  const last = s.last;
   if (last) {
     lines.push(
       `last tick ${last.at}: ${last.requests} Compute read(s) of at most ${s.readBudget}; ${last.read.length}/${last.inScope} backend service(s) in scope read${last.deferred ? `, ${last.deferred} left for the next ticks` : ''}`,

@@ -10,6 +10,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { WatchInput } from '../activities/watch';
+import type { WatchTickResult } from '../workflows/watch';
 import { WATCH_WORKFLOW, watchIntervalProblem, watchScheduleId, readBudgetPerTick } from '../core/watch';
 
 /** How late a missed tick may still run (after a server outage): later ones are dropped, not piled up. */
@@ -72,8 +73,8 @@ export interface WatchState {
   nextAt?: string;
   ticks?: number;
   skippedOverlap?: number;
-  /** The latest finished tick's result (workflows/watch.ts `WatchTickResult`). */
-  last?: unknown;
+  /** The latest finished tick's result. */
+  last?: WatchTickResult;
 }
 
 /** The watch of `project`: its schedule, and what its latest finished tick saw. */
@@ -101,7 +102,7 @@ export async function describeWatch(client: Client, project: string): Promise<Wa
     const wf = a.action.workflow;
     const h = client.workflow.getHandle(wf.workflowId, wf.firstExecutionRunId);
     if ((await h.describe()).status.name !== 'COMPLETED') continue;
-    state.last = await h.result();
+    state.last = (await h.result()) as WatchTickResult;
     break;
   }
   return state;

@@ -86,7 +86,7 @@ async function tickAfter(project: string, since: number): Promise<WatchTickResul
   return eventually(
     `a watch tick of ${project} after ${new Date(since).toISOString()}`,
     async () => {
-      const last = (await describeWatch(env.client, project)).last as WatchTickResult | undefined;
+      const last = (await describeWatch(env.client, project)).last;
       return last && Date.parse(last.at) > since ? last : undefined;
     },
     30_000,
