@@ -19,6 +19,7 @@ import { createNotifyActivities, type NotifyOptions } from './notify';
 import { createUrlMapActivities } from './url-maps';
 import { createSiblingActivities } from './siblings';
 import { createVerifyActivities } from './verify';
+import { createWatchActivities } from './watch';
 
 export interface ActivityDeps {
   clients: GcpClients;
@@ -65,6 +66,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createApprovalActivities(),
     ...createFleetActivities(deps.temporal, deps.policies),
     ...createUrlMapActivities(clients, deps.scope),
+    ...createWatchActivities({
+      clients,
+      temporal: deps.temporal,
+      policies: deps.policies,
+      scope: deps.scope,
+    }),
   });
 }
 

@@ -19,6 +19,7 @@ import { cmdSetup, SETUP_ALERTS_USAGE, SETUP_TEMPORAL_USAGE, SETUP_USAGE } from 
 import { cmdSim, SIM_USAGE } from './sim';
 import { cmdStatus, STATUS_USAGE } from './status';
 import { cmdUp, UP_USAGE } from './up';
+import { cmdWatch, WATCH_USAGE } from './watch';
 import { cmdWorker, WORKER_USAGE } from './worker';
 
 interface Command {
@@ -63,6 +64,7 @@ const COMMANDS: Record<string, Command> = {
   pause: { usage: PAUSE_USAGE, run: (args) => cmdPause(args, loadConfig()) },
   resume: { usage: RESUME_USAGE, run: (args) => cmdResume(args, loadConfig()) },
   history: { usage: HISTORY_USAGE, run: (args) => cmdHistory(args, loadConfig()) },
+  watch: { usage: WATCH_USAGE, run: (args) => cmdWatch(args, loadConfig()) },
 };
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy

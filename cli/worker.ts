@@ -5,6 +5,7 @@ import { describeScope } from '../core/scope';
 import { controlTaskQueue, scopeFrom, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
+import { watchFromConfig } from '../runtime/watch';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeOptions } from './clients';
 import { UsageError } from './flags';
@@ -43,6 +44,13 @@ export async function cmdWorker(config: Config): Promise<number> {
       `lbmedic worker on ${config.temporalAddress}, namespace ${config.temporalNamespace}, task queue ${queues.join(' and ')}`,
     );
     console.log(`scope: ${describeScope(scope)}`);
+    const watches = await watchFromConfig(deps.temporal, {
+      everySec: config.watchEvery,
+      projects: scope.projects,
+      taskQueue: config.taskQueue,
+      governorTaskQueue: controlTaskQueue(config),
+    });
+    for (const line of watches) console.log(line);
     // The SDK's workers shut down gracefully on SIGINT/SIGTERM.
     await Promise.all(workers.map((w) => w.run()));
     return 0;

@@ -19,7 +19,7 @@ export interface Incident {
   /** Cloud Monitoring's incident id; the same incident delivered again is one incident. */
   incidentId: string;
   state: 'open' | 'closed';
-  /** Where it came from: `webhook`, `pubsub`, `cli`, `test`. */
+  /** Where it came from: `webhook`, `pubsub`, `cli`, `watch` (the health watch, docs/watch.md), `test`. */
   source: string;
   policyName?: string;
   conditionName?: string;

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { PROJECT_ID, RESOURCE_NAME } from '../core/alert-targets';
 import { DEFAULT_MAX_ALERT_AGE_SEC, MAX_ALERT_AGE_LIMIT_SEC } from '../core/freshness';
 import { scopeOfProjects, type Scope } from '../core/scope';
+import { WATCH_INTERVAL_FLOOR_SEC } from '../core/watch';
 import { Duration } from '../policies/schema';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -54,6 +55,18 @@ const maxAlertAge = Duration.pipe(
     .max(MAX_ALERT_AGE_LIMIT_SEC, {
       message: `must be at most ${MAX_ALERT_AGE_LIMIT_SEC / 3600}h, so a replayed incident is still remembered and never acts twice (docs/safety.md)`,
     }),
+);
+
+/**
+ * The health watch's interval (`90s`, `1m`): at least the floor, because getHealth changes at most
+ * once per health check interval (docs/watch.md). LBMEDIC_WATCH_EVERY and `lbmedic watch --every`.
+ */
+export const WatchEvery = z.string().pipe(
+  Duration.pipe(
+    z.number().min(WATCH_INTERVAL_FLOOR_SEC, {
+      message: `must be at least ${WATCH_INTERVAL_FLOOR_SEC}s: getHealth changes at most once per health check interval (5s by default), so reading it more often only spends Compute read quota (docs/watch.md)`,
+    }),
+  ),
 );
 
 export const Config = z
@@ -141,6 +154,8 @@ export const Config = z
       .default(256 * 1024),
     /** How long the receiver waits for Temporal before answering 503, ms. */
     receiverTemporalTimeoutMs: z.coerce.number().int().positive().default(10_000),
+    /** The health watch (docs/watch.md): the worker enables it at start-up for every project of the scope. */
+    watchEvery: WatchEvery.optional(),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.temporalTlsCert) !== Boolean(c.temporalTlsKey)) {
@@ -186,6 +201,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   receiverBasicAuth: 'LBMEDIC_RECEIVER_BASIC_AUTH',
   receiverMaxBodyBytes: 'LBMEDIC_RECEIVER_MAX_BODY_BYTES',
   receiverTemporalTimeoutMs: 'LBMEDIC_RECEIVER_TEMPORAL_TIMEOUT_MS',
+  watchEvery: 'LBMEDIC_WATCH_EVERY',
 };
 
 /** Reads the config from `env`; throws one error listing every variable that is wrong. */

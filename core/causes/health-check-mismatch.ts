@@ -58,7 +58,17 @@ function detect(facts: Facts): Detection<HealthCheckFinding> {
   // A health check that follows the serving or named port is moved by the named-port fix instead.
   const fixedPort = hc.portSpecification !== 'USE_SERVING_PORT' && hc.portSpecification !== 'USE_NAMED_PORT';
   const portWrong = fixedPort && hcPort !== serving.port;
-  const pathWrong = !probe?.some((r) => r.port === serving.port && r.path === hcPath && r.status === 200);
+  // Wrong for every instance that serves, or for some of them (a partly unhealthy backend service,
+  // which the health watch finds before the load balancer answers 5xx): an instance that answers 200
+  // on the serving endpoint but not on the health check's path fails its probes.
+  const answers = (path: string) =>
+    new Set(
+      (probe ?? [])
+        .filter((r) => r.port === serving.port && r.path === path && r.status === 200)
+        .map((r) => r.instance),
+    );
+  const onHcPath = answers(hcPath);
+  const pathWrong = [...answers(serving.path)].some((i) => !onHcPath.has(i));
   if (!portWrong && !pathWrong) return { findings: [] };
   return {
     findings: [

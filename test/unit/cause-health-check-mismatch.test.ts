@@ -13,11 +13,38 @@ import { shippedPolicies } from '../helpers/approvers';
 import { detectIn } from '../helpers/causes';
 import { broken, evidence, good, type World } from '../helpers/evidence-fixture';
 
+/**
+ * One instance of two fails its probes: the health check asks for /health, which only web-1 serves;
+ * both serve /healthz. What the health watch finds before the load balancer answers 5xx.
+ */
+function partlyWrongPath(): Evidence {
+  const ev = evidence(broken({ hcPath: '/health' }));
+  const probe = ev.probe.ok ? ev.probe.value : [];
+  const health = ev.health.ok ? ev.health.value : [];
+  const web1 = (r: { instance: string }) => r.instance === 'web-1';
+  return {
+    ...ev,
+    probe: {
+      ok: true,
+      value: probe.map((r) =>
+        web1(r) && r.port === 8080 && r.path === '/health' ? { ...r, status: 200 } : r,
+      ),
+    },
+    health: { ok: true, value: health.map((h) => (web1(h) ? { ...h, healthState: 'HEALTHY' } : h)) },
+  };
+}
+
 test('health-check mismatch, detect: port and/or path, only while chasing health and when the app was seen', () => {
   const rows: { name: string; ev: Evidence; fix: Omit<HealthCheckFix, 'cause' | 'healthCheck'> | null }[] = [
     { name: 'healthy', ev: evidence(good), fix: null },
     { name: 'wrong port', ev: evidence(broken({ hcPort: 8081 })), fix: { port: 8080 } },
     { name: 'wrong path', ev: evidence(broken({ hcPath: '/health' })), fix: { requestPath: '/healthz' } },
+    { name: 'wrong path for one instance of two', ev: partlyWrongPath(), fix: { requestPath: '/healthz' } },
+    {
+      name: 'every instance answers the check’s path: nothing wrong with it',
+      ev: evidence({ ...good, healthy: false, appPaths: ['/', '/healthz', '/health'], hcPath: '/health' }),
+      fix: null,
+    },
     {
       name: 'wrong port and path',
       ev: evidence(broken({ hcPort: 8081, hcPath: '/health' })),
