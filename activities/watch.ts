@@ -25,7 +25,7 @@ import { parseGroupUrl } from './compute-config';
 import type { GcpClients } from './gcp-clients';
 import { isHealthChecked, readGroupHealth } from './health-status';
 import { readDrift } from './watch-drift';
-import { NO_AUTOPAGINATE } from './wire-values';
+import { NO_AUTOPAGINATE, regionOf } from './wire-values';
 
 /** The governor's admit update (workflows/control-definitions.ts), by name: activities may not import workflows. */
 export const GOVERNOR_ADMIT_UPDATE = 'admit';
@@ -37,7 +37,7 @@ export interface WatchInput {
   project: string;
   /** Seconds between ticks: the read budget of a tick follows from it (core/watch.ts). */
   everySec: number;
-  /** Regions whose regional backend services are watched too (one list request each). */
+  /** Only these regions' regional backend services are watched (default: every region's). */
   regions?: string[];
   /** Where the remediations run, and the governors (the receiver's two task queues). */
   taskQueue: string;
@@ -74,50 +74,39 @@ interface Listed extends WatchedService {
   urls: string[];
 }
 
-/** Every backend service of the project (and the regions asked for), with its health-checked groups. */
+/**
+ * Every backend service of the project, global and regional, with its health-checked groups: one
+ * `backendServices.aggregatedList` (a request per page of 500) covers the global ones and every
+ * region's, so a regional load balancer is watched without being named. `regions`, when given,
+ * narrows the regional ones to those regions.
+ */
 async function listServices(
   clients: Clients,
   project: string,
   regions: string[],
 ): Promise<{ services: Listed[]; requests: number }> {
   const services: Listed[] = [];
-  let requests = 0;
-  const add = (
-    bs: { name?: string | null; backends?: { group?: string | null }[] | null },
-    region?: string,
-  ) => {
-    const urls = (bs.backends ?? [])
-      .map((b) => b.group ?? '')
-      .filter((g) => g !== '' && isHealthChecked(parseGroupUrl(g)));
-    services.push({
-      backendService: bs.name ?? '',
-      ...(region ? { region } : {}),
-      groups: urls.length,
-      urls,
-    });
-  };
-  const lists = [
-    {
-      region: undefined,
-      items: clients.backendServices.listAsync({ project, maxResults: PAGE_SIZE }, NO_AUTOPAGINATE),
-    },
-    ...regions.map((region) => ({
-      region,
-      items: clients.regionBackendServices.listAsync(
-        { project, region, maxResults: PAGE_SIZE },
-        NO_AUTOPAGINATE,
-      ),
-    })),
-  ];
-  for (const list of lists) {
-    let n = 0;
-    for await (const bs of list.items) {
-      add(bs, list.region);
+  let n = 0;
+  for await (const [scope, list] of clients.backendServices.aggregatedListAsync(
+    { project, maxResults: PAGE_SIZE },
+    NO_AUTOPAGINATE,
+  )) {
+    const region = regionOf(`/${scope}/`);
+    for (const bs of list.backendServices ?? []) {
       n += 1;
+      if (region && regions.length > 0 && !regions.includes(region)) continue;
+      const urls = (bs.backends ?? [])
+        .map((b) => b.group ?? '')
+        .filter((g) => g !== '' && isHealthChecked(parseGroupUrl(g)));
+      services.push({
+        backendService: bs.name ?? '',
+        ...(region ? { region } : {}),
+        groups: urls.length,
+        urls,
+      });
     }
-    requests += Math.max(1, Math.ceil(n / PAGE_SIZE));
   }
-  return { services, requests };
+  return { services, requests: Math.max(1, Math.ceil(n / PAGE_SIZE)) };
 }
 
 export function createWatchActivities(deps: {

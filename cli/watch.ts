@@ -15,7 +15,7 @@ export const WATCH_USAGE = `  lbmedic watch enable [--project P] [--every 15s] [
   lbmedic watch disable [--project P]
   lbmedic watch status [--project P] [--json]
       The health watch: a Temporal Schedule that reads getHealth of the project's backend services in
-      scope every interval (at least 5s) and starts a remediation, through the governor, for one
+      scope, global and in every region (--regions: only those regions'), every interval (at least 5s) and starts a remediation, through the governor, for one
       below its policy's HEALTHY fraction or drifted from what lbmedic set (docs/watch.md).`;
 
 const OPTIONS = {
