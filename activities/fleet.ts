@@ -18,6 +18,7 @@ import {
   type SwitchState,
 } from '../core/model';
 import { SA } from '../core/search-attributes';
+import { WATCH_SOURCE, WATCH_TRIGGER } from '../core/watch';
 import type { PolicySet } from '../policies/schema';
 
 /** What stands between a planned change and applying it, besides the run's own approval. */
@@ -77,7 +78,8 @@ export function createFleetActivities(temporal: Client, policies: PolicySet) {
               backendService,
               ...(incident.region ? { region: incident.region } : {}),
               incidents: [incident],
-              triggeredBy: input.triggeredBy,
+              // The record says who started it: the watch's incidents are not Cloud Monitoring's.
+              triggeredBy: incident.source === WATCH_SOURCE ? WATCH_TRIGGER : input.triggeredBy,
             };
             await temporal.workflow.signalWithStart(REMEDIATION_WORKFLOW, {
               workflowId,

@@ -207,12 +207,18 @@ export function decideWatch(input: {
   return { episodes, admit };
 }
 
+/** The `source` of the incidents the watch hands the governor. */
+export const WATCH_SOURCE = 'watch';
+
+/** Who a remediation the watch started was triggered by, in its input and record. */
+export const WATCH_TRIGGER = 'lbmedic-watch';
+
 /** The incident the governor gets for an episode: source `watch`, started when the episode began. */
 export function watchIncident(e: Episode, now: string): Incident {
   return {
     incidentId: e.incidentId,
     state: 'open',
-    source: 'watch',
+    source: WATCH_SOURCE,
     summary: e.summary,
     ...(e.region ? { region: e.region } : {}),
     startedAt: Math.floor(Date.parse(e.since) / 1000),

@@ -13,10 +13,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { createWatchActivities } from '../../activities/watch';
 import { cmdPause, cmdResume } from '../../cli/pause';
 import { cmdWatch } from '../../cli/watch';
-import { remediationWorkflowId, type RemediationStatus } from '../../core/model';
+import { remediationWorkflowId, type RemediationInput, type RemediationStatus } from '../../core/model';
 import { scopeOfProjects } from '../../core/scope';
 import { loadConfig } from '../../runtime/config';
 import { describeWatch, disableWatch, enableWatch } from '../../runtime/watch';
@@ -148,6 +149,10 @@ test('the watch heals a partly unhealthy backend service before the load balance
     const incident = status.incidents[0]!;
     assert.equal(incident.source, 'watch');
     assert.match(incident.incidentId, /^watch\/health\/global\/web-bs\/\d+$/);
+    // The run's input says the watch started it, not Cloud Monitoring.
+    const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+    const input = defaultPayloadConverter.fromPayload<RemediationInput>(started!.input!.payloads![0]!);
+    assert.equal(input.triggeredBy, 'lbmedic-watch');
     const tick = Number(incident.incidentId.split('/').pop());
     const events = stack.notifications.filter((e) => e.workflowId === id);
     const applied = events.find((e) => e.phase === 'VERIFYING');
