@@ -23,6 +23,7 @@ const COMMANDS = [
   'pause',
   'resume',
   'history',
+  'backtest',
 ];
 
 /** Runs at most `width` at a time: each is a whole Node process. */
