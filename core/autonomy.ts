@@ -5,7 +5,7 @@
  * it can. Pure: the record is read by the `policyRecords` activity and handed to `decide`, so a
  * replay keeps the mode a run was decided with.
  */
-import type { Mode, Policy, Promote } from '../policies/schema';
+import type { Mode, Promote } from '../policies/schema';
 import { APPLIED_OUTCOMES } from './model';
 
 export type { Mode } from '../policies/schema';
@@ -132,11 +132,14 @@ export function promotion(
   return { earned: false, text: `not earned yet: ${why}` };
 }
 
+/** What the mode of a policy depends on. */
+export interface ModedPolicy {
+  name: string;
+  approval: { mode: Mode; promote?: Promote | undefined };
+}
+
 /** One policy's mode, and why: what it says, or earned automatic mode. */
-export function policyMode(
-  p: Pick<Policy, 'name' | 'approval'>,
-  records: PolicyRecords | undefined,
-): ModeVerdict {
+export function policyMode(p: ModedPolicy, records: PolicyRecords | undefined): ModeVerdict {
   const { mode, promote } = p.approval;
   if (mode !== 'suggest' || !promote) return { mode, why: `${mode}: policy ${p.name}` };
   // Without a record (none read, or visibility unavailable) nothing is earned.
@@ -149,14 +152,13 @@ export function policyMode(
 const RANK: Record<Mode, number> = { auto: 0, suggest: 1, observe: 2 };
 
 /** The strictest of the policies' modes (observe, then suggest, then auto) and the changes of mode. */
-export function planAutonomy(
-  policies: Pick<Policy, 'name' | 'approval'>[],
-  records: PolicyRecords | undefined,
-): PlanAutonomy {
+export function planAutonomy(policies: ModedPolicy[], records: PolicyRecords | undefined): PlanAutonomy {
   const each = Object.fromEntries(policies.map((p) => [p.name, policyMode(p, records)]));
   const verdicts = Object.values(each);
+  // Among equals, an earned mode is the one worth saying.
+  const earned = (v: ModeVerdict) => v.why.startsWith('auto: earned');
   const strictest = verdicts.reduce<ModeVerdict | undefined>(
-    (a, v) => (!a || RANK[v.mode] > RANK[a.mode] ? v : a),
+    (a, v) => (!a || RANK[v.mode] > RANK[a.mode] || (RANK[v.mode] === RANK[a.mode] && earned(v)) ? v : a),
     undefined,
   ) ?? { mode: 'auto', why: 'auto: no policy governs a change' };
   const changes = Object.entries(each).flatMap(([name, v]) => {

@@ -104,15 +104,13 @@ export const ApproversFile = z.strictObject({ approvers: z.array(Approver).defau
 export type ApproversFile = z.infer<typeof ApproversFile>;
 
 /** `5%` or `0.05`: a fraction of runs, 0–1. */
-const Rate = z
-  .union([
-    z.number(),
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 5% (or a fraction such as 0.05)')
-      .transform((s) => Number(s.slice(0, -1)) / 100),
-  ])
-  .pipe(z.number().min(0, 'must be at least 0%').max(1, 'must be at most 100%'));
+const Rate = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v) ? Number(v.slice(0, -1)) / 100 : v),
+  z
+    .number({ message: 'expected a percentage such as 5% (or a fraction such as 0.05)' })
+    .min(0, 'must be at least 0%')
+    .max(1, 'must be at most 100%'),
+);
 
 /**
  * Earned promotion (docs/autonomy.md): a `suggest` policy acts on its own once its last `after`
