@@ -151,16 +151,34 @@ export function policyMode(p: ModedPolicy, records: PolicyRecords | undefined): 
 
 const RANK: Record<Mode, number> = { auto: 0, suggest: 1, observe: 2 };
 
+/**
+ * The strictest verdict; among equals an earned one (the reason worth saying), and policies that
+ * simply say the same mode are named together.
+ */
+function strictestOf(each: Record<string, ModeVerdict>): ModeVerdict {
+  const entries = Object.entries(each);
+  if (entries.length === 0) return { mode: 'auto', why: 'auto: no policy governs a change' };
+  const rank = Math.max(...entries.map(([, v]) => RANK[v.mode]));
+  const top = entries.filter(([, v]) => RANK[v.mode] === rank);
+  const mode = top[0]![1].mode;
+  const plain = top.filter(([name, v]) => v.why === `${mode}: policy ${name}`);
+  if (plain.length === top.length && top.length > 1)
+    return {
+      mode,
+      why: `${mode}: policies ${top
+        .map(([name]) => name)
+        .sort()
+        .join(', ')}`,
+    };
+  return (top.find(([, v]) => v.why.startsWith('auto: earned')) ??
+    top.find(([n, v]) => v.why !== `${mode}: policy ${n}`) ??
+    top[0]!)[1];
+}
+
 /** The strictest of the policies' modes (observe, then suggest, then auto) and the changes of mode. */
 export function planAutonomy(policies: ModedPolicy[], records: PolicyRecords | undefined): PlanAutonomy {
   const each = Object.fromEntries(policies.map((p) => [p.name, policyMode(p, records)]));
-  const verdicts = Object.values(each);
-  // Among equals, an earned mode is the one worth saying.
-  const earned = (v: ModeVerdict) => v.why.startsWith('auto: earned');
-  const strictest = verdicts.reduce<ModeVerdict | undefined>(
-    (a, v) => (!a || RANK[v.mode] > RANK[a.mode] || (RANK[v.mode] === RANK[a.mode] && earned(v)) ? v : a),
-    undefined,
-  ) ?? { mode: 'auto', why: 'auto: no policy governs a change' };
+  const strictest = strictestOf(each);
   const changes = Object.entries(each).flatMap(([name, v]) => {
     const last = records?.[name]?.lastMode;
     if (!last || last === v.mode) return [];

@@ -106,6 +106,7 @@ test('mode resolution: each policy, then the strictest; a differing last mode is
   const earned = { b: record({ applied: 2, verified: 2, streak: 2, lastMode: 'suggest' as const }) };
   const rows: [string, ReturnType<typeof p>[], string, RegExp, string[]][] = [
     ['auto alone', [p('a', 'auto')], 'auto', /^auto: policy a$/, []],
+    ['the same mode, named together', [p('a', 'auto'), p('c', 'auto')], 'auto', /^auto: policies a, c$/, []],
     ['suggest beats auto', [p('a', 'auto'), p('b', 'suggest')], 'suggest', /^suggest: policy b$/, []],
     [
       'observe beats all',

@@ -244,10 +244,12 @@ test('suggest earns auto after 2 verified runs, acts alone, is rolled back once 
   }
 });
 
-test('policies stats and backtest over the runs above', async () => {
+test('policies stats and backtest over the runs above', async (t) => {
   const config = loadConfig({ TEMPORAL_ADDRESS: env.address });
   const io = capture();
   assert.equal(await cmdPolicyStats(['--since', '1d'], config, io), 0);
+  // The tables as printed, for docs/autonomy.md.
+  t.diagnostic(io.stdout());
   const lines = io.stdout().split('\n');
   assert.match(
     lines[0]!,
@@ -269,6 +271,7 @@ test('policies stats and backtest over the runs above', async () => {
   );
   removeDir(shippedDir);
   const text = renderBacktest(shipped, '1d');
+  t.diagnostic(text);
   assert.match(text, /^4 of 5 decision\(s\) would differ, 1 the same/m);
   assert.match(text, /mode: {2}observe → auto/);
   assert.equal((text.match(/mode: {2}suggest → auto/g) ?? []).length, 3);
