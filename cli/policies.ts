@@ -26,7 +26,7 @@ export function cmdPolicies(args: string[], config: Config): number | Promise<nu
   for (const p of set.policies) {
     console.log(
       `  ${p.name.padEnd(28)} ${p.match.causes.join(',').padEnd(24)} ${p.action.type.padEnd(22)} ${p.approval.mode}${
-        p.approval.promote ? ` (promoted after ${p.approval.promote.after} verified)` : ''
+        p.approval.promote ? ` (promotes after ${p.approval.promote.after} verified)` : ''
       }${p.approval.mode === 'suggest' && p.approval.authentication === 'open' ? ' (authentication OPEN)' : ''}${p.dryRun ? ' dry-run' : ''}`,
     );
   }

@@ -16,7 +16,14 @@ import {
   type RunSummary,
 } from '../../core/autonomy';
 import { diffDecisions, renderBacktest, type DecisionView } from '../../core/backtest';
+import { requirePerson } from '../../core/approval-floor';
+import { classify } from '../../core/classify';
+import { buildPlan } from '../../core/plan';
+import { renderPlan } from '../../core/plan-render';
 import { Policy } from '../../policies/schema';
+import { DEFAULT_POLICY_DIR, loadPolicies } from '../../runtime/policy-loader';
+import { FIXTURE_APPROVERS } from '../helpers/approvers';
+import { broken, evidence } from '../helpers/evidence-fixture';
 
 const base = {
   name: 'p',
@@ -258,4 +265,19 @@ test('a backtest difference: cause, plan, mode, each only when it differs', () =
       '1 of 2 decision(s) would differ, 1 the same, in remediations closed in the last 30d; 1 run(s) recorded no decision (nothing was changed)',
     ].join('\n'),
   );
+});
+
+test('a person asked for (the fleet breaker, an alert) makes an automatic plan suggest, and says why', () => {
+  const policies = loadPolicies(DEFAULT_POLICY_DIR, { approverFiles: [FIXTURE_APPROVERS] });
+  const ev = evidence(broken({ appPort: 9090 }));
+  const plan = buildPlan(ev, classify(ev), policies);
+  assert.equal(plan.autonomy?.mode, 'auto');
+  const breaker = 'the fleet circuit breaker of p tripped at 2026-11-30T12:00:00Z';
+  const held = requirePerson(plan, breaker);
+  assert.equal(held.approval.mode, 'manual');
+  assert.deepEqual([held.autonomy?.mode, held.autonomy?.why], ['suggest', `suggest: ${breaker}`]);
+  assert.match(renderPlan(held), new RegExp(`^ {2}mode: {9}suggest: ${breaker}$`, 'm'));
+  // The alert's label does the same inside the planner.
+  const labelled = buildPlan(ev, classify(ev), policies, { lbmedic_approval: 'manual' });
+  assert.equal(labelled.autonomy?.why, 'suggest: the alert carries lbmedic_approval=manual');
 });

@@ -15,8 +15,10 @@ import { operationOf, waitForOperation } from '../../activities/operations';
 import { backtest } from '../../cli/backtest';
 import type { Output } from '../../cli/output';
 import { cmdPolicyStats } from '../../cli/policy-stats';
+import { renderStatus } from '../../cli/status';
 import { formatPayload } from '../../core/approval-payload';
 import { renderBacktest } from '../../core/backtest';
+import type { RemediationStatus } from '../../core/model';
 import type { Plan } from '../../core/plan';
 import { loadConfig } from '../../runtime/config';
 import { loadPolicies } from '../../runtime/policy-loader';
@@ -166,6 +168,11 @@ test('suggest earns auto after 2 verified runs, acts alone, is rolled back once 
         new RegExp(`^suggest: policy firewall-blocks-probes, not earned yet: ${n}/2 verified`),
       );
       assert.match(String(s.plan?.rendered), /mode: {9}suggest: policy firewall-blocks-probes/);
+      // `lbmedic status` shows the mode and why among the headline fields.
+      assert.match(
+        renderStatus((await handle.query(statusQuery)) as RemediationStatus),
+        /^ {2}mode {13}suggest: policy firewall-blocks-probes, not earned yet/m,
+      );
       if (n === 0) {
         const withPlan = formatPayload({
           workflow: id,
