@@ -17,6 +17,8 @@ type History = Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['f
 
 interface Marker {
   type: string;
+  /** The marker's event id: what the run knew before it. */
+  eventId: number;
   result?: unknown;
   failure?: string;
   scheduledAt?: string;
@@ -36,6 +38,7 @@ function markersUntilDecide(history: History): Marker[] {
     const secs = data?.original_schedule_time?.seconds;
     out.push({
       type: String(data?.activity_type),
+      eventId: Number(e.eventId),
       ...(m.details?.result?.payloads?.[0] ? { result: decode(m.details.result.payloads[0]) } : {}),
       ...(m.failure ? { failure: m.failure.message ?? 'failed' } : {}),
       ...(secs !== undefined ? { scheduledAt: new Date(Number(secs) * 1000).toISOString() } : {}),
@@ -113,14 +116,10 @@ export async function recordedDecision(
   const records = markers.find((m) => m.type === 'policyRecords')?.result as PolicyRecords | undefined;
   // A person was asked for before deciding (an earlier run, the fleet breaker): the plan said why.
   const asked = decision.plan.notes.find((n) => n.startsWith('approval is manual: '));
-  const decideEvent = history.events?.find(
-    (e) =>
-      e.markerRecordedEventAttributes && markersUntilDecide({ events: [e] } as History)[0]?.type === 'decide',
-  );
   return {
     input: {
       evidence,
-      labels: labelsOf(history, Number(decideEvent?.eventId ?? Number.MAX_SAFE_INTEGER)),
+      labels: labelsOf(history, decideMarker.eventId),
       past: past?.remediations ?? [],
       now,
       applied: [],
