@@ -6,7 +6,12 @@
  * recorded verdict replays as it was even if these rules change), and offline by `lbmedic history
  * --verify`. What depends on the run's state (already approved, self-approval) the workflow decides.
  */
-import { parsePayload, SIGNATURE_NAMESPACE, type DecisionKind } from '../core/approval-payload';
+import {
+  PAYLOAD_HEADER,
+  parsePayload,
+  SIGNATURE_NAMESPACE,
+  type DecisionKind,
+} from '../core/approval-payload';
 import type { ApprovalRequest } from '../core/model';
 import type { PlanApproval } from '../core/plan';
 import { bytesOf, parsePublicKey } from '../core/ssh-wire';
@@ -88,6 +93,13 @@ export function checkDecision(input: CheckInput): Verdict {
       str(input.request?.approver),
     );
   const p = parsePayload(text!);
+  // Said plainly: a decision that names no plan could approve any plan.
+  if (typeof p === 'string' && text!.startsWith(PAYLOAD_HEADER) && !/^plan: sha256:/m.test(text!))
+    return refuse(
+      'wrong plan hash',
+      `the approval names no plan hash: sign the payload with the line "plan: ${input.expect.plan}" (status → approval.plan; \`lbmedic approve\` fills it in)`,
+      str(input.request?.approver),
+    );
   if (typeof p === 'string') return refuse('malformed', `the payload: ${p}`);
   let sig;
   try {

@@ -7,6 +7,7 @@
  */
 import { requirePerson } from '../core/approval-floor';
 import { classify, type Diagnosis } from '../core/classify';
+import type { PolicyRecords } from '../core/autonomy';
 import type { Evidence } from '../core/evidence';
 import { checkLimits, type LimitVerdict, type PastRemediation } from '../core/limits';
 import { buildPlan, type Plan, type PlanStep } from '../core/plan';
@@ -27,6 +28,11 @@ export interface DecideInput {
   applied: PlanStep[];
   /** Why the run needs a person, if it does: the plan then waits for one (core/approval-floor.ts). */
   needsPerson?: string;
+  /**
+   * The policies' past runs (activities/autonomy.ts `policyRecords`, recorded): what may earn a
+   * `suggest` policy automatic mode. Absent in runs started before promotion existed.
+   */
+  records?: PolicyRecords;
 }
 
 export interface Decision {
@@ -58,7 +64,7 @@ export function decide(policies: PolicySet, input: DecideInput, scope: Scope): D
   const diagnosis = classify(input.evidence);
   const outOfScope = scopeProblemOfFacts(scope, scopeFactsOf(input.evidence));
   const proposed = requirePerson(
-    buildPlan(input.evidence, diagnosis, policies, input.labels),
+    buildPlan(input.evidence, diagnosis, policies, input.labels, input.records),
     input.needsPerson,
   );
   const plan = outOfScope === undefined ? proposed : { ...proposed, steps: [] };

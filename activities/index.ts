@@ -7,6 +7,7 @@ import type { Scope } from '../core/scope';
 import type { PolicySet } from '../policies/schema';
 import { createApplyActivities } from './apply';
 import { createApprovalActivities } from './approvals';
+import { createAutonomyActivities } from './autonomy';
 import { createBackendHealthActivities } from './backend-health';
 import { createDecideActivities } from './decide';
 import { createEvidenceActivities } from './evidence';
@@ -60,6 +61,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createVerifyActivities(clients),
     ...createSiblingActivities(clients),
     ...createHistoryActivities(deps.temporal),
+    ...createAutonomyActivities(deps.temporal, deps.policies),
     ...createLockActivities(deps.temporal, deps.locks ?? {}),
     ...createNotifyActivities(deps.notify ?? {}),
     ...createDecideActivities(deps.policies, deps.scope),

@@ -41,6 +41,7 @@ const OUTCOME_EMOJI: Record<Outcome, string> = {
   REMEDIATED: ':white_check_mark:',
   NO_FAULT: ':white_check_mark:',
   DRY_RUN: ':memo:',
+  OBSERVED: ':eyes:',
   ESCALATED: ':rotating_light:',
   REJECTED: ':no_entry_sign:',
   APPROVAL_TIMEOUT: ':hourglass:',

@@ -7,13 +7,14 @@
 import { loadConfig } from '../runtime/config';
 import { installRuntime } from '../runtime/worker';
 import { APPROVE_USAGE, cmdApprove, cmdReject, REJECT_USAGE } from './approve';
+import { BACKTEST_USAGE, cmdBacktest } from './backtest';
 import { cmdDemo, DEMO_USAGE } from './demo';
 import { cmdDiagnose, cmdPlan, DIAGNOSE_USAGE, PLAN_USAGE } from './diagnose';
 import { isUsageError, UsageError, wantsHelp } from './flags';
 import { cmdHistory, HISTORY_USAGE } from './history';
 import { cmdInspect, INSPECT_USAGE } from './inspect';
 import { cmdPause, cmdResume, PAUSE_USAGE, RESUME_USAGE } from './pause';
-import { cmdPolicies, POLICIES_USAGE } from './policies';
+import { cmdPolicies, POLICIES_USAGE, POLICIES_VALIDATE_USAGE, POLICY_STATS_USAGE } from './policies';
 import { cmdReceiver, RECEIVER_USAGE } from './receiver';
 import { cmdSetup, SETUP_ALERTS_USAGE, SETUP_TEMPORAL_USAGE, SETUP_USAGE } from './setup';
 import { cmdSim, SIM_USAGE } from './sim';
@@ -50,7 +51,11 @@ const COMMANDS: Record<string, Command> = {
   sim: { usage: SIM_USAGE, run: cmdSim },
   diagnose: { usage: DIAGNOSE_USAGE, run: (args) => cmdDiagnose(args, loadConfig()) },
   plan: { usage: PLAN_USAGE, run: (args) => cmdPlan(args, loadConfig()) },
-  policies: { usage: POLICIES_USAGE, run: (args) => cmdPolicies(args, loadConfig()) },
+  policies: {
+    usage: POLICIES_USAGE,
+    subcommands: { validate: POLICIES_VALIDATE_USAGE, stats: POLICY_STATS_USAGE },
+    run: (args) => cmdPolicies(args, loadConfig()),
+  },
   inspect: { usage: INSPECT_USAGE, run: (args) => cmdInspect(args, loadConfig()) },
   receiver: { usage: RECEIVER_USAGE, run: (args) => cmdReceiver(args, loadConfig()) },
   setup: {
@@ -65,6 +70,7 @@ const COMMANDS: Record<string, Command> = {
   resume: { usage: RESUME_USAGE, run: (args) => cmdResume(args, loadConfig()) },
   history: { usage: HISTORY_USAGE, run: (args) => cmdHistory(args, loadConfig()) },
   watch: { usage: WATCH_USAGE, run: (args) => cmdWatch(args, loadConfig()) },
+  backtest: { usage: BACKTEST_USAGE, run: (args) => cmdBacktest(args, loadConfig()) },
 };
 
 const USAGE = `lbmedic — heals Google Cloud load balancers whose backends are unhealthy

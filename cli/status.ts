@@ -149,6 +149,11 @@ function renderValue(key: string, value: unknown): string {
   return String(value);
 }
 
+function modeOf(status: RemediationStatus): string | undefined {
+  const plan = status.plan;
+  return isRecord(plan) && isRecord(plan.autonomy) ? str(plan.autonomy.why) : undefined;
+}
+
 /** A status as a person reads it: the headline fields first, then everything else the workflow reports. */
 export function renderStatus(status: RemediationStatus, execution?: string): string {
   const out = [`${status.workflowId}${execution ? `  (${execution})` : ''}`];
@@ -157,6 +162,8 @@ export function renderStatus(status: RemediationStatus, execution?: string): str
     ['backend service', status.backendService],
     ['phase', status.phase],
     ['outcome', status.outcome ?? '-'],
+    // The plan's mode and why (docs/autonomy.md); plans from before modes existed have none.
+    ...(modeOf(status) ? [['mode', modeOf(status)] as [string, unknown]] : []),
   ];
   for (const [label, value] of head) out.push(`  ${label.padEnd(16)} ${String(value)}`);
   const shown = new Set(['workflowId', 'project', 'backendService', 'phase', 'outcome']);

@@ -4,6 +4,7 @@
  * plan of the run and of its continuations waits for a person too, whatever policies and later
  * alerts say. Pure; applied in the recorded `decide` activity so the plan reads as it is.
  */
+import { floorAt } from './autonomy';
 import type { Plan } from './plan';
 
 /** The longest a tightened plan waits for a person, as for the `lbmedic_approval: manual` label. */
@@ -14,6 +15,7 @@ export function requirePerson(plan: Plan, why: string | undefined): Plan {
   if (!why || plan.approval.mode === 'manual') return plan;
   return {
     ...plan,
+    ...(plan.autonomy ? { autonomy: floorAt(plan.autonomy, why) } : {}),
     approval: {
       ...plan.approval,
       mode: 'manual',

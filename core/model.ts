@@ -137,6 +137,7 @@ export const OUTCOMES = [
   'REMEDIATED',
   'NO_FAULT',
   'DRY_RUN',
+  'OBSERVED',
   'ESCALATED',
   'REJECTED',
   'APPROVAL_TIMEOUT',

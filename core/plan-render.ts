@@ -21,6 +21,12 @@ function signatures(a: Plan['approval']): string {
   return `required: SSH-signed by a registered key, bound to this plan's hash, counting for ${duration(a.ttlSec)}`;
 }
 
+/** The mode and why; observe says what it means. */
+function modeLine(a: NonNullable<Plan['autonomy']>): string {
+  return a.mode === 'observe' ? `${a.why} (diagnose, plan and notify; nothing is applied)` : a.why;
+}
+
+/** A plan as people read it: steps, escalations, notes, then mode, approval, verification, limits. */
 export function renderPlan(plan: Plan): string {
   const out: string[] = [`Plan for ${plan.project}/${plan.backendService} (diagnosis: ${plan.verdict})`];
   // Before anything else: a policy set a value below the safety bounds on purpose.
@@ -49,8 +55,10 @@ export function renderPlan(plan: Plan): string {
       : a.authentication === 'open'
         ? 'anyone'
         : `any registered approver (${a.signers.map((x) => x.name).join(', ') || 'none'})`;
+    out.push('');
+    // Plans recorded before modes existed have none: their approval line says all.
+    if (plan.autonomy) out.push(`  mode:         ${modeLine(plan.autonomy)}`);
     out.push(
-      '',
       `  approval:     ${
         a.mode === 'auto'
           ? 'automatic'

@@ -19,6 +19,7 @@ import type { Approver, Policy, PolicySet } from '../policies/schema';
 import { selectPolicy, type SelectionContext } from '../policies/select';
 import { MANUAL_APPROVAL_LABEL } from './model';
 import { POLICY_BOUNDS, unservedPortProblem, verificationWindowSec } from './bounds';
+import { floorAt, planAutonomy, type PlanAutonomy, type PolicyRecords } from './autonomy';
 
 export type { FieldChange } from './causes/cause';
 
@@ -79,6 +80,11 @@ export interface Plan {
   notes: string[];
   /** Values below the policy bounds that governing policies set on purpose (`unsafe:`), in words. */
   unsafe?: string[];
+  /**
+   * The plan's mode (observe, suggest, auto) and why (core/autonomy.ts); absent from plans recorded
+   * before modes existed, whose `approval.mode` says all.
+   */
+  autonomy?: PlanAutonomy;
 }
 
 function escalation(f: Finding, policy: Policy | undefined, extra?: string): Escalation {
@@ -195,8 +201,10 @@ function gateImpact(steps: PlanStep[], policies: Policy[]): Gated {
 function combine(
   policies: Policy[],
   registry: Approver[],
+  autonomy: PlanAutonomy,
 ): Pick<Plan, 'approval' | 'verification' | 'rollback' | 'limits'> & { disjoint: boolean } {
-  const manual = policies.filter((p) => p.approval.mode === 'manual');
+  // A policy that earned automatic mode asks nobody; observe and suggest ones keep their rules.
+  const manual = policies.filter((p) => autonomy.policies[p.name]?.mode !== 'auto');
   const lists = manual.map((p) => p.approval.approvers.map((a) => a.name)).filter((l) => l.length > 0);
   const approvers = lists.length === 0 ? [] : lists.reduce((a, b) => a.filter((x) => b.includes(x)));
   // Open only when every manual policy says so: one that wants signatures gets them.
@@ -235,7 +243,8 @@ function combine(
 }
 
 /**
- * Builds the plan. `ctx.labels` are the alert's policy user labels (selection by label).
+ * Builds the plan. `ctx.labels` are the alert's policy user labels (selection by label); `records`
+ * the policies' past runs, which may earn a `suggest` policy automatic mode (core/autonomy.ts).
  * A cause without a policy is escalated and forces dry-run for anything it would have needed.
  */
 export function buildPlan(
@@ -243,6 +252,7 @@ export function buildPlan(
   diagnosis: Diagnosis,
   set: PolicySet,
   labels: Record<string, string> = {},
+  records?: PolicyRecords,
 ): Plan {
   const ctx: SelectionContext = { project: ev.project, backendService: ev.backendService, labels };
   const planned = diagnosis.findings.map((f) => planFinding(f, selectPolicy(set, f.cause, ctx), ev));
@@ -267,7 +277,8 @@ export function buildPlan(
   if (unique.length > 0 && escalations.some((e) => !e.policy)) {
     dryRunReasons.push('a root cause has no policy: lbmedic will not apply a partial fix');
   }
-  const { disjoint, ...combined } = combine(policies, set.approvers);
+  let autonomy = planAutonomy(policies, records);
+  const { disjoint, ...combined } = combine(policies, set.approvers, autonomy);
   // Long enough for the real health check to say HEALTHY, or no change at all (core/bounds.ts).
   const window = verificationWindowSec(combined.verification.deadlineSec, healthCheckOf(ev));
   if (window) combined.verification.deadlineSec = window.sec;
@@ -285,6 +296,7 @@ export function buildPlan(
       : gated.needsApproval
         ? 'a change reaches further than its policy allows on its own (maxImpact)'
         : undefined;
+  if (askedBy) autonomy = floorAt(autonomy, askedBy);
   if (askedBy && combined.approval.mode === 'auto') {
     combined.approval = {
       ...combined.approval,
@@ -294,7 +306,9 @@ export function buildPlan(
     };
     notes.push(`approval is manual: ${askedBy}`);
   }
-  const nobody = unique.length > 0 ? unapprovable(combined.approval, disjoint) : undefined;
+  // An observed plan is never approved, so nobody needs to be able to.
+  const nobody =
+    unique.length > 0 && autonomy.mode !== 'observe' ? unapprovable(combined.approval, disjoint) : undefined;
   if (nobody) dryRunReasons.push(nobody);
   const unsafe = policies.flatMap((p) =>
     p.unsafe
@@ -315,5 +329,6 @@ export function buildPlan(
     dryRunReasons,
     ...combined,
     notes,
+    autonomy,
   };
 }

@@ -103,9 +103,47 @@ export type Approver = z.infer<typeof Approver>;
 export const ApproversFile = z.strictObject({ approvers: z.array(Approver).default([]) });
 export type ApproversFile = z.infer<typeof ApproversFile>;
 
+/** `5%` or `0.05`: a fraction of runs, 0–1. */
+const Rate = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+(\.\d+)?%$/.test(v) ? Number(v.slice(0, -1)) / 100 : v),
+  z
+    .number({ message: 'expected a percentage such as 5% (or a fraction such as 0.05)' })
+    .min(0, 'must be at least 0%')
+    .max(1, 'must be at most 100%'),
+);
+
+/**
+ * Earned promotion (docs/autonomy.md): a `suggest` policy acts on its own once its last `after`
+ * applied runs were all verified HEALTHY (none rolled back or hurting another backend service since)
+ * and at most `maxRollbackRate` of its applied runs within `window` were rolled back.
+ */
+export const Promote = z.strictObject({
+  /** Verified runs in a row, since the last rollback or collateral, that earn automatic mode. */
+  after: z.number().int().min(1).max(1000),
+  /** The most of the policy's applied runs within `window` that may have been rolled back. */
+  maxRollbackRate: Rate.default(0.05),
+  /** How far back the record counts. */
+  window: Duration.prefault('30d'),
+});
+export type Promote = z.infer<typeof Promote>;
+
+/**
+ * How much a policy may do on its own: `observe` diagnoses, plans and notifies, never applies;
+ * `suggest` waits for a person's approval; `auto` applies. `manual` is read as `suggest`: the name
+ * it had before observe existed, kept so that existing policy folders load unchanged.
+ */
+export const Mode = z
+  .enum(['observe', 'suggest', 'auto', 'manual'], {
+    message: 'expected observe (never apply), suggest (a person approves) or auto',
+  })
+  .transform((m) => (m === 'manual' ? 'suggest' : m));
+export type Mode = z.infer<typeof Mode>;
+
 export const Approval = z
   .strictObject({
-    mode: z.enum(['auto', 'manual']).default('manual'),
+    mode: Mode.default('suggest'),
+    /** Earned automatic mode for a `suggest` policy (docs/autonomy.md). */
+    promote: Promote.optional(),
     /**
      * Who may approve: names from the approvers file, or `{ name, keys }` in place. Empty: anyone with a
      * registered key (or, with `authentication: open`, anyone who can signal the workflow).
@@ -137,6 +175,10 @@ export const Approval = z
   .refine((a) => a.approvers.length === 0 || a.required <= a.approvers.length, {
     message: 'required approvals exceed the number of approvers',
     path: ['required'],
+  })
+  .refine((a) => !a.promote || a.mode === 'suggest', {
+    message: 'promote earns automatic mode for a suggest policy: say mode: suggest, or remove promote',
+    path: ['promote'],
   });
 export type Approval = z.infer<typeof Approval>;
 

@@ -62,7 +62,7 @@ export function checkApprovals(
   }
   for (const p of policies) {
     const { approval } = p.value;
-    if (approval.mode !== 'manual' || approval.authentication === 'open') continue;
+    if (approval.mode !== 'suggest' || approval.authentication === 'open') continue;
     if (approval.approvers.length === 0 && byName.size === 0) {
       issues.push({
         ...p.locate(['approval', 'mode']),

@@ -27,7 +27,7 @@ import type { Verdict } from '../activities/approvals';
 import type { Evidence } from '../core/evidence';
 import { cut } from '../core/incidents';
 import type { ApprovalRequest, ApprovalResult, Outcome } from '../core/model';
-import type { Plan, PlanApproval } from '../core/plan';
+import type { PlanApproval } from '../core/plan';
 import { continueFrom, shouldContinueAsNew, type ResumePoint } from './continuation';
 import { approveSignal, approveUpdate, rejectSignal } from './definitions';
 import type { Ending, RunRecord } from './record';
@@ -328,19 +328,6 @@ function startWaiting(rec: RunRecord, d: Decision): void {
   );
 }
 
-/**
- * Whether two plans start from the same state: the same steps on the same resources, which hold the
- * same values. Then the approved plan still applies as signed, even if a fresh read sizes an after
- * value a little differently (a timeout from live latencies); anything else is a new plan.
- */
-export function sameStart(a: Plan, b: Plan): boolean {
-  const start = (p: Plan) =>
-    JSON.stringify(
-      p.steps.map((x) => [x.id, x.resource, x.changes.map((c) => [c.field, c.before]), x.inverse]),
-    );
-  return start(a) === start(b);
-}
-
 /** A diagnosis round's result, as the loop carries it. */
 export interface Diagnosed {
   evidence: Evidence;
@@ -372,7 +359,8 @@ export async function awaitApproval(
       return fresh;
     }
     const next = subjectOf(fresh.decision);
-    if (next.planHash === pending.plan || sameStart(subjectOf(current.decision).plan, next.plan)) {
+    // The hash covers every step's exact before → after: only the plan that was signed applies.
+    if (next.planHash === pending.plan) {
       pending.check = { fresh: true };
       rec.recordApprovers();
       upsertMemo({ approvedPlan: pending.plan, approvals: rec.s.approvals.map(memoRecord) });

@@ -57,9 +57,13 @@ export async function diagnose(
     { project, backendService, ...(region ? { region } : {}) },
     { windowMinutes, logsSince: logsFrom, now: now() },
   );
+  // The policies' record, for earned promotion (docs/autonomy.md): read and recorded before deciding.
+  // Runs recorded before promotion existed go on without it (docs/versioning.md).
+  const records = patched('policy-records') ? await reads.policyRecords() : undefined;
   let decision: Decision;
   try {
     decision = await decisions.decide({
+      ...(records ? { records } : {}),
       evidence,
       labels: rec.labels(),
       past,

@@ -3,7 +3,8 @@
  * and memo that make it findable, the outcome, and the status query that shows all of it. The loop
  * says what happened; this says it to Temporal and to people, always the same way.
  */
-import { log, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, patched, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { autonomyMemo } from '../core/autonomy';
 import type { RootCause } from '../core/causes';
 import type { Diagnosis } from '../core/classify';
 import { failureMessage } from '../core/failure';
@@ -95,6 +96,9 @@ export class RunRecord {
 
   /** What the memo says of the incidents, as last written (written again only when it changes). */
   private memoIncidents = '';
+
+  /** The change hurt another backend service (and is rolled back for it): the policies' record says so. */
+  collateral = false;
 
   /**
    * Handlers first thing in the run: alerts attach to it (the first ones kept, the rest counted; an
@@ -202,6 +206,18 @@ export class RunRecord {
     if (first) upsertMemo({ plan: cut(rendered, MEMO_TEXT_CHARS) });
   }
 
+  /**
+   * A policy was promoted or demoted since its latest run (core/autonomy.ts): people are told, the
+   * timeline and the memo keep it.
+   */
+  modesChanged(changes: string[]): void {
+    upsertMemo({ modeChanges: changes.map((c) => cut(c, 512)) });
+    for (const c of changes) {
+      this.note(`mode changed: ${c}`);
+      void this.tell(`mode changed: ${c}`);
+    }
+  }
+
   approvedBy(): string[] {
     return this.s.approvals.map((a) => a.approver);
   }
@@ -234,7 +250,10 @@ export class RunRecord {
       { key: SA.approver, value: this.approvedBy().map((a) => cut(a, KEYWORD_CHARS)) },
     ]);
     this.writeIncidents();
+    // The policies' record (core/autonomy.ts); runs recorded before it existed leave none.
+    const record = patched('autonomy-record') && s.plan ? autonomyMemo(s.plan, this.collateral) : undefined;
     upsertMemo({
+      ...(record ? { autonomy: record } : {}),
       summary: cut(`${end.outcome}: ${end.summary}`, MEMO_TEXT_CHARS),
       ...(s.plan && s.renderedPlan ? { plan: cut(s.renderedPlan, MEMO_TEXT_CHARS) } : {}),
       ...(end.details ? { details: cut(end.details, MEMO_TEXT_CHARS) } : {}),

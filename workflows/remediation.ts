@@ -71,6 +71,7 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
     if (!resumed && round === 1) {
       if (d.diagnosis.verdict === 'NO_FAULT') return rec.finish(NO_FAULT_ENDING);
       rec.planned(d.plan, d.rendered, true);
+      if (d.plan.autonomy?.changes) rec.modesChanged(d.plan.autonomy.changes);
       const ending = firstRoundEnding(d);
       if (ending) return rec.finish(ending);
     } else if (!resumed) {
@@ -108,7 +109,10 @@ async function remediate(rec: RunRecord): Promise<RemediationResult> {
     const failure = await applySteps(rec, snapshot);
     if (failure) return rollBack(rec, `applying failed (${failure})`);
     const verdict = await verified(rec, evidence, d.plan);
-    if (verdict.collateral) return rollBack(rec, verdict.collateral);
+    if (verdict.collateral) {
+      rec.collateral = true;
+      return rollBack(rec, verdict.collateral);
+    }
     if (verdict.healthy) {
       const approvers = rec.approvedBy();
       const changed = s.applied.map((a) => a.step.id).join(', ');

@@ -36,6 +36,14 @@ export function firstRoundEnding(d: Decision): Ending | undefined {
       details: d.rendered,
     };
   }
+  // Before dry-run: an observe policy never applies, whatever else would have stopped it.
+  if (plan.autonomy?.mode === 'observe') {
+    return {
+      outcome: 'OBSERVED',
+      summary: `plan recorded and notified, nothing changed (${plan.autonomy.why})`,
+      details: d.rendered,
+    };
+  }
   if (plan.dryRun) {
     return {
       outcome: 'DRY_RUN',

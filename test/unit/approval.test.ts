@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlanApproval } from '../../core/plan';
 import { createDecideActivities } from '../../activities/decide';
-import { approvalProblem, rejectionProblem, sameStart, type ApprovalView } from '../../workflows/approval';
+import { latencyPercentiles } from '../../activities/backend-latency';
+import { planHash } from '../../activities/plan-hash';
+import { approvalProblem, rejectionProblem, type ApprovalView } from '../../workflows/approval';
 import { shippedPolicies } from '../helpers/approvers';
 import { evidence, good } from '../helpers/evidence-fixture';
 
@@ -127,22 +129,42 @@ test('who may reject, and when, table-style', () => {
   }
 });
 
-test('an approved plan still applies when a fresh read finds the same state, not when a value moved', async () => {
+/** One request of `ms` in the load balancer's backend_latencies buckets (exponential, factor 1.4). */
+const slowest = (ms: number) => {
+  const bounds = Array.from({ length: 67 }, (_, i) => 1.4 ** i);
+  const counts = bounds.map((b, i) => (ms <= b && (i === 0 || ms > bounds[i - 1]!) ? 1 : 0));
+  const d = {
+    bucketOptions: { exponentialBuckets: { numFiniteBuckets: 66, growthFactor: 1.4, scale: 1 } },
+    bucketCounts: counts,
+  };
+  return latencyPercentiles([d]).max!;
+};
+
+test('a fresh read of the same state gives the same plan hash; a moved value gives another', async () => {
   const { decide } = createDecideActivities(shippedPolicies(), scopeOfProjects(['p']));
-  const timeouts = async (timeoutSec: number, latencyMaxMs: number) =>
-    (
-      await decide({
-        evidence: evidence({ ...good, timeoutSec, logs: { backend_timeout: 9 }, latencyMaxMs }),
-        labels: {},
-        past: [],
-        now: '2026-11-30T12:00:00.000Z',
-        applied: [],
-      })
-    ).plan;
-  const approved = await timeouts(30, 45_000);
-  // Live latencies size the new timeout differently: the same starting point, the signed plan holds.
-  assert.notDeepEqual((await timeouts(30, 40_000)).steps[0]?.apply, approved.steps[0]?.apply);
-  assert.equal(sameStart(approved, await timeouts(30, 40_000)), true);
+  const hashOf = async (timeoutSec: number, latencyMs: number) =>
+    planHash(
+      (
+        await decide({
+          evidence: evidence({
+            ...good,
+            timeoutSec,
+            logs: { backend_timeout: 9 },
+            latencyMaxMs: slowest(latencyMs),
+          }),
+          labels: {},
+          past: [],
+          now: '2026-11-30T12:00:00.000Z',
+          applied: [],
+        })
+      ).plan,
+    );
+  const approved = await hashOf(30, 45_000);
+  // The timeout is sized from the latency bucket's bound: slow requests that jitter within one bucket
+  // (40 s and 45 s both fall in (33.9 s, 47.4 s]) give the very same plan, so the approval holds.
+  assert.equal(await hashOf(30, 40_000), approved);
+  // The slowest requests moved to another bucket (40% slower): a new plan, approved again.
+  assert.notEqual(await hashOf(30, 60_000), approved);
   // Someone raised the timeout meanwhile: a new plan.
-  assert.equal(sameStart(approved, await timeouts(40, 45_000)), false);
+  assert.notEqual(await hashOf(40, 45_000), approved);
 });

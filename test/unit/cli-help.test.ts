@@ -24,6 +24,7 @@ const COMMANDS = [
   'resume',
   'history',
   'watch',
+  'backtest',
 ];
 
 /** Runs at most `width` at a time: each is a whole Node process. */
