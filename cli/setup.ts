@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../runtime/config';
-import { desiredAlertResources, renderDryRun, setupAlerts } from '../setup/alerts';
+import { desiredAlertResources } from '../setup/alert-policies';
+import { renderDryRun, setupAlerts } from '../setup/alerts';
 import { setupTemporalSearchAttributes } from '../runtime/search-attributes';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { gcpClientsFor } from './clients';

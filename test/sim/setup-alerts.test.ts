@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { protos } from '@google-cloud/monitoring';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
-import { desiredAlertResources, renderDryRun, setupAlerts, type SetupAction } from '../../setup/alerts';
+import { desiredAlertResources } from '../../setup/alert-policies';
+import { renderDryRun, setupAlerts, type SetupAction } from '../../setup/alerts';
 import { apiRequests, eventually, startSim, type SimHarness } from '../helpers/sim';
 
 type Policy = protos.google.monitoring.v3.IAlertPolicy;

@@ -21,7 +21,7 @@ import { remediationWorkflowId, type RemediationInput, type RemediationStatus } 
 import { scopeOfProjects } from '../../core/scope';
 import { loadConfig } from '../../runtime/config';
 import { describeWatch, disableWatch, enableWatch } from '../../runtime/watch';
-import { RATIO_THRESHOLD } from '../../setup/alerts';
+import { RATIO_THRESHOLD } from '../../setup/alert-policies';
 import { statusQuery } from '../../workflows/definitions';
 import type { RemediationResult } from '../../workflows/remediation';
 import type { WatchTickResult } from '../../workflows/watch';
