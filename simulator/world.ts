@@ -15,6 +15,8 @@ import type {
   Project,
   Subnetwork,
 } from './model';
+import { AlertEvaluator } from './alerting';
+import type { AlertingDelays } from './alerting';
 import { AppHost } from './apps';
 import { HealthChecker } from './health';
 import { formatIPv4, parseIPv4 } from './ip';
@@ -33,6 +35,8 @@ export interface WorldOptions {
   timeScale?: number;
   /** Seed for the simulation's randomness (traffic mix, addresses); random when omitted. */
   seed?: number;
+  /** Alerting delays in simulated ms instead of GCP's (alerting.ts); for tests only. */
+  alerting?: Partial<AlertingDelays>;
 }
 
 /** A small seeded PRNG (mulberry32): reproducible traffic for a given seed. */
@@ -69,6 +73,8 @@ export class World {
   private readonly apps: AppHost;
   private readonly health: HealthChecker;
   private readonly traffic: TrafficGenerator;
+  /** Simulated Cloud Monitoring alerting over the projects' alert policies (alerting.ts). */
+  readonly alerting: AlertEvaluator;
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private idSequence = 0;
@@ -90,6 +96,8 @@ export class World {
       logs: (projectId) => this.telemetry.get(projectId)?.logs,
     });
     this.traffic = new TrafficGenerator(this.random);
+    this.alerting = new AlertEvaluator(this.timeScale, opts.alerting);
+    this.alerting.projectOf = (id) => this.projects.get(id);
     this.idBase = 1_000_000_000_000_000_000n + BigInt(Math.floor(this.random() * 1e15)) * 1000n;
   }
 
@@ -135,7 +143,12 @@ export class World {
         await this.apps.stop(project.projectId, instance.name);
       throw error;
     }
-    const telemetry: Telemetry = { logs: new LogStore(), metrics: new MetricStore() };
+    const telemetry: Telemetry = {
+      logs: new LogStore(),
+      metrics: new MetricStore(),
+      alertMetrics: this.alerting.sampleStore(),
+      onRequestLog: (entry) => this.alerting.logEntry(project, entry),
+    };
     this.traffic.backfill(project, telemetry, Date.now());
     this.telemetry.set(project.projectId, telemetry);
     this.projects.set(project.projectId, project);
@@ -166,6 +179,7 @@ export class World {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.alerting.stop();
     await this.health.stop();
     await this.apps.closeAll();
   }
@@ -180,6 +194,7 @@ export class World {
       const telemetry = this.telemetry.get(project.projectId);
       if (telemetry !== undefined) this.traffic.tick(project, telemetry, from, now, simulatedSeconds);
       this.health.tick(project, now);
+      this.alerting.tick(project, telemetry?.alertMetrics, now);
     }
   }
 
