@@ -30,7 +30,7 @@
  * No latency is added to log entries (log-based alerting latency is not documented; unverified).
  */
 import { randomBytes } from 'node:crypto';
-import { cachedFilter, durationMs, evaluateThreshold, matchLog, metricTypeOf } from './alerting-conditions';
+import { durationMs, evaluateThreshold, matchLog, metricTypeOf } from './alerting-conditions';
 import type { IncidentFacts, SimNotification } from './alerting-notify';
 import { Notifier, incidentPayload } from './alerting-notify';
 import type { Project } from './model';
@@ -39,7 +39,7 @@ import { MetricStore } from './traffic';
 
 type Json = Record<string, unknown>;
 
-/** GCP's alerting delays in simulated milliseconds; a World may override them (tests only). */
+/** GCP's alerting delays in simulated milliseconds. */
 export interface AlertingDelays {
   /** The load balancer metrics' sampling period. */
   samplePeriodMs: number;
@@ -112,11 +112,8 @@ export class AlertEvaluator {
   private readonly listeners = new Set<(event: AlertEvent) => void>();
   private readonly notifier: Notifier;
 
-  constructor(
-    private readonly timeScale: number,
-    delays: Partial<AlertingDelays> = {},
-  ) {
-    this.delays = { ...GCP_ALERTING_DELAYS, ...delays };
+  constructor(private readonly timeScale: number) {
+    this.delays = GCP_ALERTING_DELAYS;
     this.notifier = new Notifier({
       retryDelaysMs: this.delays.retryDelaysMs,
       scaled: (ms) => ms * this.timeScale,
@@ -157,7 +154,7 @@ export class AlertEvaluator {
     const prefixes = Object.keys(this.delays.ingestionMs)
       .filter((p) => p !== 'default' && metricType.startsWith(p))
       .sort((a, b) => b.length - a.length);
-    return this.delays.ingestionMs[prefixes[0] ?? 'default'] ?? GCP_ALERTING_DELAYS.samplePeriodMs;
+    return this.delays.ingestionMs[prefixes[0] ?? 'default'] ?? this.delays.ingestionMs['default'] ?? 0;
   }
 
   private policies(project: Project): Json[] {
@@ -231,10 +228,9 @@ export class AlertEvaluator {
         if (!isRecord(spec)) continue;
         let labels: Record<string, string> | undefined;
         try {
-          cachedFilter(String(spec['filter'] ?? ''));
           labels = matchLog(spec, entry);
         } catch {
-          continue;
+          continue; // A filter the simulator cannot parse matches nothing.
         }
         if (labels === undefined) continue;
         const key = `${project.projectId}|${String(condition['name'])}|${JSON.stringify(entry.resource.labels)}`;

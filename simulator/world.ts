@@ -16,7 +16,6 @@ import type {
   Subnetwork,
 } from './model';
 import { AlertEvaluator } from './alerting';
-import type { AlertingDelays } from './alerting';
 import { AppHost } from './apps';
 import { HealthChecker } from './health';
 import { formatIPv4, parseIPv4 } from './ip';
@@ -35,8 +34,6 @@ export interface WorldOptions {
   timeScale?: number;
   /** Seed for the simulation's randomness (traffic mix, addresses); random when omitted. */
   seed?: number;
-  /** Alerting delays in simulated ms instead of GCP's (alerting.ts); for tests only. */
-  alerting?: Partial<AlertingDelays>;
 }
 
 /** A small seeded PRNG (mulberry32): reproducible traffic for a given seed. */
@@ -96,7 +93,7 @@ export class World {
       logs: (projectId) => this.telemetry.get(projectId)?.logs,
     });
     this.traffic = new TrafficGenerator(this.random);
-    this.alerting = new AlertEvaluator(this.timeScale, opts.alerting);
+    this.alerting = new AlertEvaluator(this.timeScale);
     this.alerting.projectOf = (id) => this.projects.get(id);
     this.idBase = 1_000_000_000_000_000_000n + BigInt(Math.floor(this.random() * 1e15)) * 1000n;
   }

@@ -153,7 +153,7 @@ test('setup alerts policies fire for every shipped fault scenario and stay silen
   );
 });
 
-test('a fixed load balancer closes the 5xx incident and sends the closed notification; log-match incidents close on autoClose without one', async () => {
+test('a load balancer fixed through the Compute API closes the 5xx incident, and the closed notification follows the open one', async () => {
   const sim = await startSim('hc-wrong-port', { timeScale: TIME_SCALE, project: 'alerting-close' });
   try {
     await setupAlerts(sim.clients, { project: sim.project, webhookUrl: `${hook.url}?token=close` });
