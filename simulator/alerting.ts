@@ -5,10 +5,10 @@
  *
  * The delays are GCP's, in simulated time (the World's `timeScale` compresses them like every other
  * delay):
- * - **Sampling and ingestion.** "loadbalancing.googleapis.com/https/request_count … Sampled every 60
- *   seconds. After sampling, data is not visible for up to 210 seconds"; for `https/internal/` "up to 90
- *   seconds" (https://cloud.google.com/load-balancing/docs/metrics; the internal figure as quoted at
- *   https://docs.observeinc.com/en/latest/content/integrations/gcp/cloud-load-balancing-metrics.html).
+ * - **Sampling and ingestion.** GCP's metrics list, Load Balancing section
+ *   (https://cloud.google.com/monitoring/api/metrics_gcp_i_o, read in a public copy of it): `https/request_count`
+ *   "Sampled every 60 seconds. After sampling, data is not visible for up to 210 seconds";
+ *   `https/internal/request_count` and `https/external/regional/request_count` "… up to 90 seconds".
  *   The evaluator sees a 60 s sample once its period has ended and the ingestion delay has passed, and
  *   takes the documented maximum so that the simulated alert is never earlier than a real one could be.
  * - **Alignment period and duration** come from the condition: a sliding look-back window
@@ -55,6 +55,7 @@ export const GCP_ALERTING_DELAYS: AlertingDelays = {
     default: 210_000,
     'loadbalancing.googleapis.com/https/': 210_000,
     'loadbalancing.googleapis.com/https/internal/': 90_000,
+    'loadbalancing.googleapis.com/https/external/regional/': 90_000,
   },
   retryDelaysMs: [30_000, 60_000, 120_000, 240_000],
 };
