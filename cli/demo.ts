@@ -1,25 +1,35 @@
 /**
- * `lbmedic demo [SCENARIO] [--manual]`: lbmedic healing a simulated load balancer, live.
+ * `lbmedic demo [SCENARIO] [--manual] [--direct]`: lbmedic healing a simulated load balancer, live.
  *
- * `lbmedic up` writes where everything runs to a state file (up-state.ts); the demo reads it,
- * breaks the simulated LB (loads the scenario into the running simulator), posts a Cloud Monitoring
- * webhook notification to the running receiver, exactly as Monitoring would (demo-alert.ts), and
- * follows the remediation through its `status` query: each phase as it starts, the diagnosis, the
- * plan, the approval prompt, HEALTHY, then the outcome, the time each phase took and the Temporal UI
- * link (demo-render.ts, pure).
+ * `lbmedic up` writes where everything runs to a state file (up-state.ts); the demo reads it and
+ * breaks the simulated LB (loads the scenario into the running simulator). Then the simulated Cloud
+ * Monitoring notices, with `setup alerts`' policies and GCP's delays, and notifies up's receiver
+ * (demo-stages.ts); with `--direct` the demo posts the notification itself, exactly as Monitoring would
+ * (demo-alert.ts). `--manual` puts the approval label on lbmedic's alert policies for the run (or on
+ * the posted alert). It follows the
+ * remediation through its `status` query: each phase as it starts, the diagnosis, the plan, the
+ * approval prompt, HEALTHY, then the outcome, the time each phase took and the Temporal UI link
+ * (demo-render.ts, pure); on the hands-off path also the incident closing and when each stage was.
  */
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
-import { createGcpClients } from '../activities/gcp-clients';
-import { createVerifyActivities } from '../activities/verify';
-import { MANUAL_APPROVAL_LABEL, remediationWorkflowId, type RemediationStatus } from '../core/model';
+import { remediationWorkflowId, type RemediationStatus } from '../core/model';
 import type { Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { loadScenarioFile, scenarioNames, scenarioPath } from '../simulator/scenario';
 import { statusQuery } from '../workflows/definitions';
-import { demoAlert, newIncidentId } from './demo-alert';
+import { postDirect, type DemoFlags } from './demo-direct';
+import {
+  awaitAlert,
+  awaitClosed,
+  DemoError,
+  labelPoliciesManual,
+  runStages,
+  simJson,
+  stageLines,
+} from './demo-stages';
 import {
   formatDuration,
   NOTHING_SHOWN,
@@ -28,82 +38,19 @@ import {
   uiLink,
   type DemoView,
 } from './demo-render';
-import { consoleOutput, isRecord, type Output } from './output';
+import { consoleOutput, type Output } from './output';
 import { DEFAULT_UP_STATE_FILE, readUpState, type UpState } from './up-state';
 
-export const DEMO_USAGE = `  lbmedic demo [SCENARIO] [--manual] [--backend-service BS] [--state FILE] [--timeout SEC]
+export const DEMO_USAGE = `  lbmedic demo [SCENARIO] [--manual] [--direct] [--backend-service BS] [--state FILE] [--timeout SEC]
       With \`lbmedic up\` running (npm start): breaks the simulated load balancer (default scenario
-      port-moved), posts a Cloud Monitoring alert to the receiver and follows the remediation live;
-      --manual asks for a person's approval. Exit 0 when REMEDIATED, 1 otherwise.`;
-
-class DemoError extends Error {}
+      port-moved), waits for the simulated Cloud Monitoring to alert the receiver, follows the
+      remediation live and prints when each stage happened (break, alert, fix, HEALTHY, incident
+      closed). --direct posts the alert itself at once. --manual asks for a person's approval (the
+      label goes on lbmedic's alert policies for the run, or with --direct on the posted alert).
+      Exit 0 when REMEDIATED, 1 otherwise.`;
 
 const EXIT = { remediated: 0, failed: 1, usage: 2 } as const;
 const POLL_MS = 300;
-
-async function simJson(url: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-  const body: unknown = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const message = isRecord(body) && isRecord(body.error) ? String(body.error.message) : res.statusText;
-    throw new DemoError(`the simulator answered ${res.status}: ${message}`);
-  }
-  return body;
-}
-
-/** The backend service the alert names: the one given, the only one, or the one answering most 5xx. */
-async function pickBackendService(
-  simulatorUrl: string,
-  project: string,
-  services: string[],
-  wanted: string | undefined,
-): Promise<string> {
-  if (wanted) {
-    if (!services.includes(wanted))
-      throw new DemoError(`no backend service ${wanted} in ${project}; there are: ${services.join(', ')}`);
-    return wanted;
-  }
-  if (services.length <= 1) {
-    if (!services[0]) throw new DemoError(`the scenario has no backend service in ${project}`);
-    return services[0];
-  }
-  // Like Monitoring: the alert fires for the backend whose LB responses are 5xx.
-  const clients = createGcpClients({ endpoint: simulatorUrl, projectId: project });
-  try {
-    const logs = createVerifyActivities(clients);
-    const since = new Date(Date.now() - 10 * 60_000).toISOString();
-    const counts = await Promise.all(
-      services.map(async (bs) => ({
-        bs,
-        ...(await logs.countLbResponses({ project, backendService: bs, since })),
-      })),
-    );
-    const share = (c: { total: number; errors: number }) => (c.total === 0 ? 0 : c.errors / c.total);
-    const worst = [...counts].sort((a, b) => share(b) - share(a))[0];
-    return worst && worst.errors > 0 ? worst.bs : services[0]!;
-  } finally {
-    await clients.close();
-  }
-}
-
-async function postAlert(receiverUrl: string, body: unknown): Promise<{ status: number; answer: unknown }> {
-  const url = new URL(receiverUrl);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (url.username) {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    url.username = '';
-    url.password = '';
-  }
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: res.status, answer: await res.json().catch(() => undefined) };
-}
 
 /** `TEMPORAL_ADDRESS=… ` when the approve command needs it to find this Temporal. */
 function envPrefix(state: UpState, config: Config): string {
@@ -125,13 +72,14 @@ function keyFlag(state: UpState): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function cmdDemo(args: string[], config: Config, io: Output = consoleOutput()): Promise<number> {
-  let values: { manual?: boolean; state?: string; timeout?: string; 'backend-service'?: string };
+  let values: DemoFlags & { timeout?: string };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args,
       options: {
         manual: { type: 'boolean' },
+        direct: { type: 'boolean' },
         state: { type: 'string' },
         timeout: { type: 'string' },
         'backend-service': { type: 'string' },
@@ -165,7 +113,7 @@ export async function cmdDemo(args: string[], config: Config, io: Output = conso
 
 async function runDemo(
   scenario: string,
-  flags: { manual?: boolean; state?: string; 'backend-service'?: string },
+  flags: DemoFlags,
   timeoutMs: number,
   config: Config,
   io: Output,
@@ -179,52 +127,50 @@ async function runDemo(
   }
   const description = loadScenarioFile(scenarioPath(scenario)).description;
 
+  const direct = flags.direct === true;
+  const unlabel =
+    flags.manual && !direct ? await labelPoliciesManual(state.simulatorUrl, state.project) : undefined;
+  try {
+    const simulated = { ...state, simulatorUrl: state.simulatorUrl };
+    return await breakAndFollow(
+      scenario,
+      description,
+      flags,
+      { state: simulated, config, deadline, timeoutMs },
+      io,
+    );
+  } finally {
+    await unlabel?.();
+  }
+}
+
+async function breakAndFollow(
+  scenario: string,
+  description: string | undefined,
+  flags: DemoFlags,
+  ctx: { state: UpState & { simulatorUrl: string }; config: Config; deadline: number; timeoutMs: number },
+  io: Output,
+): Promise<number> {
+  const { state, config, deadline, timeoutMs } = ctx;
+  const direct = flags.direct === true;
   // 1. Break the load balancer.
+  const breakMs = Date.now();
   const loaded = (await simJson(`${state.simulatorUrl}/_sim/scenario`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ name: scenario, replace: true }),
   })) as { project: string };
   const project = loaded.project;
-  const world = (await simJson(`${state.simulatorUrl}/_sim/state`)) as {
-    projects: Record<string, { backendServices?: Record<string, { frontend?: { urlMap?: string } }> }>;
-  };
-  const backendServices = world.projects[project]?.backendServices ?? {};
-  const backendService = await pickBackendService(
-    state.simulatorUrl,
-    project,
-    Object.keys(backendServices),
-    flags['backend-service'],
-  );
-  const workflowId = remediationWorkflowId(project, backendService);
   io.out(`lbmedic demo: ${scenario}${flags.manual ? ' (manual approval)' : ''}`);
   if (description) io.out(`  ${description}`);
   io.out(`Broke the load balancer: scenario ${scenario} loaded into the simulator (${state.simulatorUrl})`);
 
-  // 2. Cloud Monitoring notices the 5xx and calls the webhook.
-  const incidentId = newIncidentId();
-  const { status, answer } = await postAlert(
-    state.receiverUrl,
-    demoAlert({
-      project,
-      backendService,
-      urlMap: backendServices[backendService]?.frontend?.urlMap ?? `${backendService}-map`,
-      incidentId,
-      startedAt: Math.floor(Date.now() / 1000),
-      manual: flags.manual === true,
-      scenario,
-    }),
-  );
-  const outcome = isRecord(answer) ? String(answer.outcome) : '?';
-  if (status !== 200 || outcome !== 'accepted') {
-    const message = isRecord(answer) ? String(answer.message) : '(no JSON answer)';
-    throw new DemoError(`the receiver answered ${status} ${outcome}: ${message}`);
-  }
-  io.out(
-    `Alert posted: Cloud Monitoring incident ${incidentId}, https_lb_rule ${project}/${backendService}${
-      flags.manual ? `, label ${MANUAL_APPROVAL_LABEL}=manual` : ''
-    } → ${status} ${outcome}`,
-  );
+  // 2. Cloud Monitoring notices the 5xx and calls the webhook (or the demo does it, --direct).
+  const start = direct
+    ? await postDirect(state, project, scenario, flags, io)
+    : await awaitAlert(state.simulatorUrl, project, breakMs, flags['backend-service'], deadline, io);
+  const { backendService, incidentId } = start;
+  const workflowId = remediationWorkflowId(project, backendService);
 
   // 3. Follow the remediation.
   const plain = !process.env.TEMPORAL_ADDRESS;
@@ -268,6 +214,19 @@ async function runDemo(
       uiUrl: state.uiUrl,
     }))
       io.out(line);
+    // A healed load balancer closes its incident; one left broken keeps it open.
+    if (start.incident && final.outcome === 'REMEDIATED') {
+      io.out('');
+      const closedMs = await awaitClosed(
+        state.simulatorUrl,
+        project,
+        { breakMs, backendService },
+        deadline,
+        io,
+      );
+      const stages = { breakMs, alertMs: start.incident.openedAtMs, ...runStages(final) };
+      for (const line of stageLines(closedMs === undefined ? stages : { ...stages, closedMs })) io.out(line);
+    }
     return final.outcome === 'REMEDIATED' ? EXIT.remediated : EXIT.failed;
   } finally {
     await connection.close();

@@ -27,13 +27,17 @@ import { busyPort, portFlag, UsageError } from './flags';
 import { formatHealth } from './inspect';
 import { untilSignal } from './signals';
 import { PROJECT_ROOT } from '../runtime/temporal-binaries';
+import { watchSimulatedAlerts } from './up-alerts';
 import { DEFAULT_UP_STATE_FILE, removeUpState, webhookUrl, writeUpState } from './up-state';
 
 export const UP_USAGE = `  lbmedic up [--simulate [SCENARIO]] [--scope P1,P2] [--sim-port N] [--temporal-port N] [--ui-port N]
              [--receiver-port N] [--temporal-db FILE] [--state FILE] [--once]
       Embedded Temporal dev server (UI on 8233) + worker + alert receiver; with --simulate (the default when no
-      GCP project is configured) also the GCP simulator. Inspects every backend service once,
-      then runs until Ctrl-C (--once: stop after the inspection). While it runs, --state (default
+      GCP project is configured) also the GCP simulator (scenario healthy unless named), whose simulated
+      Cloud Monitoring gets lbmedic's alert policies (setup alerts) pointed at the receiver: break the
+      load balancer and the alert, the fix and the closed incident follow on their own, each said on
+      the console. Inspects every backend service once, then runs until Ctrl-C (--once: stop after the
+      inspection). While it runs, --state (default
       .temporal/up.json) says where everything is, for \`lbmedic demo\`; the receiver's log goes to
       receiver.log beside it. --scope (else LBMEDIC_SCOPE; with --simulate, the scenario's project) is
       what lbmedic may act on: required against Google Cloud.`;
@@ -99,7 +103,7 @@ class Started {
 /** The GCP simulator on --sim-port (any free port by default), with the scenario loaded. */
 async function startSimulator(flags: UpFlags, started: Started): Promise<Simulation> {
   const port = flags.simPort ?? 0;
-  const sim = await startSimulation({ scenario: flags.scenario ?? 'port-moved', port }).catch(
+  const sim = await startSimulation({ scenario: flags.scenario ?? 'healthy', port }).catch(
     busyPort(port, '--sim-port'),
   );
   started.add(() => sim.stop());
@@ -290,7 +294,21 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
       ...(token ? { token } : {}),
       ...(approver ? { approver } : {}),
     });
-    if (sim) await inspectAll(client, config, sim, project);
+    if (sim) {
+      // Simulated Cloud Monitoring notifies this receiver, as `setup alerts` makes the real one do.
+      const watch = await watchSimulatedAlerts({
+        sim,
+        clients,
+        project,
+        webhookUrl: webhookUrl(receiver.url, token, config.receiverBasicAuth),
+        client,
+        namespace: config.temporalNamespace,
+        uiUrl: dev?.uiUrl,
+      });
+      started.add(async () => watch.stop());
+      console.log(`  Alerts       simulated Cloud Monitoring → the receiver: ${watch.policies.join('; ')}`);
+      await inspectAll(client, config, sim, project);
+    }
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
       writeUpState(stateFile, {

@@ -92,6 +92,31 @@ export function parseAggregation(query: URLSearchParams): Aggregation | undefine
   return { periodMs, aligner, reducer, groupByFields };
 }
 
+/**
+ * An alert condition's `aggregations[i]` (JSON as the Monitoring API stores it: enums as names or
+ * numbers, the period as `"60s"` or `{seconds}`) in the form {@link aggregate} takes.
+ */
+export function aggregationOf(spec: Record<string, unknown>, field: string): Aggregation {
+  const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
+  const period = spec['alignmentPeriod'];
+  const periodText =
+    period !== null && typeof period === 'object'
+      ? `${String((period as { seconds?: unknown }).seconds ?? 0)}s`
+      : text(period);
+  if (!periodText) throw invalid(`Field ${field}.alignmentPeriod is required.`);
+  return {
+    periodMs: parseDuration(periodText, `${field}.alignmentPeriod`),
+    aligner: enumName(text(spec['perSeriesAligner']), ALIGNERS, `${field}.perSeriesAligner`, 'ALIGN_NONE'),
+    reducer: enumName(
+      text(spec['crossSeriesReducer']),
+      REDUCERS,
+      `${field}.crossSeriesReducer`,
+      'REDUCE_NONE',
+    ),
+    groupByFields: Array.isArray(spec['groupByFields']) ? spec['groupByFields'].map(String) : [],
+  };
+}
+
 // ------------------------------------------------------------------------------------------- values
 
 interface Distribution {

@@ -5,7 +5,11 @@
  * - `GET /_sim/state` → the World's snapshot; `GET /_sim/summary` → `{summary}` (plain text)
  * - `GET /_sim/scenarios` → `{scenarios: [names]}`
  * - `POST /_sim/scenario` `{name}` or `{yaml}` (+ `replace`, default true) → loads a scenario's
- *   project, replacing a loaded project of the same id → `{project, summary}`
+ *   project, replacing a loaded project of the same id → `{project, summary}`. The replaced project's
+ *   notification channels and alert policies stay: they are Cloud Monitoring's, not the scenario's.
+ * - `GET /_sim/incidents[?project=P]` → `{timeScale, delays, incidents}`: the incidents simulated
+ *   Cloud Monitoring opened and closed (alerting.ts), oldest first, with their notifications; `delays`
+ *   in simulated seconds
  * - `DELETE /_sim/projects/:project` → unloads a project
  * - `PATCH /_sim/projects/:project/instances/:name/app` `{port?, paths?, status?, latencyMs?,
  *   slowPaths?, keepaliveSec?, running?, body?}` → changes the app and restarts it → `{instance, app}`
@@ -85,7 +89,8 @@ async function loadScenarioRoute(ctx: RouteContext): Promise<unknown> {
   const body = bodyObject(ctx);
   const scenario = scenarioFromBody(body);
   const replace = body['replace'] ?? true;
-  if (ctx.world.projects.has(scenario.project)) {
+  const replaced = ctx.world.projects.get(scenario.project);
+  if (replaced) {
     if (replace !== true) {
       throw new ApiError(
         409,
@@ -96,7 +101,26 @@ async function loadScenarioRoute(ctx: RouteContext): Promise<unknown> {
     await ctx.world.unload(scenario.project);
   }
   const project = await ctx.world.load(scenario);
+  if (replaced) {
+    for (const [id, channel] of replaced.notificationChannels) project.notificationChannels.set(id, channel);
+    for (const [id, policy] of replaced.alertPolicies) project.alertPolicies.set(id, policy);
+  }
   return { project: project.projectId, summary: ctx.world.summary() };
+}
+
+function listIncidents(ctx: RouteContext): unknown {
+  const project = ctx.query.get('project') ?? undefined;
+  const { samplePeriodMs, ingestionMs, retryDelaysMs } = ctx.world.alerting.delays;
+  const seconds = (ms: number) => ms / 1000;
+  return {
+    timeScale: ctx.world.timeScale,
+    delays: {
+      samplePeriodSec: seconds(samplePeriodMs),
+      ingestionSec: Object.fromEntries(Object.entries(ingestionMs).map(([k, v]) => [k, seconds(v)])),
+      retryDelaysSec: retryDelaysMs.map(seconds),
+    },
+    incidents: ctx.world.alerting.list(project),
+  };
 }
 
 async function patchApp(ctx: RouteContext): Promise<unknown> {
@@ -144,6 +168,7 @@ export function controlRoutes(requests: RequestLog, served: readonly ServedRoute
     { method: 'GET', template: '/_sim/state', handler: (ctx) => ctx.world.snapshot() },
     { method: 'GET', template: '/_sim/summary', handler: (ctx) => ({ summary: ctx.world.summary() }) },
     { method: 'GET', template: '/_sim/scenarios', handler: () => ({ scenarios: scenarioNames() }) },
+    { method: 'GET', template: '/_sim/incidents', handler: listIncidents },
     { method: 'POST', template: '/_sim/scenario', handler: loadScenarioRoute },
     {
       method: 'DELETE',

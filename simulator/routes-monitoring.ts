@@ -55,7 +55,7 @@ function timestamp(raw: string | null, field: string): number | undefined {
 }
 
 /** Monitoring filter paths: `resource.label.x` = `resource.labels.x`, `project` = the project label. */
-function seriesResolver(series: object) {
+export function seriesResolver(series: object) {
   return (path: readonly string[]): unknown[] => {
     if (path.length === 1 && path[0] === 'project')
       return resolvePath(series, ['resource', 'labels', 'project_id']);

@@ -27,7 +27,7 @@ import {
   networkNameOf,
   telemetryNames,
 } from './load-balancers';
-import type { LogStore } from './telemetry';
+import type { LogStore, NewLogEntry } from './telemetry';
 import { TELEMETRY_MINUTES_KEPT, durationString } from './telemetry';
 import { parseResourceUrl, resourceName, sameResource } from './urls';
 
@@ -357,10 +357,15 @@ function bucketIndex(ms: number): number {
   return Math.min(Math.floor(Math.log(ms / scale) / Math.log(growthFactor)) + 1, numFiniteBuckets + 1);
 }
 
-/** Per-minute request counts and backend latencies of one project. */
+/**
+ * Request counts and backend latencies of one project, per minute (what timeSeries.list serves) or
+ * per `bucketMs` (the alert evaluator's samples: a sampling period on the World's clock).
+ */
 export class MetricStore {
   private readonly minutes = new Map<number, Map<string, Cell>>();
   private newest = 0;
+
+  constructor(private readonly bucketMs = MINUTE_MS) {}
 
   record(
     timestampMs: number,
@@ -368,7 +373,7 @@ export class MetricStore {
     outcome: RequestOutcome,
     shape: MetricShape = GLOBAL_SHAPE,
   ): void {
-    const minute = timestampMs - (timestampMs % MINUTE_MS);
+    const minute = timestampMs - (timestampMs % this.bucketMs);
     let cells = this.minutes.get(minute);
     if (cells === undefined) {
       cells = new Map();
@@ -376,7 +381,7 @@ export class MetricStore {
       if (minute > this.newest) {
         this.newest = minute;
         for (const old of this.minutes.keys())
-          if (old < minute - TELEMETRY_MINUTES_KEPT * MINUTE_MS) this.minutes.delete(old);
+          if (old < minute - TELEMETRY_MINUTES_KEPT * this.bucketMs) this.minutes.delete(old);
       }
     }
     const key = `${shape.prefix}|${JSON.stringify(resource)}|${outcome.status}`;
@@ -411,7 +416,7 @@ export class MetricStore {
     const series = new Map<string, TimeSeriesJson>();
     const minutes = [...this.minutes.keys()].sort((a, b) => b - a);
     for (const minute of minutes) {
-      const end = Math.max(Math.min(minute + MINUTE_MS, now), minute + 1);
+      const end = Math.max(Math.min(minute + this.bucketMs, now), minute + 1);
       const interval = { startTime: new Date(minute).toISOString(), endTime: new Date(end).toISOString() };
       for (const [key, cell] of this.minutes.get(minute) ?? []) {
         const labels = {
@@ -511,6 +516,10 @@ function metricResource(
 export interface Telemetry {
   logs: LogStore;
   metrics: MetricStore;
+  /** The same requests in the alert evaluator's sampling periods (alerting.ts), when it watches. */
+  alertMetrics?: MetricStore;
+  /** Told of every request log entry as it is written (log-match alert conditions). */
+  onRequestLog?: (entry: NewLogEntry) => void;
 }
 
 export class TrafficGenerator {
@@ -573,8 +582,11 @@ export class TrafficGenerator {
       const outcome = serveRequest(plan, path, this.random);
       const resource = metricResource(project, bs, outcome.backend);
       telemetry.metrics.record(time, resource, outcome, shape);
+      telemetry.alertMetrics?.record(time, resource, outcome, shape);
       if (bs.logConfig.enable && this.random() < bs.logConfig.sampleRate) {
-        telemetry.logs.addRequest(this.logEntry(project, bs, path, time, outcome, resource));
+        const entry = this.logEntry(project, bs, path, time, outcome, resource);
+        telemetry.logs.addRequest(entry);
+        telemetry.onRequestLog?.(entry);
       }
     }
   }

@@ -15,6 +15,7 @@ import type {
   Project,
   Subnetwork,
 } from './model';
+import { AlertEvaluator } from './alerting';
 import { AppHost } from './apps';
 import { HealthChecker } from './health';
 import { formatIPv4, parseIPv4 } from './ip';
@@ -69,6 +70,8 @@ export class World {
   private readonly apps: AppHost;
   private readonly health: HealthChecker;
   private readonly traffic: TrafficGenerator;
+  /** Simulated Cloud Monitoring alerting over the projects' alert policies (alerting.ts). */
+  readonly alerting: AlertEvaluator;
   private timer: NodeJS.Timeout | undefined;
   private lastTick = 0;
   private idSequence = 0;
@@ -90,6 +93,8 @@ export class World {
       logs: (projectId) => this.telemetry.get(projectId)?.logs,
     });
     this.traffic = new TrafficGenerator(this.random);
+    this.alerting = new AlertEvaluator(this.timeScale);
+    this.alerting.projectOf = (id) => this.projects.get(id);
     this.idBase = 1_000_000_000_000_000_000n + BigInt(Math.floor(this.random() * 1e15)) * 1000n;
   }
 
@@ -135,7 +140,12 @@ export class World {
         await this.apps.stop(project.projectId, instance.name);
       throw error;
     }
-    const telemetry: Telemetry = { logs: new LogStore(), metrics: new MetricStore() };
+    const telemetry: Telemetry = {
+      logs: new LogStore(),
+      metrics: new MetricStore(),
+      alertMetrics: this.alerting.sampleStore(),
+      onRequestLog: (entry) => this.alerting.logEntry(project, entry),
+    };
     this.traffic.backfill(project, telemetry, Date.now());
     this.telemetry.set(project.projectId, telemetry);
     this.projects.set(project.projectId, project);
@@ -166,6 +176,7 @@ export class World {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
+    this.alerting.stop();
     await this.health.stop();
     await this.apps.closeAll();
   }
@@ -180,6 +191,7 @@ export class World {
       const telemetry = this.telemetry.get(project.projectId);
       if (telemetry !== undefined) this.traffic.tick(project, telemetry, from, now, simulatedSeconds);
       this.health.tick(project, now);
+      this.alerting.tick(project, telemetry?.alertMetrics, now);
     }
   }
 

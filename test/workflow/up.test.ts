@@ -46,7 +46,7 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
     assert.equal(code, 0, out);
     assert.match(out, new RegExp(`Temporal UI  http://127\\.0\\.0\\.1:${uiPort}`));
     assert.match(out, /GCP {10}simulator at http:\/\/127\.0\.0\.1:\d+/);
-    assert.match(out, /demo-project\/web-bs: 0\/3 HEALTHY/);
+    assert.match(out, /demo-project\/web-bs: 3\/3 HEALTHY/, 'the default scenario is healthy');
     assert.match(out, /Receiver {5}http:\/\/127\.0\.0\.1:\d+\/alerts\?token=[0-9a-f]{36}/);
     assert.match(
       out,

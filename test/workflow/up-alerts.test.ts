@@ -1,0 +1,147 @@
+/**
+ * `lbmedic up --simulate`, hands-off (issue 17): the real `up` process (embedded Temporal dev server,
+ * simulator, worker, receiver) sets up lbmedic's alert policies in the simulated Cloud Monitoring; the
+ * test only breaks the load balancer through the Compute API. The simulator's alert reaches the
+ * receiver, the remediation heals the backend service and the incident closes: nothing is posted by
+ * the test.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { createGcpClients } from '../../activities/gcp-clients';
+import { remediationWorkflowId } from '../../core/model';
+import { readUpState } from '../../cli/up-state';
+import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
+import type { SimIncident } from '../../simulator/alerting';
+import { statusQuery } from '../../workflows/definitions';
+import { control, eventually } from '../helpers/sim';
+import { freePort } from '../helpers/scenarios';
+
+test('up --simulate: a load balancer broken through the Compute API is alerted on, healed and its incident closed, hands-off', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-alerts-'));
+  const stateFile = join(dir, 'up.json');
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const up = spawn(
+    process.execPath,
+    [
+      'bin/lbmedic.mjs',
+      'up',
+      '--simulate',
+      'healthy',
+      '--temporal-port',
+      String(temporalPort),
+      '--ui-port',
+      String(uiPort),
+      '--receiver-port',
+      '0',
+      '--sim-port',
+      '0',
+      '--temporal-db',
+      join(dir, 'temporal.db'),
+      '--state',
+      stateFile,
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        LBMEDIC_PROJECT: '',
+        TEMPORAL_ADDRESS: '',
+        LBMEDIC_RECEIVER_TOKEN: '',
+        LBMEDIC_RECEIVER_BASIC_AUTH: '',
+      },
+    },
+  );
+  let out = '';
+  up.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  up.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => up.once('exit', resolve));
+  let connection: Connection | undefined;
+  try {
+    await eventually('the up state file', async () => existsSync(stateFile) || undefined, 90_000);
+    const state = readUpState(stateFile);
+    const sim = { url: state.simulatorUrl ?? '' };
+    assert.match(
+      out,
+      /Alerts {7}simulated Cloud Monitoring → the receiver: lbmedic: load balancer 5xx ratio; lbmedic: failed_to_pick_backend/,
+    );
+    assert.match(out, /demo-project\/web-bs: 3\/3 HEALTHY/);
+
+    // The break, as a person would make it: the health check probes a port nothing listens on.
+    const clients = createGcpClients({ endpoint: sim.url, projectId: state.project });
+    try {
+      const [hc] = await clients.healthChecks.get({ project: state.project, healthCheck: 'web-hc' });
+      await clients.healthChecks.patch({
+        project: state.project,
+        healthCheck: 'web-hc',
+        healthCheckResource: { httpHealthCheck: { ...hc.httpHealthCheck, port: 8081 } },
+      });
+    } finally {
+      await clients.close();
+    }
+
+    connection = await Connection.connect({ address: state.temporalAddress });
+    const client = new Client({ connection, namespace: state.namespace });
+    const workflowId = remediationWorkflowId(state.project, 'web-bs');
+    // The first run (a later alert may start another once it has ended).
+    const runId = await eventually(
+      'the remediation run',
+      async () => {
+        try {
+          return (await client.workflow.getHandle(workflowId).describe()).runId;
+        } catch {
+          return undefined;
+        }
+      },
+      120_000,
+    );
+    const run = client.workflow.getHandle(workflowId, runId);
+    const result = (await run.result()) as { outcome: string };
+    assert.equal(result.outcome, 'REMEDIATED', out);
+
+    const closed = await eventually(
+      'a closed incident',
+      async () => {
+        const { incidents } = await control<{ incidents: SimIncident[] }>(sim, 'GET', 'incidents');
+        return incidents.some((i) => i.state === 'closed') ? incidents : undefined;
+      },
+      120_000,
+    );
+    // The remediation carries the simulator's incidents, as the receiver got them from its webhook.
+    const status = await run.query(statusQuery);
+    const simulated = new Set(closed.map((i) => i.incidentId));
+    assert.ok(status.incidents.length > 0, 'the run has incidents');
+    for (const incident of status.incidents) {
+      assert.ok(simulated.has(incident.incidentId), `${incident.incidentId} came from the simulator`);
+      assert.equal(incident.source, 'webhook');
+    }
+    await eventually('the console says it all', async () =>
+      /alert closed: /.test(out) && /remediation lbmedic\/demo-project\/web-bs: REMEDIATED/.test(out)
+        ? true
+        : undefined,
+    );
+    for (const expected of [
+      /\d\d:\d\d:\d\d alert opened: lbmedic: (failed_to_pick_backend|load balancer 5xx ratio) on demo-project\/web-bs \(incident 0\.[0-9a-z]{12}\)/,
+      /notified the receiver \(open\): 200 accepted/,
+      new RegExp(
+        `remediation lbmedic/demo-project/web-bs run [0-9a-f-]{36} started: http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/workflows/`,
+      ),
+      /remediation lbmedic\/demo-project\/web-bs: REMEDIATED: healthCheck\/web-hc changed/,
+      /alert closed: lbmedic: .* on demo-project\/web-bs \((the condition is no longer met|autoClose: no data for 1800s)\)/,
+    ])
+      assert.match(out, expected);
+    // The timeline, for whoever reads the test's output.
+    for (const line of out.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l))) console.log(`  ${line}`);
+  } finally {
+    await connection?.close();
+    if (up.exitCode === null && up.signalCode === null) up.kill('SIGINT');
+    const timer = setTimeout(() => up.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
