@@ -5,8 +5,9 @@ import type { Config } from '../runtime/config';
 import { gcpClientsFor } from './clients';
 import { UsageError } from './flags';
 
-export const INSPECT_USAGE = `  lbmedic inspect --project P --backend-service BS [--json]
-      Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP).`;
+export const INSPECT_USAGE = `  lbmedic inspect --project P --backend-service BS [--region R] [--json]
+      Prints getHealth for a backend service (uses LBMEDIC_GCP_ENDPOINT or real GCP); --region names a
+      regional backend service (regional external or internal ALB).`;
 
 /** One line for the backend service, then each group and its instances' health. */
 export function formatHealth(h: BackendHealth): string {
@@ -28,6 +29,7 @@ export async function cmdInspect(args: string[], config: Config): Promise<number
     options: {
       project: { type: 'string' },
       'backend-service': { type: 'string' },
+      region: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -36,7 +38,11 @@ export async function cmdInspect(args: string[], config: Config): Promise<number
   if (!project || !backendService) throw new UsageError('inspect needs --project and --backend-service');
   const clients = gcpClientsFor(config, project);
   try {
-    const health = await createBackendHealthActivities(clients).getBackendHealth({ project, backendService });
+    const health = await createBackendHealthActivities(clients).getBackendHealth({
+      project,
+      backendService,
+      ...(values.region ? { region: values.region } : {}),
+    });
     console.log(values.json ? JSON.stringify(health, null, 2) : formatHealth(health));
     return 0;
   } finally {

@@ -48,10 +48,14 @@ export async function watchSimulatedAlerts(opts: AlertWatchOptions): Promise<{
   const actions = await setupAlerts(opts.clients, { project: opts.project, webhookUrl: opts.webhookUrl });
   const followed = new Set<string>();
   let stopped = false;
+  // Cancels the calls that follow runs when up stops: a long poll still retrying once the connection
+  // is closed would throw from a timer and take the process down.
+  const cancel = new AbortController();
+  const call = <T>(fn: () => Promise<T>) => opts.client.withAbortSignal(cancel.signal, fn);
 
   const follow = async (workflowId: string): Promise<void> => {
     const handle = opts.client.workflow.getHandle(workflowId);
-    const described = await handle.describe();
+    const described = await call(() => handle.describe());
     if (followed.has(described.runId)) return;
     followed.add(described.runId);
     const link = uiLink({
@@ -61,7 +65,9 @@ export async function watchSimulatedAlerts(opts: AlertWatchOptions): Promise<{
       runId: described.runId,
     });
     log(`${clock()}   remediation ${workflowId} run ${described.runId} started${link ? `: ${link}` : ''}`);
-    const result = (await opts.client.workflow.getHandle(workflowId, described.runId).result()) as {
+    const result = (await call(() =>
+      opts.client.workflow.getHandle(workflowId, described.runId).result(),
+    )) as {
       outcome?: string;
       summary?: string;
     };
@@ -103,6 +109,7 @@ export async function watchSimulatedAlerts(opts: AlertWatchOptions): Promise<{
     stop: () => {
       stopped = true;
       unsubscribe();
+      cancel.abort();
     },
   };
 }

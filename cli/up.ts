@@ -243,11 +243,12 @@ function printWhere(
 
 /** getHealth of every simulated backend service, through the worker (a first end-to-end check). */
 async function inspectAll(client: Client, config: Config, sim: Simulation, project: string): Promise<void> {
-  for (const backendService of sim.world.projects.get(project)?.backendServices.keys() ?? []) {
+  for (const { name: backendService, region } of sim.world.projects.get(project)?.backendServices.values() ??
+    []) {
     const health = await client.workflow.execute('inspectBackendWorkflow', {
       taskQueue: config.taskQueue,
       workflowId: `inspect-${project}-${backendService}-${Date.now()}`,
-      args: [{ project, backendService }],
+      args: [{ project, backendService, ...(region ? { region } : {}) }],
     });
     console.log(formatHealth(health as BackendHealth));
   }

@@ -12,7 +12,12 @@ const { getBackendHealth } = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '1 second' },
 });
 
-export async function inspectBackendWorkflow(input: { project: string; backendService: string }) {
+/** `region` names a regional backend service. */
+export async function inspectBackendWorkflow(input: {
+  project: string;
+  backendService: string;
+  region?: string;
+}) {
   upsertSearchAttributes([
     { key: SA.project, value: input.project },
     { key: SA.backendService, value: input.backendService },

@@ -21,7 +21,17 @@ import { statusQuery } from '../../workflows/definitions';
 import { control, eventually } from '../helpers/sim';
 import { freePort } from '../helpers/scenarios';
 
-test('up --simulate: a load balancer broken through the Compute API is alerted on, healed and its incident closed, hands-off', async () => {
+/** A running `lbmedic up --simulate SCENARIO`: its state, its console so far, a Temporal client. */
+interface Up {
+  state: ReturnType<typeof readUpState>;
+  sim: { url: string };
+  client: Client;
+  uiPort: number;
+  out: () => string;
+}
+
+/** Runs `lbmedic up --simulate scenario` for `fn`, then stops it (SIGINT, SIGKILL after 60 s). */
+async function withUp(scenario: string, fn: (up: Up) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-alerts-'));
   const stateFile = join(dir, 'up.json');
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
@@ -31,7 +41,7 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
       'bin/lbmedic.mjs',
       'up',
       '--simulate',
-      'healthy',
+      scenario,
       '--temporal-port',
       String(temporalPort),
       '--ui-port',
@@ -64,12 +74,45 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
   try {
     await eventually('the up state file', async () => existsSync(stateFile) || undefined, 90_000);
     const state = readUpState(stateFile);
-    const sim = { url: state.simulatorUrl ?? '' };
+    connection = await Connection.connect({ address: state.temporalAddress });
+    const client = new Client({ connection, namespace: state.namespace });
+    await fn({ state, sim: { url: state.simulatorUrl ?? '' }, client, uiPort, out: () => out });
+    // The timeline, for whoever reads the test's output.
+    for (const line of out.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l))) console.log(`  ${line}`);
+  } finally {
+    await connection?.close();
+    if (up.exitCode === null && up.signalCode === null) up.kill('SIGINT');
+    const timer = setTimeout(() => up.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The outcome of the first run of `workflowId` (a later alert may start another once it has ended). */
+async function firstRun(client: Client, workflowId: string) {
+  const runId = await eventually(
+    'the remediation run',
+    async () => {
+      try {
+        return (await client.workflow.getHandle(workflowId).describe()).runId;
+      } catch {
+        return undefined;
+      }
+    },
+    120_000,
+  );
+  const run = client.workflow.getHandle(workflowId, runId);
+  return { run, result: (await run.result()) as { outcome: string; summary?: string } };
+}
+
+test('up --simulate: a load balancer broken through the Compute API is alerted on, healed and its incident closed, hands-off', async () => {
+  await withUp('healthy', async ({ state, sim, client, uiPort, out }) => {
     assert.match(
-      out,
+      out(),
       /Alerts {7}simulated Cloud Monitoring → the receiver: lbmedic: load balancer 5xx ratio; lbmedic: failed_to_pick_backend/,
     );
-    assert.match(out, /demo-project\/web-bs: 3\/3 HEALTHY/);
+    assert.match(out(), /demo-project\/web-bs: 3\/3 HEALTHY/);
 
     // The break, as a person would make it: the health check probes a port nothing listens on.
     const clients = createGcpClients({ endpoint: sim.url, projectId: state.project });
@@ -84,24 +127,8 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
       await clients.close();
     }
 
-    connection = await Connection.connect({ address: state.temporalAddress });
-    const client = new Client({ connection, namespace: state.namespace });
-    const workflowId = remediationWorkflowId(state.project, 'web-bs');
-    // The first run (a later alert may start another once it has ended).
-    const runId = await eventually(
-      'the remediation run',
-      async () => {
-        try {
-          return (await client.workflow.getHandle(workflowId).describe()).runId;
-        } catch {
-          return undefined;
-        }
-      },
-      120_000,
-    );
-    const run = client.workflow.getHandle(workflowId, runId);
-    const result = (await run.result()) as { outcome: string };
-    assert.equal(result.outcome, 'REMEDIATED', out);
+    const { run, result } = await firstRun(client, remediationWorkflowId(state.project, 'web-bs'));
+    assert.equal(result.outcome, 'REMEDIATED', out());
 
     const closed = await eventually(
       'a closed incident',
@@ -120,7 +147,7 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
       assert.equal(incident.source, 'webhook');
     }
     await eventually('the console says it all', async () =>
-      /alert closed: /.test(out) && /remediation lbmedic\/demo-project\/web-bs: REMEDIATED/.test(out)
+      /alert closed: /.test(out()) && /remediation lbmedic\/demo-project\/web-bs: REMEDIATED/.test(out())
         ? true
         : undefined,
     );
@@ -133,15 +160,23 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
       /remediation lbmedic\/demo-project\/web-bs: REMEDIATED: healthCheck\/web-hc changed/,
       /alert closed: lbmedic: .* on demo-project\/web-bs \((the condition is no longer met|autoClose: no data for 1800s)\)/,
     ])
-      assert.match(out, expected);
-    // The timeline, for whoever reads the test's output.
-    for (const line of out.split('\n').filter((l) => /^\d\d:\d\d:\d\d /.test(l))) console.log(`  ${line}`);
-  } finally {
-    await connection?.close();
-    if (up.exitCode === null && up.signalCode === null) up.kill('SIGINT');
-    const timer = setTimeout(() => up.kill('SIGKILL'), 60_000);
-    await exited;
-    clearTimeout(timer);
-    rmSync(dir, { recursive: true, force: true });
-  }
+      assert.match(out(), expected);
+  });
+});
+
+test('up --simulate ilb-wrong-path: a regional internal load balancer’s alert carries its region through the receiver and the governor, and its regional check is fixed', async () => {
+  await withUp('ilb-wrong-path', async ({ state, client, out }) => {
+    const { run, result } = await firstRun(client, remediationWorkflowId(state.project, 'orders-bs'));
+    assert.equal(result.outcome, 'REMEDIATED', `${result.summary ?? ''}\n${out()}`);
+    const status = await run.query(statusQuery);
+    assert.ok(status.incidents.length > 0, 'the run has incidents');
+    for (const incident of status.incidents) {
+      assert.equal(incident.source, 'webhook');
+      assert.equal(incident.region, 'us-central1', 'the alert said where the backend service lives');
+    }
+    assert.match(
+      out(),
+      /remediation lbmedic\/demo-project\/orders-bs: REMEDIATED: healthCheck\/orders-hc changed/,
+    );
+  });
 });
