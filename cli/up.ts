@@ -15,11 +15,12 @@ import { createGcpClients, type GcpClients } from '../activities/gcp-clients';
 import type { PolicySet } from '../policies/schema';
 import { startReceiver, type Receiver } from '../receiver/server';
 import { describeScope, type Scope } from '../core/scope';
-import { scopeFrom, ScopeProjects, type Config } from '../runtime/config';
+import { controlTaskQueue, scopeFrom, ScopeProjects, type Config } from '../runtime/config';
 import { temporalConnectionOptions } from '../runtime/connection';
 import { startDevServer, type DevServer } from '../runtime/dev-server';
 import { loadConfiguredPolicies } from '../runtime/policy-loader';
 import { startSimulation, type Simulation } from '../runtime/simulation';
+import { watchFromConfig } from '../runtime/watch';
 import { createWorker } from '../runtime/worker';
 import { gcpClientsFor, notifyOptions, probeOptions } from './clients';
 import { ensureDemoApprover, type DemoApprover } from './demo-approver';
@@ -147,24 +148,28 @@ async function startWorker(
   const connection = await Connection.connect(target);
   started.add(() => connection.close());
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
-    clients,
-    policies,
-    scope,
-    temporal: client,
-    ...probeOptions(sim ? { gcpEndpoint: sim.url } : config),
-    notify: notifyOptions(config),
-    maxConcurrentReads: config.maxConcurrentReads,
-  });
-  const running = worker.run();
-  started.add(async () => {
-    // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  });
+  // As `lbmedic worker`: the control workflows (governors, kill switches, the watch) on a queue of
+  // their own when LBMEDIC_GOVERNOR_TASK_QUEUE is set.
+  for (const taskQueue of new Set([config.taskQueue, controlTaskQueue(config)])) {
+    const worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.temporalNamespace,
+      taskQueue,
+      clients,
+      policies,
+      scope,
+      temporal: client,
+      ...probeOptions(sim ? { gcpEndpoint: sim.url } : config),
+      notify: notifyOptions(config),
+      maxConcurrentReads: config.maxConcurrentReads,
+    });
+    const running = worker.run();
+    started.add(async () => {
+      // The SDK already starts a shutdown on SIGINT/SIGTERM; only ask once.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+  }
   return client;
 }
 
@@ -191,6 +196,7 @@ async function startAlertReceiver(
   const receiver = await startReceiver({
     client: parts.client,
     taskQueue: config.taskQueue,
+    governorTaskQueue: controlTaskQueue(config),
     temporalTimeoutMs: config.receiverTemporalTimeoutMs,
     scope: parts.scope,
     maxAlertAgeSec: config.maxAlertAge,
@@ -310,6 +316,14 @@ export async function cmdUp(args: string[], config: Config): Promise<number> {
       console.log(`  Alerts       simulated Cloud Monitoring → the receiver: ${watch.policies.join('; ')}`);
       await inspectAll(client, config, sim, project);
     }
+    // The health watch, when LBMEDIC_WATCH_EVERY asks for it (docs/watch.md), as `lbmedic worker` does.
+    for (const line of await watchFromConfig(client, {
+      everySec: config.watchEvery,
+      projects: scope.projects,
+      taskQueue: config.taskQueue,
+      governorTaskQueue: controlTaskQueue(config),
+    }))
+      console.log(`  Watch        ${line}`);
     if (!flags.once) {
       // Where everything runs, for `lbmedic demo`; removed first when up stops.
       writeUpState(stateFile, {

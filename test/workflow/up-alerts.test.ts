@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createGcpClients } from '../../activities/gcp-clients';
-import { remediationWorkflowId } from '../../core/model';
+import { governorWorkflowId, remediationWorkflowId } from '../../core/model';
 import { readUpState } from '../../cli/up-state';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import type { SimIncident } from '../../simulator/alerting';
@@ -31,7 +31,11 @@ interface Up {
 }
 
 /** Runs `lbmedic up --simulate scenario` for `fn`, then stops it (SIGINT, SIGKILL after 60 s). */
-async function withUp(scenario: string, fn: (up: Up) => Promise<void>): Promise<void> {
+async function withUp(
+  scenario: string,
+  fn: (up: Up) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-alerts-'));
   const stateFile = join(dir, 'up.json');
   const [temporalPort, uiPort] = [await freePort(), await freePort()];
@@ -63,6 +67,7 @@ async function withUp(scenario: string, fn: (up: Up) => Promise<void>): Promise<
         TEMPORAL_ADDRESS: '',
         LBMEDIC_RECEIVER_TOKEN: '',
         LBMEDIC_RECEIVER_BASIC_AUTH: '',
+        ...env,
       },
     },
   );
@@ -165,18 +170,25 @@ test('up --simulate: a load balancer broken through the Compute API is alerted o
 });
 
 test('up --simulate ilb-wrong-path: a regional internal load balancer’s alert carries its region through the receiver and the governor, and its regional check is fixed', async () => {
-  await withUp('ilb-wrong-path', async ({ state, client, out }) => {
-    const { run, result } = await firstRun(client, remediationWorkflowId(state.project, 'orders-bs'));
-    assert.equal(result.outcome, 'REMEDIATED', `${result.summary ?? ''}\n${out()}`);
-    const status = await run.query(statusQuery);
-    assert.ok(status.incidents.length > 0, 'the run has incidents');
-    for (const incident of status.incidents) {
-      assert.equal(incident.source, 'webhook');
-      assert.equal(incident.region, 'us-central1', 'the alert said where the backend service lives');
-    }
-    assert.match(
-      out(),
-      /remediation lbmedic\/demo-project\/orders-bs: REMEDIATED: healthCheck\/orders-hc changed/,
-    );
-  });
+  await withUp(
+    'ilb-wrong-path',
+    async ({ state, client, out }) => {
+      const { run, result } = await firstRun(client, remediationWorkflowId(state.project, 'orders-bs'));
+      assert.equal(result.outcome, 'REMEDIATED', `${result.summary ?? ''}\n${out()}`);
+      const status = await run.query(statusQuery);
+      assert.ok(status.incidents.length > 0, 'the run has incidents');
+      for (const incident of status.incidents) {
+        assert.equal(incident.source, 'webhook');
+        assert.equal(incident.region, 'us-central1', 'the alert said where the backend service lives');
+      }
+      assert.match(
+        out(),
+        /remediation lbmedic\/demo-project\/orders-bs: REMEDIATED: healthCheck\/orders-hc changed/,
+      );
+      // The alert was admitted by the project's governor on the queue LBMEDIC_GOVERNOR_TASK_QUEUE names.
+      const governor = await client.workflow.getHandle(governorWorkflowId(state.project)).describe();
+      assert.equal(governor.taskQueue, 'lbmedic-control');
+    },
+    { LBMEDIC_GOVERNOR_TASK_QUEUE: 'lbmedic-control' },
+  );
 });

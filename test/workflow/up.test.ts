@@ -35,7 +35,11 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
         '--scope',
         'demo-project,shop-prod',
       ],
-      { cwd: PROJECT_ROOT, env: { ...process.env, LBMEDIC_PROJECT: '', TEMPORAL_ADDRESS: '' } },
+      {
+        cwd: PROJECT_ROOT,
+        // The health watch from configuration, as `lbmedic worker` applies it.
+        env: { ...process.env, LBMEDIC_PROJECT: '', TEMPORAL_ADDRESS: '', LBMEDIC_WATCH_EVERY: '30s' },
+      },
     );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -54,6 +58,8 @@ test('lbmedic up --once: embedded dev server + simulator + worker, inspection pr
       '--scope',
     );
     assert.ok(out.includes(`Receiver log ${join(dir, 'receiver.log')}`), out);
+    assert.match(out, /Watch {8}health watch of demo-project every 30s \(created\)/);
+    assert.match(out, /Watch {8}health watch of shop-prod every 30s \(created\)/);
     assert.ok(existsSync(join(dir, 'receiver.log')), 'the receiver log is kept beside the state file');
   } finally {
     rmSync(dir, { recursive: true, force: true });
