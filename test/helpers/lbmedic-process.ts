@@ -3,6 +3,7 @@
  * that they do not share the test's or the benchmark's CPU). `lbmedic worker` processes: crash.ts.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { freePort } from './scenarios';
 
@@ -70,4 +71,30 @@ export async function startSimProcess(scenario: string[], timeScale: number): Pr
   const port = await freePort();
   const args = ['sim', ...scenario, '--port', String(port), '--time-scale', String(timeScale)];
   return startLbmedic(args, {}, `http://127.0.0.1:${port}`, '/_sim/state');
+}
+
+/**
+ * The flags that give an `lbmedic up` of a test its own free ports (the simulator and the receiver on
+ * port 0), its Temporal database and its state file, both in `dir`.
+ */
+export async function upFlags(
+  dir: string,
+): Promise<{ args: string[]; temporalPort: number; uiPort: number; stateFile: string }> {
+  const [temporalPort, uiPort] = [await freePort(), await freePort()];
+  const stateFile = join(dir, 'up.json');
+  const args = [
+    '--temporal-port',
+    String(temporalPort),
+    '--ui-port',
+    String(uiPort),
+    '--receiver-port',
+    '0',
+    '--sim-port',
+    '0',
+    '--temporal-db',
+    join(dir, 'temporal.db'),
+    '--state',
+    stateFile,
+  ];
+  return { args, temporalPort, uiPort, stateFile };
 }

@@ -23,7 +23,7 @@ import { readUpState, webhookUrl } from '../../cli/up-state';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import type { RemediationStatus } from '../../core/model';
 import { policyDir } from '../helpers/stack';
-import { freePort } from '../helpers/scenarios';
+import { upFlags } from '../helpers/lbmedic-process';
 
 /** A child process whose output (stdout and stderr) is collected and can be waited on. */
 interface Proc {
@@ -76,7 +76,8 @@ test('lbmedic up + lbmedic demo: port-moved is alerted on and heals on its own, 
       ],
     ],
   });
-  const stateFile = join(dir, 'up.json');
+  const flags = await upFlags(dir);
+  const { stateFile, temporalPort, uiPort } = flags;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LBMEDIC_PROJECT: '',
@@ -92,27 +93,12 @@ test('lbmedic up + lbmedic demo: port-moved is alerted on and heals on its own, 
     return p;
   };
   try {
-    const [temporalPort, uiPort] = [await freePort(), await freePort()];
     // Before `up`: the demo says what to do.
     const early = start(['demo', '--state', stateFile]);
     assert.equal(await exitCode(early, 30_000), 1);
     assert.match(early.output(), /lbmedic up is not running: start it with `npm start` in another terminal/);
 
-    const up = start([
-      'up',
-      '--temporal-port',
-      String(temporalPort),
-      '--ui-port',
-      String(uiPort),
-      '--receiver-port',
-      '0',
-      '--sim-port',
-      '0',
-      '--temporal-db',
-      join(dir, 'temporal.db'),
-      '--state',
-      stateFile,
-    ]);
+    const up = start(['up', ...flags.args]);
     await waitFor('the state file', 90_000, () => existsSync(stateFile) || undefined, up);
     const state = readUpState(stateFile);
     assert.equal(state.temporalAddress, `127.0.0.1:${temporalPort}`);

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import type { SimIncident } from '../../simulator/alerting';
 import { statusQuery } from '../../workflows/definitions';
 import { control, eventually } from '../helpers/sim';
-import { freePort } from '../helpers/scenarios';
+import { upFlags } from '../helpers/lbmedic-process';
 
 /** A running `lbmedic up --simulate SCENARIO`: its state, its console so far, a Temporal client. */
 interface Up {
@@ -37,40 +37,18 @@ async function withUp(
   env: Record<string, string> = {},
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-alerts-'));
-  const stateFile = join(dir, 'up.json');
-  const [temporalPort, uiPort] = [await freePort(), await freePort()];
-  const up = spawn(
-    process.execPath,
-    [
-      'bin/lbmedic.mjs',
-      'up',
-      '--simulate',
-      scenario,
-      '--temporal-port',
-      String(temporalPort),
-      '--ui-port',
-      String(uiPort),
-      '--receiver-port',
-      '0',
-      '--sim-port',
-      '0',
-      '--temporal-db',
-      join(dir, 'temporal.db'),
-      '--state',
-      stateFile,
-    ],
-    {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        LBMEDIC_PROJECT: '',
-        TEMPORAL_ADDRESS: '',
-        LBMEDIC_RECEIVER_TOKEN: '',
-        LBMEDIC_RECEIVER_BASIC_AUTH: '',
-        ...env,
-      },
+  const { args, uiPort, stateFile } = await upFlags(dir);
+  const up = spawn(process.execPath, ['bin/lbmedic.mjs', 'up', '--simulate', scenario, ...args], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      LBMEDIC_PROJECT: '',
+      TEMPORAL_ADDRESS: '',
+      LBMEDIC_RECEIVER_TOKEN: '',
+      LBMEDIC_RECEIVER_BASIC_AUTH: '',
+      ...env,
     },
-  );
+  });
   let out = '';
   up.stdout.on('data', (c: Buffer) => (out += c.toString()));
   up.stderr.on('data', (c: Buffer) => (out += c.toString()));

@@ -11,30 +11,15 @@ import { test } from 'node:test';
 import { PROJECT_ROOT } from '../../runtime/temporal-binaries';
 import { busyPort, portInUse, runLbmedic } from '../helpers/lbmedic';
 import { freePort } from '../helpers/scenarios';
+import { upFlags } from '../helpers/lbmedic-process';
 
 test('lbmedic up --once: embedded dev server + simulator + worker, inspection printed, clean exit', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lbmedic-up-'));
   try {
-    const [temporalPort, uiPort] = [await freePort(), await freePort()];
+    const { args, uiPort } = await upFlags(dir);
     const child = spawn(
       process.execPath,
-      [
-        'bin/lbmedic.mjs',
-        'up',
-        '--once',
-        '--temporal-port',
-        String(temporalPort),
-        '--ui-port',
-        String(uiPort),
-        '--receiver-port',
-        '0',
-        '--temporal-db',
-        join(dir, 'temporal.db'),
-        '--state',
-        join(dir, 'up.json'),
-        '--scope',
-        'demo-project,shop-prod',
-      ],
+      ['bin/lbmedic.mjs', 'up', '--once', ...args, '--scope', 'demo-project,shop-prod'],
       {
         cwd: PROJECT_ROOT,
         // The health watch from configuration, as `lbmedic worker` applies it.
