@@ -31,6 +31,7 @@ import { startReceiver } from '../receiver/server';
 import { PROJECT_ROOT } from '../runtime/temporal-binaries';
 import { disableWatch, enableWatch } from '../runtime/watch';
 import { ROLES } from '../setup/alert-policies';
+import { mttrSection, withMttrSection } from './benchmarks-file';
 import { setupAlerts } from '../setup/alerts';
 import type { AlertEvent } from '../simulator/alerting';
 import { statusQuery } from '../workflows/definitions';
@@ -233,32 +234,26 @@ async function main() {
       return `| ${r.path} | ${sec(r.detected)}${r.detectedBy ? ` (${r.detectedBy})` : ''} | ${sec(r.fixApplied)} | ${sec(r.healthy)} | ${sec(r.alertClosed)} | ${r.outcome ?? '—'} | ${isWatch ? `≤ floor + ${WATCH_EVERY_SEC} s + 1 s = ${sec(watchTarget)}` : '—'} | ${met} |`;
     }),
   ].join('\n');
-  const section = [
-    '<!-- mttr:start -->',
-    '## Time to heal (MTTR)',
-    '',
-    `Command: \`node --import tsx scripts/bench-mttr.ts\` · date: ${started.toISOString()} · load average ${loadStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,
-    '',
-    'Break → HEALTHY at time scale 1 on the simulator with GCP’s alerting delays (docs/simulator.md, "Alerting"), one Temporal dev server, each path in a project of its own with the same break: the health check moved to a port nothing listens on, through the Compute API. Times are from the break. HEALTHY is when getHealth shows every backend HEALTHY again after the fix.',
-    '',
-    table,
-    '',
-    `- The floor: a backend turns UNHEALTHY after \`unhealthyThreshold\` failed probes and HEALTHY again after \`healthyThreshold\` passing ones, \`checkIntervalSec\` apart, so whatever learns of the break from the backends' health (getHealth, or the load balancer's 502s) cannot see the fix take before ${sec(floorMs)}. The first probe after a change comes anywhere within one interval, so a path can beat it by up to two intervals.`,
-    `- The watch path: getHealth shows the break after the \`unhealthyThreshold\` failed probes; the next tick (every ${WATCH_EVERY_SEC} s) hands it to the governor; from that tick to the fix applied (the governor, the diagnosis with its evidence reads and in-VPC probe, the plan and the change) took ${sec(ownMedian)} (median); then the health check's \`healthyThreshold\` probes. ${watchMet ? 'Every run met' : 'Not every run met'} its target of floor + one watch interval + 1 s: the interval is the watch's own latency, and the wait for the next tick is on average half of it.`,
-    `- The 5xx-ratio alert path${ratio?.detected !== undefined ? ` took ${sec(ratio.detected)} to open its incident` : ''}: it is dominated by Cloud Monitoring itself, the metric's 60 s sampling, its documented ingestion delay of up to 210 s and the policy's 120 s duration (docs/simulator.md, "Alerting"); lbmedic then heals in the time the watch path takes after its tick. The log-match policy (\`failed_to_pick_backend\`) opens as soon as the first 502 is logged, because the simulator adds no delay to log-based alerts: GCP documents none, so that row is a lower bound, not a prediction.`,
-    '- One run of each alert path and few watch runs: a timeline, not a distribution. Run it again before trusting a small difference.',
-    '<!-- mttr:end -->',
-  ].join('\n');
+  const section = mttrSection(
+    [
+      '## Time to heal (MTTR)',
+      '',
+      `Command: \`npm run bench:mttr\` · date: ${started.toISOString()} · load average ${loadStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,
+      '',
+      'Break → HEALTHY at time scale 1 on the simulator with GCP’s alerting delays (docs/simulator.md, "Alerting"), one Temporal dev server, each path in a project of its own with the same break: the health check moved to a port nothing listens on, through the Compute API. Times are from the break. HEALTHY is when getHealth shows every backend HEALTHY again after the fix.',
+      '',
+      table,
+      '',
+      `- The floor: a backend turns UNHEALTHY after \`unhealthyThreshold\` failed probes and HEALTHY again after \`healthyThreshold\` passing ones, \`checkIntervalSec\` apart, so whatever learns of the break from the backends' health (getHealth, or the load balancer's 502s) cannot see the fix take before ${sec(floorMs)}. The first probe after a change comes anywhere within one interval, so a path can beat it by up to two intervals.`,
+      `- The watch path: getHealth shows the break after the \`unhealthyThreshold\` failed probes; the next tick (every ${WATCH_EVERY_SEC} s) hands it to the governor; from that tick to the fix applied (the governor, the diagnosis with its evidence reads and in-VPC probe, the plan and the change) took ${sec(ownMedian)} (median); then the health check's \`healthyThreshold\` probes. ${watchMet ? 'Every run met' : 'Not every run met'} its target of floor + one watch interval + 1 s: the interval is the watch's own latency, and the wait for the next tick is on average half of it.`,
+      `- The 5xx-ratio alert path${ratio?.detected !== undefined ? ` took ${sec(ratio.detected)} to open its incident` : ''}: it is dominated by Cloud Monitoring itself, the metric's 60 s sampling, its documented ingestion delay of up to 210 s and the policy's 120 s duration (docs/simulator.md, "Alerting"); lbmedic then heals in the time the watch path takes after its tick. The log-match policy (\`failed_to_pick_backend\`) opens as soon as the first 502 is logged, because the simulator adds no delay to log-based alerts: GCP documents none, so that row is a lower bound, not a prediction.`,
+      '- One run of each alert path and few watch runs: a timeline, not a distribution. Run it again before trusting a small difference.',
+    ].join('\n'),
+  );
   console.log(`\n${section}\n`);
   if (WRITE) {
     const file = join(PROJECT_ROOT, 'BENCHMARKS.md');
-    const text = readFileSync(file, 'utf8');
-    const at = text.indexOf('<!-- mttr:start -->');
-    const end = text.indexOf('<!-- mttr:end -->');
-    const next =
-      at >= 0 && end > at
-        ? `${text.slice(0, at)}${section}${text.slice(end + '<!-- mttr:end -->'.length)}`
-        : `${text.trimEnd()}\n\n${section}\n`;
+    const next = withMttrSection(readFileSync(file, 'utf8'), section);
     const options = (await resolveConfig(file)) ?? {};
     writeFileSync(file, await format(next, { ...options, filepath: file }));
     console.log(`wrote ${file}`);
