@@ -71,7 +71,8 @@ const ROLLED_BACK = ['ROLLED_BACK', 'ROLLBACK_FAILED'];
 const ESCALATED = ['ESCALATED', 'APPROVAL_TIMEOUT'];
 const isApplied = (outcome: string) => (APPLIED_OUTCOMES as readonly string[]).includes(outcome);
 
-const empty = (): PolicyRecord => ({
+/** A policy's record before any run. */
+export const emptyRecord = (): PolicyRecord => ({
   runs: 0,
   applied: 0,
   verified: 0,
@@ -93,7 +94,7 @@ export function foldRecords(runs: RunSummary[]): PolicyRecords {
   for (const run of sorted) {
     const { autonomy: m, outcome } = run;
     for (const name of new Set([...m.policies, ...m.escalations])) {
-      const r = (out[name] ??= empty());
+      const r = (out[name] ??= emptyRecord());
       r.runs += 1;
       const governed = m.policies.includes(name);
       if (m.modes[name]) r.lastMode = m.modes[name];
@@ -120,7 +121,7 @@ export function promotion(
   promote: Promote,
   record: PolicyRecord | undefined,
 ): { earned: boolean; text: string } {
-  const r = record ?? empty();
+  const r = record ?? emptyRecord();
   const rate = r.applied === 0 ? 0 : r.rolledBack / r.applied;
   const ratio = `${r.streak}/${r.streak} verified since the last rollback`;
   if (r.streak >= promote.after && rate <= promote.maxRollbackRate)

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderStats } from '../../cli/policy-stats';
 import {
+  emptyRecord,
   foldRecords,
   planAutonomy,
   policyMode,
@@ -59,17 +60,7 @@ test('modes as written: observe, suggest, auto; manual reads as suggest; promote
   assert.deepEqual(promoted.data.approval.promote, { after: 10, maxRollbackRate: 0.05, window: 30 * 86_400 });
 });
 
-const record = (r: Partial<PolicyRecord>): PolicyRecord => ({
-  runs: 0,
-  applied: 0,
-  verified: 0,
-  rolledBack: 0,
-  collateral: 0,
-  escalated: 0,
-  observed: 0,
-  streak: 0,
-  ...r,
-});
+const record = (r: Partial<PolicyRecord>): PolicyRecord => ({ ...emptyRecord(), ...r });
 
 test('the promotion rule: enough verified in a row since the last rollback, and a low rollback rate', () => {
   const promote = { after: 3, maxRollbackRate: 0.25, window: 86_400 };
