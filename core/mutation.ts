@@ -72,7 +72,13 @@ export type Mutation =
       region?: string;
       namedPorts: NamedPort[];
     }
-  | { kind: 'patchBackendService'; backendService: string; timeoutSec: number };
+  | {
+      kind: 'patchBackendService';
+      backendService: string;
+      /** A regional backend service's region (regionBackendServices.patch); global when absent. */
+      region?: string;
+      timeoutSec: number;
+    };
 
 export type MutationKind = Mutation['kind'];
 /** The mutation of one kind. */

@@ -10,8 +10,8 @@ type BackendServiceFields = NonNullable<
 >;
 
 /**
- * Patches `fields` of a backend service with the fingerprint just read, so that Compute refuses the
- * patch if someone changed the service since.
+ * Patches `fields` of a backend service (a regional one in `region`) with the fingerprint just read,
+ * so that Compute refuses the patch if someone changed the service since.
  */
 export async function patchBackendServiceFields(
   clients: GcpClients,
@@ -19,7 +19,18 @@ export async function patchBackendServiceFields(
   backendService: string,
   requestId: string,
   fields: BackendServiceFields,
+  region?: string,
 ): Promise<unknown> {
+  if (region) {
+    const [bs] = await clients.regionBackendServices.get({ project, region, backendService });
+    return clients.regionBackendServices.patch({
+      project,
+      region,
+      backendService,
+      requestId,
+      backendServiceResource: { ...fields, fingerprint: bs.fingerprint ?? '' },
+    });
+  }
   const [bs] = await clients.backendServices.get({ project, backendService });
   return clients.backendServices.patch({
     project,
@@ -29,15 +40,19 @@ export async function patchBackendServiceFields(
   });
 }
 
-/** Set a backend service's `timeoutSec`. */
+/** Set a backend service's `timeoutSec` (global, or regional in the mutation's region). */
 export const patchBackendService: MutationModule<'patchBackendService'> = {
-  describe: (m) => `backendService ${m.backendService}`,
+  describe: (m) => `backendService ${m.region ? `${m.region}/` : ''}${m.backendService}`,
 
   async read(clients, project, m) {
-    const [bs] = await clients.backendServices.get({ project, backendService: m.backendService });
+    const { backendService, region } = m;
+    const [bs] = region
+      ? await clients.regionBackendServices.get({ project, region, backendService })
+      : await clients.backendServices.get({ project, backendService });
     return {
       kind: 'patchBackendService',
-      backendService: m.backendService,
+      backendService,
+      ...(region ? { region } : {}),
       // Compute's default when the field is unset.
       timeoutSec: wireNumber(bs.timeoutSec) ?? 30,
     };
@@ -47,7 +62,14 @@ export const patchBackendService: MutationModule<'patchBackendService'> = {
     current?.kind === 'patchBackendService' && current.timeoutSec === desired.timeoutSec,
 
   send: (clients, project, m, requestId) =>
-    patchBackendServiceFields(clients, project, m.backendService, requestId, { timeoutSec: m.timeoutSec }),
+    patchBackendServiceFields(
+      clients,
+      project,
+      m.backendService,
+      requestId,
+      { timeoutSec: m.timeoutSec },
+      m.region,
+    ),
 
   inverse: (current) => current,
 };

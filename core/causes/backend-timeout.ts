@@ -15,6 +15,8 @@ const TIMEOUT = 'backend_timeout';
 export const BackendTimeoutFix = z.object({
   cause: z.literal(ID),
   backendService: z.string(),
+  /** A regional backend service's region. */
+  region: z.string().optional(),
   timeoutSec: z.number(),
   /** Slowest backend latency the LB measured, ms (bucket upper bound). */
   observedLatencyMs: z.number().optional(),
@@ -68,6 +70,7 @@ function detect(facts: Facts): Detection<BackendTimeoutFinding> {
         fix: {
           cause: ID,
           backendService: bs.name,
+          ...(bs.region ? { region: bs.region } : {}),
           timeoutSec: bs.timeoutSec,
           ...(observed !== undefined
             ? { observedLatencyMs: observed, latencyCensored: observed >= bs.timeoutSec * 1000 }
@@ -88,16 +91,24 @@ function planRaise({ fix }: BackendTimeoutFinding, action: RaiseBackendTimeout):
       escalate: `timeoutSec is ${fix.timeoutSec}s and the policy caps it at ${action.maxTimeoutSec}s: the slow endpoints need fixing`,
     };
   }
+  // A regional backend service is patched through regionBackendServices, in its region.
+  const where = fix.region ? { region: fix.region } : {};
   return {
     steps: [
       {
         id: `backendService/${fix.backendService}`,
-        resource: { kind: 'backendService', name: fix.backendService },
+        resource: { kind: 'backendService', name: fix.backendService, ...where },
         changes: [{ field: 'timeoutSec', before: String(fix.timeoutSec), after: String(next) }],
-        apply: { kind: 'patchBackendService', backendService: fix.backendService, timeoutSec: next },
+        apply: {
+          kind: 'patchBackendService',
+          backendService: fix.backendService,
+          ...where,
+          timeoutSec: next,
+        },
         inverse: {
           kind: 'patchBackendService',
           backendService: fix.backendService,
+          ...where,
           timeoutSec: fix.timeoutSec,
         },
       },

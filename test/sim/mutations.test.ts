@@ -52,7 +52,8 @@ const COPY: Mutation = {
  * One change per kind on port-moved's resources, none of which holds there yet; `given` is made
  * first (the firewall kinds only ever touch lbmedic's own rules).
  */
-const table: { mutation: Mutation; describe: string; given?: Mutation }[] = [
+/** Each row runs on port-moved unless it names another scenario. */
+const table: { mutation: Mutation; describe: string; given?: Mutation; scenario?: string }[] = [
   {
     mutation: { kind: 'patchHealthCheck', healthCheck: 'web-hc', type: 'HTTP', port: 9090, requestPath: '/' },
     describe: 'healthCheck web-hc',
@@ -116,6 +117,17 @@ const table: { mutation: Mutation; describe: string; given?: Mutation }[] = [
     mutation: { kind: 'patchBackendService', backendService: 'web-bs', timeoutSec: 68 },
     describe: 'backendService web-bs',
   },
+  {
+    // An internal load balancer's backend service: regionBackendServices, in its region.
+    mutation: {
+      kind: 'patchBackendService',
+      backendService: 'orders-bs',
+      region: 'us-central1',
+      timeoutSec: 68,
+    },
+    describe: 'backendService us-central1/orders-bs',
+    scenario: 'healthy-topologies',
+  },
 ];
 
 test('the table has a row for every kind', () => {
@@ -142,8 +154,8 @@ async function sendAndWait(sim: SimHarness, m: Mutation, requestId: string) {
 
 for (const row of table) {
   const m = row.mutation;
-  test(`${m.kind}: read, send, holds once DONE, inverse restores what was read`, async () => {
-    const sim = await startSim('port-moved');
+  test(`${row.describe}, ${m.kind}: read, send, holds once DONE, inverse restores what was read`, async () => {
+    const sim = await startSim(row.scenario ?? 'port-moved');
     try {
       if (row.given) await sendAndWait(sim, row.given, randomUUID());
       const mod = mutationModule(m);
@@ -151,7 +163,7 @@ for (const row of table) {
       assert.equal(mod.describe(m), row.describe);
 
       const before = await read();
-      assert.equal(mod.holds(before, m), false, 'port-moved does not hold the change yet');
+      assert.equal(mod.holds(before, m), false, 'the scenario does not hold the change yet');
 
       const requestId = randomUUID();
       const op = await sendAndWait(sim, m, requestId);

@@ -167,3 +167,35 @@ test('backend timeout, plan: the policy margins and cap; the inverse restores th
     "raise web-bs's timeoutSec above the slow endpoints' latency, or make them faster",
   );
 });
+
+test('backend timeout on a regional backend service: found with its region, patched through the regional API', () => {
+  const ev = evidence({ ...good, logs: { backend_timeout: 5 }, latencyMaxMs: 12_000 });
+  assert.ok(ev.backend.ok);
+  const regional: Evidence = {
+    ...ev,
+    backend: { ok: true, value: { ...ev.backend.value, region: 'us-central1' } },
+  };
+  const diagnosis = classify(regional);
+  assert.deepEqual(diagnosis.findings[0]?.fix, {
+    cause: 'BACKEND_TIMEOUT',
+    backendService: 'web-bs',
+    region: 'us-central1',
+    timeoutSec: 30,
+    observedLatencyMs: 12_000,
+    latencyCensored: false,
+  });
+  const [step] = buildPlan(regional, diagnosis, shippedPolicies()).steps;
+  assert.deepEqual(step?.resource, { kind: 'backendService', name: 'web-bs', region: 'us-central1' });
+  assert.deepEqual(step?.apply, {
+    kind: 'patchBackendService',
+    backendService: 'web-bs',
+    region: 'us-central1',
+    timeoutSec: 45,
+  });
+  assert.deepEqual(step?.inverse, {
+    kind: 'patchBackendService',
+    backendService: 'web-bs',
+    region: 'us-central1',
+    timeoutSec: 30,
+  });
+});
