@@ -96,6 +96,7 @@ test(
     const { sim, fleet, handle } = world;
     fleet.start();
     fleet.start();
+    await fleet.ready();
     const receiver = await receiverFor(world);
     t.after(() => receiver.stop());
 
@@ -201,6 +202,7 @@ test(
     const { sim, fleet } = world;
     fleet.start();
     fleet.start();
+    await fleet.ready();
     const receiver = await receiverFor(world);
     t.after(() => receiver.stop());
 

@@ -54,6 +54,23 @@ export class WorkerFleet {
     return w;
   }
 
+  /**
+   * Waits until every running worker has started (it says `lbmedic worker on …` once its workers are
+   * built, just before they poll): an alert sent before would wait for a worker, past the receiver's
+   * Temporal timeout on a busy machine, and be answered 503 for Cloud Monitoring to retry.
+   */
+  async ready(timeoutMs = 120_000): Promise<void> {
+    await eventually(
+      'the worker processes to start',
+      async () => {
+        const live = this.workers.filter(running);
+        if (live.length === 0) throw new Error(`no worker is running\n${this.outputs()}`);
+        return live.every((w) => w.output().includes('lbmedic worker on')) ? true : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   /** SIGKILL the newest worker: no shutdown, no goodbye to the server, activities cut off mid-flight. */
   async kill(): Promise<void> {
     const w = this.workers.at(-1);
