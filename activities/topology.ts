@@ -11,7 +11,7 @@
 import type { TopologyFacts } from '../core/evidence';
 import { parseGroupUrl } from './compute-config';
 import type { GcpClients } from './gcp-clients';
-import { lastSegment, NO_AUTOPAGINATE, regionOf } from './wire-values';
+import { lastSegment, NO_AUTOPAGINATE, regionOf, scopeRegion } from './wire-values';
 
 /** How much of a project the reader reads at most. */
 export interface TopologyBounds {
@@ -61,7 +61,7 @@ export async function readTopology(
       const groups = refs
         .filter((g) => g.kind === 'instanceGroup' && (g.zone || g.region))
         .map((g) => ({ name: g.name, zone: g.zone ?? '' }));
-      const region = lastSegment(bs.region) || regionOf(`/${scope}/`);
+      const region = lastSegment(bs.region) || scopeRegion(scope);
       const hcRegion = regionOf(bs.healthChecks?.[0]);
       backendServices.push({
         name: bs.name ?? '',

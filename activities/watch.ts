@@ -25,7 +25,7 @@ import { parseGroupUrl } from './compute-config';
 import type { GcpClients } from './gcp-clients';
 import { isHealthChecked, readGroupHealth } from './health-status';
 import { readDrift } from './watch-drift';
-import { NO_AUTOPAGINATE, regionOf } from './wire-values';
+import { NO_AUTOPAGINATE, scopeRegion } from './wire-values';
 
 /** The governor's admit update (workflows/control-definitions.ts), by name: activities may not import workflows. */
 export const GOVERNOR_ADMIT_UPDATE = 'admit';
@@ -91,7 +91,7 @@ async function listServices(
     { project, maxResults: PAGE_SIZE },
     NO_AUTOPAGINATE,
   )) {
-    const region = regionOf(`/${scope}/`);
+    const region = scopeRegion(scope);
     for (const bs of list.backendServices ?? []) {
       n += 1;
       if (region && regions.length > 0 && !regions.includes(region)) continue;

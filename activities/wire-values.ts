@@ -20,3 +20,8 @@ export const NO_AUTOPAGINATE = { autoPaginate: false };
 export function regionOf(url: string | null | undefined): string | undefined {
   return /\/regions\/([^/]+)\//.exec(url ?? '')?.[1];
 }
+
+/** The region of an aggregated list's scope (`regions/R`), or undefined for `global` and zones. */
+export function scopeRegion(scope: string): string | undefined {
+  return /^regions\/([^/]+)$/.exec(scope)?.[1];
+}
